@@ -1,0 +1,82 @@
+//! The endpoint table. Each module registers the endpoints of one area; `all()` is what the
+//! router and the OpenAPI document are built from, so the two cannot disagree.
+
+pub mod account;
+pub mod auth;
+pub mod following;
+pub mod meta;
+pub mod notes;
+pub mod timelines;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::{ApiError, ApiResult, Endpoint};
+use crate::core::ids;
+use crate::store::Page;
+
+pub fn all() -> Vec<Endpoint> {
+    let mut v = Vec::new();
+    v.extend(account::endpoints());
+    v.extend(auth::endpoints());
+    v.extend(following::endpoints());
+    v.extend(notes::endpoints());
+    v.extend(timelines::endpoints());
+    v.extend(meta::endpoints());
+    v
+}
+
+/// Paging parameters shared by every list endpoint.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Paging {
+    pub since_id: Option<String>,
+    pub until_id: Option<String>,
+    /// Unix milliseconds; `sinceId` wins when both are given.
+    pub since_date: Option<i64>,
+    pub until_date: Option<i64>,
+    /// 1–100.
+    pub limit: Option<i64>,
+}
+
+impl Paging {
+    pub fn page(&self, default_limit: i64) -> ApiResult<Page> {
+        let limit = self.limit.unwrap_or(default_limit);
+        if !(1..=100).contains(&limit) {
+            return Err(ApiError::invalid_param("limit", "must be between 1 and 100"));
+        }
+        let since_id = match (&self.since_id, self.since_date) {
+            (Some(id), _) => Some(check_id("sinceId", id)?.to_owned()),
+            (None, Some(d)) => Some(ids::aidx_floor(d)),
+            (None, None) => None,
+        };
+        let until_id = match (&self.until_id, self.until_date) {
+            (Some(id), _) => Some(check_id("untilId", id)?.to_owned()),
+            (None, Some(d)) => Some(ids::aidx_floor(d)),
+            (None, None) => None,
+        };
+        Ok(Page {
+            since_id,
+            until_id,
+            limit,
+        })
+    }
+}
+
+/// Misskey's `misskey:id` format: ASCII letters and digits.
+pub fn check_id<'a>(param: &str, id: &'a str) -> ApiResult<&'a str> {
+    if ids::looks_like_id(id) {
+        Ok(id)
+    } else {
+        Err(ApiError::invalid_param(param, "must be an id (letters and digits)"))
+    }
+}
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}

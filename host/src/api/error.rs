@@ -1,0 +1,247 @@
+//! API errors in Misskey's shape: `{"error":{"message","code","id","kind","info"?}}`.
+//!
+//! Codes and ids are Misskey's, so clients that match on them (the Misskey web UI matches on
+//! `id`) behave the same. Status codes follow our contract: 400 bad parameters, 401 missing or
+//! bad credentials, 403 forbidden, 404 missing objects, 429 rate limited, 500 our fault.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::core;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub id: &'static str,
+    pub kind: &'static str,
+    pub info: Option<Value>,
+    /// Seconds until a rate-limited client may retry (sent as `Retry-After`).
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>, id: &'static str) -> Self {
+        let kind = match status.as_u16() {
+            403 => "permission",
+            500.. => "server",
+            _ => "client",
+        };
+        Self {
+            status,
+            code,
+            message: message.into(),
+            id,
+            kind,
+            info: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn with_info(mut self, info: Value) -> Self {
+        self.info = Some(info);
+        self
+    }
+
+    pub fn invalid_param(param: &str, reason: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_PARAM",
+            "Invalid param.",
+            "3d81ceae-475f-4600-b2a8-2bc116157532",
+        )
+        .with_info(json!({ "param": param, "reason": reason.to_string() }))
+    }
+
+    pub fn credential_required() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "CREDENTIAL_REQUIRED",
+            "Credential required.",
+            "1384574d-a912-4b81-8601-c7b1c4085df1",
+        )
+    }
+
+    pub fn authentication_failed() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "AUTHENTICATION_FAILED",
+            "Authentication failed. Please ensure your token is correct.",
+            "b0a7f5f8-dc2f-4171-b91f-de88ad238e14",
+        )
+    }
+
+    pub fn permission_denied() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "PERMISSION_DENIED",
+            "Your app does not have the necessary permissions to use this endpoint.",
+            "1370e5b7-d4eb-4566-bb1d-7748ee6a1838",
+        )
+    }
+
+    pub fn access_denied() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "ACCESS_DENIED",
+            "Access denied.",
+            "56f35758-7dd5-468b-8439-5d6fb8ec9b8e",
+        )
+    }
+
+    pub fn suspended() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "YOUR_ACCOUNT_SUSPENDED",
+            "Your account has been suspended.",
+            "a8c724b3-6e9c-4b46-b1a8-bc3ed6258370",
+        )
+    }
+
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMIT_EXCEEDED",
+            "Rate limit exceeded. Please try again later.",
+            "d5826d14-3982-4d2e-8011-b9e9f02499ef",
+        )
+        .with_info(json!({ "resetMs": retry_after_secs * 1000 }))
+        .with_retry_after(retry_after_secs)
+    }
+
+    fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    pub fn unknown_endpoint() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "UNKNOWN_API_ENDPOINT",
+            "Unknown API endpoint.",
+            "2ca3b769-540a-4f08-9dd5-b5a825b6d0f1",
+        )
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "Use POST with a JSON body for this endpoint.",
+            "0e2b6a19-7c3e-4b7b-9a0c-5f1f8d7c2e11",
+        )
+    }
+
+    pub fn payload_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "The request body is too large.",
+            "5c2b1f4e-8a0e-4f7e-9d1a-6b3c2d1e0f9a",
+        )
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        // The detail goes to the log, not to the client.
+        tracing::error!(error = %detail, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "Internal error occurred. Please contact us if the error persists.",
+            "5d37dbcb-891e-41ca-a3d6-e690c97775ac",
+        )
+    }
+
+    fn not_found(code: &'static str, message: &'static str, id: &'static str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message, id)
+    }
+
+    fn bad(code: &'static str, message: impl Into<String>, id: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message, id)
+    }
+
+    fn forbidden(code: &'static str, message: impl Into<String>, id: &'static str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, message, id)
+    }
+}
+
+impl From<core::Error> for ApiError {
+    fn from(e: core::Error) -> Self {
+        use core::Error as E;
+        match e {
+            E::InvalidParam { param, reason } => ApiError::invalid_param(param, reason),
+            E::NoSuchUser => Self::not_found("NO_SUCH_USER", "No such user.", "4362f8dc-731f-4ad8-a694-be5a88922a24"),
+            E::NoSuchNote => Self::not_found("NO_SUCH_NOTE", "No such note.", "24fcbfc6-2e37-42b6-8388-c29b3861a08d"),
+            E::NoSuchReplyTarget => Self::not_found("NO_SUCH_REPLY_TARGET", "No such reply target.", "749ee0f6-d3da-459a-bf02-282e2da4292c"),
+            E::NoSuchRenoteTarget => Self::not_found("NO_SUCH_RENOTE_TARGET", "No such renote target.", "b5c90186-4ab0-49c8-9bba-a1f76c282ba4"),
+            E::CannotReplyToPureRenote => Self::bad("CANNOT_REPLY_TO_A_PURE_RENOTE", "You can not reply to a pure Renote.", "3ac74a84-8fd5-4bb0-870f-01804f82ce15"),
+            E::CannotRenoteToPureRenote => Self::bad("CANNOT_RENOTE_TO_A_PURE_RENOTE", "You can not Renote a pure Renote.", "fd4cc33e-2a37-48dd-99cc-9b806eb2031a"),
+            E::CannotRenoteDueToVisibility => Self::bad("CANNOT_RENOTE_DUE_TO_VISIBILITY", "You can not Renote due to target visibility.", "be9529e9-fe72-4de0-ae43-0b363c4938af"),
+            E::CannotReplyWithExtendedVisibility => Self::bad(
+                "CANNOT_REPLY_TO_SPECIFIED_VISIBILITY_NOTE_WITH_EXTENDED_VISIBILITY",
+                "You cannot reply to a specified visibility note with extended visibility.",
+                "ed940410-535c-4d5e-bfa3-af798671e93c",
+            ),
+            E::TextTooLong { max } => ApiError::invalid_param("text", format!("must NOT have more than {max} characters")),
+            E::PollTooFewChoices => ApiError::invalid_param("poll.choices", "must NOT have fewer than 2 items"),
+            E::PollAlreadyExpired => Self::bad("CANNOT_CREATE_ALREADY_EXPIRED_POLL", "Poll is already expired.", "04da457d-b083-4055-9082-955525eda5a5"),
+            E::EmptyNote => ApiError::invalid_param("text", "a note needs text, a renote or a poll"),
+            E::TooManyMentions => Self::bad("CONTAINS_TOO_MANY_MENTIONS", "Cannot post because it exceeds the allowed number of mentions.", "4de0363a-3046-481b-9b0f-feff3e211025"),
+            E::AccessDenied => Self::forbidden("ACCESS_DENIED", "Access denied.", "fe8d7103-0ea8-4ec3-814d-f8b401dc69e9"),
+            E::AlreadyFollowing => Self::bad("ALREADY_FOLLOWING", "You are already following that user.", "35387507-38c7-4cb9-9197-300b93783fa0"),
+            E::NotFollowing => Self::bad("NOT_FOLLOWING", "You are not following that user.", "5dbf82f5-c92b-40b1-87d1-6c8c0741fd09"),
+            E::FolloweeIsYourself => Self::bad("FOLLOWEE_IS_YOURSELF", "Followee is yourself.", "26fbe7bb-a331-4857-af17-205b426669a9"),
+            E::FolloweeIsYourselfUnfollow => Self::bad("FOLLOWEE_IS_YOURSELF", "Followee is yourself.", "d9e400b9-36b0-4808-b1d8-79e707f1296c"),
+            E::NoFollowRequest => Self::not_found("NO_FOLLOW_REQUEST", "No follow request.", "bcde4f8b-0913-4614-8881-614e522fb041"),
+            E::UsernameTaken => Self::bad("DUPLICATED_USERNAME", "This username is already taken.", "b6ac8d4a-7dfa-4ab6-9e6c-95b0a5d3d8f2"),
+            E::InvalidUsername(reason) => ApiError::invalid_param("username", reason).with_code("INVALID_USERNAME"),
+            E::RegistrationClosed => Self::forbidden("REGISTRATION_CLOSED", "Registration is closed on this server.", "d4a5bc43-2a37-4c5a-a1ee-2f2f1c0dc7a1"),
+            E::InvalidInvitationCode => Self::forbidden("INVALID_INVITATION_CODE", "A valid invitation code is required.", "a8b1a1e2-76f6-4a4b-b2f1-7d8e1f3c4b5a"),
+            E::SigninFailed => Self::forbidden("INCORRECT_CREDENTIALS", "Incorrect username or password.", "932c904e-9460-45b7-9ce6-7ed33be7eb2c"),
+            E::InvalidChoice => Self::bad("INVALID_CHOICE", "Choice ID is invalid.", "e0cc9a04-f2e8-41e4-a5f1-4127293260cc"),
+            E::AlreadyVoted => Self::bad("ALREADY_VOTED", "You have already voted.", "0963fc77-efac-419b-9424-b391608dc6d8"),
+            E::PollEnded => Self::bad("ALREADY_EXPIRED", "The poll is already expired.", "1022a357-b085-4054-9083-8f8de358337e"),
+            E::NoPoll => Self::bad("NO_POLL", "The note does not attach a poll.", "5f979967-52d9-4314-a911-1c673727f92f"),
+            E::NoSuchApp => Self::not_found("NO_SUCH_APP", "No such app.", "92f93e63-428e-4f2f-a5a4-39e1407fe998"),
+            E::NoSuchSession => Self::not_found("NO_SUCH_SESSION", "No such session.", "bd72c97d-eba7-4adb-a467-f171b8847250"),
+            E::PendingSession => Self::bad("PENDING_SESSION", "This session is not completed yet.", "8c8a4145-02cc-4cca-8e66-29ba60445a8e"),
+            E::Store(e) => ApiError::internal(e),
+            E::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl ApiError {
+    fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "message": self.message,
+            "code": self.code,
+            "id": self.id,
+            "kind": self.kind,
+        });
+        if let Some(info) = self.info {
+            body["info"] = info;
+        }
+        let mut resp = (self.status, axum::Json(json!({ "error": body }))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"Misskey\""),
+            );
+        }
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
+    }
+}

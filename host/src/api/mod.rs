@@ -1,0 +1,309 @@
+//! The HTTP surface: Misskey's client API under `/api/*`, the MiAuth and legacy-auth pages,
+//! NodeInfo, the OpenAPI document and a health check. Handlers parse, call `core`, and shape
+//! entities through [`entities`]; they hold no rules of their own.
+
+mod endpoints;
+pub mod entities;
+mod error;
+mod nodeinfo;
+mod openapi;
+mod pages;
+mod ratelimit;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::Router;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tracing::Instrument;
+
+pub use error::ApiError;
+
+use crate::app::App;
+use crate::store::UserRow;
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Largest request body the API reads (Misskey's limit too).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// What a handler returns: a JSON body, or nothing (204) as Misskey does for void endpoints.
+pub enum Reply {
+    Json(Value),
+    NoContent,
+}
+
+pub fn json(v: impl serde::Serialize) -> ApiResult<Reply> {
+    serde_json::to_value(v)
+        .map(Reply::Json)
+        .map_err(ApiError::internal)
+}
+
+/// Per-request context handed to every endpoint.
+#[derive(Clone)]
+pub struct Ctx {
+    pub app: App,
+    pub user: Option<UserRow>,
+    pub ip: Option<std::net::IpAddr>,
+    pub limiter: Arc<ratelimit::Limiter>,
+}
+
+impl Ctx {
+    /// The signed-in user; only called by endpoints registered with `.credential()`.
+    pub fn me(&self) -> ApiResult<&UserRow> {
+        self.user.as_ref().ok_or_else(ApiError::credential_required)
+    }
+
+    pub fn viewer_id(&self) -> Option<&str> {
+        self.user.as_ref().map(|u| u.id.as_str())
+    }
+}
+
+type BoxFut = Pin<Box<dyn Future<Output = ApiResult<Reply>> + Send>>;
+type Handler = Arc<dyn Fn(Ctx, Value) -> BoxFut + Send + Sync>;
+
+/// One API endpoint: its name, who may call it, and the handler.
+pub struct Endpoint {
+    pub name: &'static str,
+    pub credential: bool,
+    /// App-token permission needed (`write:notes` …); native tokens carry all of them.
+    pub kind: Option<&'static str>,
+    /// Only the account's own token may call it (not an app token).
+    pub secure: bool,
+    /// Calls allowed per hour per caller (user, or IP when anonymous).
+    pub per_hour: Option<u32>,
+    pub description: &'static str,
+    pub params: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
+    handler: Handler,
+}
+
+impl Endpoint {
+    /// An endpoint whose JSON body deserialises into `P`.
+    pub fn new<P, F, Fut>(name: &'static str, description: &'static str, f: F) -> Self
+    where
+        P: DeserializeOwned + schemars::JsonSchema + Send + 'static,
+        F: Fn(Ctx, P) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ApiResult<Reply>> + Send + 'static,
+    {
+        let handler: Handler = Arc::new(move |ctx, body| match parse_params::<P>(body) {
+            Ok(p) => Box::pin(f(ctx, p)),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        });
+        Self {
+            name,
+            credential: false,
+            kind: None,
+            secure: false,
+            per_hour: None,
+            description,
+            params: |g| g.subschema_for::<P>(),
+            handler,
+        }
+    }
+
+    pub fn credential(mut self) -> Self {
+        self.credential = true;
+        self
+    }
+
+    pub fn kind(mut self, kind: &'static str) -> Self {
+        self.kind = Some(kind);
+        self
+    }
+
+    pub fn secure(mut self) -> Self {
+        self.secure = true;
+        self
+    }
+
+    pub fn per_hour(mut self, n: u32) -> Self {
+        self.per_hour = Some(n);
+        self
+    }
+}
+
+/// Deserialises the body into the endpoint's parameters; errors name the parameter at fault.
+fn parse_params<P: DeserializeOwned>(body: Value) -> ApiResult<P> {
+    serde_path_to_error::deserialize::<_, P>(body).map_err(|e| {
+        let path = e.path().to_string();
+        let param = if path == "." { String::new() } else { path };
+        ApiError::invalid_param(&param, e.inner())
+    })
+}
+
+pub struct ApiState {
+    pub app: App,
+    endpoints: HashMap<&'static str, Endpoint>,
+    limiter: Arc<ratelimit::Limiter>,
+}
+
+/// The whole HTTP application.
+pub fn router(app: App) -> Router {
+    let endpoints = endpoints::all()
+        .into_iter()
+        .map(|e| (e.name, e))
+        .collect();
+    let state = Arc::new(ApiState {
+        app,
+        endpoints,
+        limiter: Arc::default(),
+    });
+    Router::new()
+        .route("/api/{*endpoint}", any(dispatch))
+        .route("/api.json", get(openapi::document))
+        .route("/healthz", get(health))
+        .merge(nodeinfo::routes())
+        .merge(pages::routes())
+        .fallback(fallback)
+        .with_state(state)
+}
+
+async fn health(State(state): State<Arc<ApiState>>) -> Response {
+    match state.app.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
+}
+
+async fn fallback() -> Response {
+    (StatusCode::NOT_FOUND, "Not Found").into_response()
+}
+
+async fn dispatch(
+    State(state): State<Arc<ApiState>>,
+    Path(name): Path<String>,
+    req: Request,
+) -> Response {
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let method = req.method().clone();
+    let headers = req.headers().clone();
+    let result = call(&state, &name, method, &headers, ip, req.into_body()).await;
+    let mut resp = match result {
+        Ok(Reply::Json(v)) => axum::Json(v).into_response(),
+        Ok(Reply::NoContent) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response(),
+    };
+    let h = resp.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=0, must-revalidate"),
+    );
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    resp
+}
+
+async fn call(
+    state: &ApiState,
+    name: &str,
+    method: Method,
+    headers: &HeaderMap,
+    ip: Option<std::net::IpAddr>,
+    body: Body,
+) -> ApiResult<Reply> {
+    let name = name.trim_end_matches('/');
+    // `miauth/{session}/check` carries its argument in the path.
+    if let Some(session) = name
+        .strip_prefix("miauth/")
+        .and_then(|rest| rest.strip_suffix("/check"))
+    {
+        if method != Method::POST {
+            return Err(ApiError::method_not_allowed());
+        }
+        return endpoints::auth::miauth_check(&state.app, session).await;
+    }
+    let endpoint = state
+        .endpoints
+        .get(name)
+        .ok_or_else(ApiError::unknown_endpoint)?;
+    if method == Method::OPTIONS {
+        return Ok(Reply::NoContent);
+    }
+    if method != Method::POST {
+        return Err(ApiError::method_not_allowed());
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::payload_too_large())?;
+    let mut params: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::invalid_param("", format!("body is not valid JSON: {e}")))?
+    };
+    let Some(obj) = params.as_object_mut() else {
+        return Err(ApiError::invalid_param("", "body must be a JSON object"));
+    };
+    let body_token = match obj.remove("i") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => return Err(ApiError::invalid_param("i", "must be a string")),
+    };
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let token = bearer.or(body_token);
+
+    let mut user = None;
+    let mut app_permission: Option<Vec<String>> = None;
+    if let Some(token) = token {
+        let owner = state
+            .app
+            .store
+            .token_owner(&token)
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(ApiError::authentication_failed)?;
+        app_permission = owner.permission;
+        user = Some(owner.user);
+    }
+    if endpoint.credential {
+        let Some(u) = &user else {
+            return Err(ApiError::credential_required());
+        };
+        if u.is_suspended {
+            return Err(ApiError::suspended());
+        }
+    }
+    if let Some(perms) = &app_permission {
+        if endpoint.secure {
+            return Err(ApiError::access_denied());
+        }
+        let allowed = match endpoint.kind {
+            Some(kind) => perms.iter().any(|p| p == kind),
+            None => !endpoint.credential,
+        };
+        if !allowed {
+            return Err(ApiError::permission_denied());
+        }
+    }
+    if let Some(per_hour) = endpoint.per_hour {
+        let key = match (&user, ip) {
+            (Some(u), _) => u.id.clone(),
+            (None, Some(ip)) => ip.to_string(),
+            (None, None) => "unknown".to_owned(),
+        };
+        state.limiter.check(endpoint.name, &key, per_hour)?;
+    }
+    let ctx = Ctx {
+        app: state.app.clone(),
+        user,
+        ip,
+        limiter: state.limiter.clone(),
+    };
+    let span = tracing::info_span!("api", endpoint = endpoint.name);
+    (endpoint.handler)(ctx, params).instrument(span).await
+}

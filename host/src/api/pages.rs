@@ -1,0 +1,225 @@
+//! Server-rendered pages a person opens in a browser: granting an app access (MiAuth and the
+//! legacy flow) and the identicons that stand in for avatars. No JavaScript is needed.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::ApiState;
+use crate::core::{accounts, apps};
+
+pub fn routes() -> Router<Arc<ApiState>> {
+    Router::new()
+        .route("/miauth/{session}", get(miauth_page).post(miauth_submit))
+        .route("/auth/{token}", get(auth_page).post(auth_submit))
+        .route("/identicon/{key}", get(identicon))
+}
+
+/// Escapes text for HTML element content and double-quoted attributes.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(title: &str, body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{}</title><style>body{{font-family:sans-serif;max-width:32em;margin:3em auto;padding:0 1em}}\
+         label{{display:block;margin:.5em 0}}input{{width:100%;padding:.4em}}button{{padding:.5em 1.5em}}\
+         .error{{color:#b00}}</style></head><body>{body}</body></html>",
+        esc(title)
+    ))
+}
+
+fn grant_form(instance: &str, app_name: &str, permissions: &[String], error: Option<&str>) -> Html<String> {
+    let perms: String = if permissions.is_empty() {
+        "<li>no permissions</li>".into()
+    } else {
+        permissions.iter().map(|p| format!("<li><code>{}</code></li>", esc(p))).collect()
+    };
+    let error = error
+        .map(|e| format!("<p class=\"error\">{}</p>", esc(e)))
+        .unwrap_or_default();
+    page(
+        "Allow access",
+        &format!(
+            "<h1>{}</h1><p><strong>{}</strong> asks for access to your account with these permissions:</p>\
+             <ul>{perms}</ul>{error}<form method=\"post\">\
+             <label>Username <input name=\"username\" autocomplete=\"username\" required></label>\
+             <label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
+             <button type=\"submit\">Allow</button></form>",
+            esc(instance),
+            esc(app_name),
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    username: String,
+    password: String,
+}
+
+/// Signs the person in from a grant form, counting failures against their address.
+async fn sign_in(state: &ApiState, ip: SocketAddr, c: &Credentials) -> Result<crate::store::UserRow, String> {
+    let caller = ip.ip().to_string();
+    if state.limiter.blocked_for("signin-failure", &caller, 10).is_some() {
+        return Err("Too many failed attempts. Try again later.".into());
+    }
+    match accounts::sign_in(&state.app, &c.username, &c.password).await {
+        Ok((user, _)) => Ok(user),
+        Err(_) => {
+            let _ = state.limiter.check("signin-failure", &caller, 10);
+            Err("Incorrect username or password.".into())
+        }
+    }
+}
+
+async fn miauth_page(
+    State(state): State<Arc<ApiState>>,
+    Path(session): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let req = apps::MiauthRequest {
+        name: q.get("name").cloned(),
+        icon: q.get("icon").cloned(),
+        callback: q.get("callback").cloned(),
+        permission: q
+            .get("permission")
+            .map(|p| p.split(',').map(str::to_owned).collect())
+            .unwrap_or_default(),
+    };
+    match apps::miauth_open(&state.app, &session, &req).await {
+        Ok(row) => {
+            let perms: Vec<String> = serde_json::from_str(&row.permission).unwrap_or_default();
+            grant_form(
+                &state.app.config.instance_name,
+                row.name.as_deref().unwrap_or("An app"),
+                &perms,
+                row.token.is_some().then_some("This session was already granted."),
+            )
+            .into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, page("Error", &esc(&e.to_string()))).into_response(),
+    }
+}
+
+async fn miauth_submit(
+    State(state): State<Arc<ApiState>>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    Path(session): Path<String>,
+    Form(c): Form<Credentials>,
+) -> Response {
+    let Ok(Some(row)) = state.app.store.miauth_session(&session).await else {
+        return (StatusCode::NOT_FOUND, page("Error", "No such session.")).into_response();
+    };
+    let perms: Vec<String> = serde_json::from_str(&row.permission).unwrap_or_default();
+    let app_name = row.name.clone().unwrap_or_else(|| "An app".into());
+    let user = match sign_in(&state, ip, &c).await {
+        Ok(u) => u,
+        Err(msg) => {
+            return (StatusCode::FORBIDDEN, grant_form(&state.app.config.instance_name, &app_name, &perms, Some(&msg)))
+                .into_response();
+        }
+    };
+    if let Err(e) = apps::miauth_grant(&state.app, &user, &row).await {
+        return (StatusCode::CONFLICT, page("Error", &esc(&e.to_string()))).into_response();
+    }
+    match row.callback_url.as_deref().and_then(|c| url::Url::parse(c).ok()) {
+        Some(mut cb) => {
+            cb.query_pairs_mut().append_pair("session", &session);
+            Redirect::to(cb.as_str()).into_response()
+        }
+        None => page("Done", "<p>Access granted. You can return to the app.</p>").into_response(),
+    }
+}
+
+async fn auth_page(State(state): State<Arc<ApiState>>, Path(token): Path<String>) -> Response {
+    match apps::show_session(&state.app, &token).await {
+        Ok((_, client)) => {
+            let perms: Vec<String> = serde_json::from_str(&client.permission).unwrap_or_default();
+            grant_form(&state.app.config.instance_name, &client.name, &perms, None).into_response()
+        }
+        Err(e) => (StatusCode::NOT_FOUND, page("Error", &esc(&e.to_string()))).into_response(),
+    }
+}
+
+async fn auth_submit(
+    State(state): State<Arc<ApiState>>,
+    ConnectInfo(ip): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    Form(c): Form<Credentials>,
+) -> Response {
+    let Ok((_, client)) = apps::show_session(&state.app, &token).await else {
+        return (StatusCode::NOT_FOUND, page("Error", "No such session.")).into_response();
+    };
+    let perms: Vec<String> = serde_json::from_str(&client.permission).unwrap_or_default();
+    let user = match sign_in(&state, ip, &c).await {
+        Ok(u) => u,
+        Err(msg) => {
+            return (StatusCode::FORBIDDEN, grant_form(&state.app.config.instance_name, &client.name, &perms, Some(&msg)))
+                .into_response();
+        }
+    };
+    if let Err(e) = apps::accept_session(&state.app, &user, &token).await {
+        return (StatusCode::CONFLICT, page("Error", &esc(&e.to_string()))).into_response();
+    }
+    match client.callback_url.as_deref().filter(|c| apps::safe_callback(c)).and_then(|c| url::Url::parse(c).ok()) {
+        Some(mut cb) => {
+            cb.query_pairs_mut().append_pair("token", &token);
+            Redirect::to(cb.as_str()).into_response()
+        }
+        None => page("Done", "<p>Access granted. You can return to the app.</p>").into_response(),
+    }
+}
+
+/// A 5×5 mirrored pattern in a colour, both derived from a hash of the key: the same user
+/// always gets the same picture, and no image library is needed.
+async fn identicon(Path(key): Path<String>) -> Response {
+    let hash = Sha256::digest(key.as_bytes());
+    let hue = u16::from_be_bytes([hash[0], hash[1]]) % 360;
+    let mut rects = String::new();
+    for y in 0..5 {
+        for x in 0..3 {
+            let bit = hash[2 + y * 3 + x] & 1 == 1;
+            if bit {
+                for xx in [x, 4 - x] {
+                    rects.push_str(&format!("<rect x=\"{}\" y=\"{}\" width=\"1\" height=\"1\"/>", xx + 1, y + 1));
+                    if x == 2 {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 7 7\" width=\"128\" height=\"128\">\
+         <rect width=\"7\" height=\"7\" fill=\"hsl({hue},30%,92%)\"/><g fill=\"hsl({hue},55%,50%)\">{rects}</g></svg>"
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400, immutable"),
+        ],
+        svg,
+    )
+        .into_response()
+}

@@ -1,0 +1,60 @@
+//! The shared state every request and background task uses, built once at start-up.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::store::Store;
+
+/// Cheap to clone: everything lives behind one `Arc`.
+#[derive(Clone)]
+pub struct App(Arc<AppInner>);
+
+pub struct AppInner {
+    pub config: Config,
+    pub store: Store,
+    pub started_at: std::time::Instant,
+}
+
+impl std::ops::Deref for App {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+impl App {
+    /// Opens the database named by the configuration, migrating it, and builds the state.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = Store::open(&config.database_url).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open database {}: {e}",
+                crate::config::redact(&config.database_url)
+            )
+        })?;
+        Ok(Self::with_store(config, store))
+    }
+
+    pub fn with_store(config: Config, store: Store) -> Self {
+        App(Arc::new(AppInner {
+            config,
+            store,
+            started_at: std::time::Instant::now(),
+        }))
+    }
+
+    /// Background upkeep: trims home timelines that grew past their cap.
+    pub fn spawn_maintenance(&self) {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                match app.store.trim_home_timelines(app.config.home_timeline_cap).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(timelines = n, "trimmed home timelines"),
+                    Err(e) => tracing::warn!(error = %e, "home timeline trim failed"),
+                }
+            }
+        });
+    }
+}

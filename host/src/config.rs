@@ -1,0 +1,297 @@
+//! One typed configuration from three layers: built-in defaults, an optional TOML file, and
+//! `TSUDOI_*` environment variables (highest priority). Every error names the key at fault.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use url::Url;
+
+/// Who may create an account through the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegistrationMode {
+    /// Anyone may sign up: the default, so a fresh instance is usable at once.
+    Open,
+    /// Sign-up needs an invitation code created by an admin.
+    InviteOnly,
+    /// Only `tsudoi user create` makes accounts.
+    Closed,
+}
+
+impl std::str::FromStr for RegistrationMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "open" => Ok(Self::Open),
+            "invite-only" => Ok(Self::InviteOnly),
+            "closed" => Ok(Self::Closed),
+            other => Err(format!(
+                "`{other}` is not a registration mode; use open, invite-only or closed"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Public base URL, without a trailing slash; used in ids and links.
+    pub url: Url,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub registration: RegistrationMode,
+    /// Maximum length of a note's text in characters (Misskey's default is 3000).
+    pub max_note_length: usize,
+    /// Instance name shown by `meta` and NodeInfo.
+    pub instance_name: String,
+    pub instance_description: Option<String>,
+    /// Entries kept per user in the materialised home timeline; older pages are read from the
+    /// notes table directly. 800 covers ~40 pages of 20, what a reader scrolls in practice.
+    pub home_timeline_cap: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid value for `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// The file layer: every key optional, unknown keys rejected so a typo is reported, not ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    url: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    redis_url: Option<String>,
+    registration: Option<String>,
+    max_note_length: Option<usize>,
+    instance_name: Option<String>,
+    instance_description: Option<String>,
+    home_timeline_cap: Option<usize>,
+}
+
+impl Config {
+    /// Loads defaults, then `file` if given, then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with_env(file, |k| std::env::var(k).ok())
+    }
+
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut raw = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::Parse {
+                    path: path.to_owned(),
+                    message: e.to_string(),
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        let non_empty = |k: &str| env(k).filter(|v| !v.is_empty());
+        if let Some(v) = non_empty("TSUDOI_LISTEN") {
+            raw.listen = Some(v);
+        }
+        if let Some(v) = non_empty("TSUDOI_URL") {
+            raw.url = Some(v);
+        }
+        if let Some(v) = non_empty("TSUDOI_DATA_DIR") {
+            raw.data_dir = Some(v.into());
+        }
+        if let Some(v) = non_empty("TSUDOI_DATABASE_URL") {
+            raw.database_url = Some(v);
+        }
+        if let Some(v) = non_empty("TSUDOI_REDIS_URL") {
+            raw.redis_url = Some(v);
+        }
+        if let Some(v) = non_empty("TSUDOI_REGISTRATION") {
+            raw.registration = Some(v);
+        }
+        if let Some(v) = non_empty("TSUDOI_MAX_NOTE_LENGTH") {
+            raw.max_note_length = Some(parse_number("max_note_length", &v)?);
+        }
+        if let Some(v) = non_empty("TSUDOI_INSTANCE_NAME") {
+            raw.instance_name = Some(v);
+        }
+        if let Some(v) = non_empty("TSUDOI_HOME_TIMELINE_CAP") {
+            raw.home_timeline_cap = Some(parse_number("home_timeline_cap", &v)?);
+        }
+        Self::resolve(raw)
+    }
+
+    fn resolve(raw: FileConfig) -> Result<Self, ConfigError> {
+        let listen: SocketAddr = raw
+            .listen
+            .as_deref()
+            .unwrap_or("127.0.0.1:3000")
+            .parse()
+            .map_err(|e| ConfigError::Invalid {
+                key: "listen",
+                message: format!("{e}; expected address:port such as 127.0.0.1:3000"),
+            })?;
+        let url_text = raw.url.unwrap_or_else(|| format!("http://{listen}"));
+        let url = Url::parse(url_text.trim_end_matches('/')).map_err(|e| ConfigError::Invalid {
+            key: "url",
+            message: format!("{e}: `{url_text}`"),
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(ConfigError::Invalid {
+                key: "url",
+                message: format!("`{url_text}` must be an http(s) URL with a host"),
+            });
+        }
+        if url.path() != "/" || url.query().is_some() {
+            return Err(ConfigError::Invalid {
+                key: "url",
+                message: format!("`{url_text}` must be a bare origin without path or query"),
+            });
+        }
+        let data_dir = raw.data_dir.unwrap_or_else(|| PathBuf::from("data"));
+        let database_url = raw
+            .database_url
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("tsudoi.db").display()));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "database_url",
+                message: format!(
+                    "`{}` is neither a sqlite:// nor a postgres:// URL",
+                    redact(&database_url)
+                ),
+            });
+        }
+        if let Some(redis) = &raw.redis_url {
+            if !redis.starts_with("redis://") && !redis.starts_with("rediss://") {
+                return Err(ConfigError::Invalid {
+                    key: "redis_url",
+                    message: "must start with redis:// or rediss://".into(),
+                });
+            }
+        }
+        let registration = match raw.registration {
+            Some(v) => v.parse().map_err(|message| ConfigError::Invalid {
+                key: "registration",
+                message,
+            })?,
+            None => RegistrationMode::Open,
+        };
+        let max_note_length = raw.max_note_length.unwrap_or(3000);
+        if !(1..=100_000).contains(&max_note_length) {
+            return Err(ConfigError::Invalid {
+                key: "max_note_length",
+                message: format!("{max_note_length} is outside 1..=100000"),
+            });
+        }
+        let home_timeline_cap = raw.home_timeline_cap.unwrap_or(800);
+        if !(100..=100_000).contains(&home_timeline_cap) {
+            return Err(ConfigError::Invalid {
+                key: "home_timeline_cap",
+                message: format!("{home_timeline_cap} is outside 100..=100000"),
+            });
+        }
+        Ok(Self {
+            listen,
+            url,
+            data_dir,
+            database_url,
+            redis_url: raw.redis_url,
+            registration,
+            max_note_length,
+            instance_name: raw.instance_name.unwrap_or_else(|| "Tsudoi".into()),
+            instance_description: raw.instance_description,
+            home_timeline_cap,
+        })
+    }
+
+    /// The public origin as a string without a trailing slash, e.g. `https://example.com`.
+    pub fn base_url(&self) -> String {
+        self.url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// The host part of the public URL, as it appears in `@user@host`.
+    pub fn host(&self) -> String {
+        match self.url.port() {
+            Some(port) => format!("{}:{port}", self.url.host_str().unwrap_or_default()),
+            None => self.url.host_str().unwrap_or_default().to_owned(),
+        }
+    }
+}
+
+fn parse_number(key: &'static str, v: &str) -> Result<usize, ConfigError> {
+    v.parse().map_err(|_| ConfigError::Invalid {
+        key,
+        message: format!("`{v}` is not a whole number"),
+    })
+}
+
+/// Hides a password in a database URL before it is printed.
+pub fn redact(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| pairs.iter().find(|(pk, _)| pk == k).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let c = Config::load_with_env(None, env_of(&[])).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.base_url(), "http://127.0.0.1:3000");
+        assert_eq!(c.database_url, "sqlite://data/tsudoi.db");
+        assert_eq!(c.registration, RegistrationMode::Open);
+        assert_eq!(c.max_note_length, 3000);
+    }
+
+    #[test]
+    fn environment_overrides_and_errors_name_the_key() {
+        let c = Config::load_with_env(
+            None,
+            env_of(&[("TSUDOI_LISTEN", "127.0.0.1:4000"), ("TSUDOI_REGISTRATION", "closed")]),
+        )
+        .unwrap();
+        assert_eq!(c.base_url(), "http://127.0.0.1:4000");
+        assert_eq!(c.registration, RegistrationMode::Closed);
+        let err = Config::load_with_env(None, env_of(&[("TSUDOI_LISTEN", "nope")])).unwrap_err();
+        assert!(err.to_string().contains("`listen`"), "{err}");
+        let err =
+            Config::load_with_env(None, env_of(&[("TSUDOI_DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert!(err.to_string().contains("`database_url`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "lisen = \"127.0.0.1:1\"\n").unwrap();
+        let err = Config::load_with_env(Some(&path), env_of(&[])).unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+    }
+}

@@ -1,0 +1,173 @@
+//! The `tsudoi` command: run the server and administer it from the shell.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use tsudoi::app::App;
+use tsudoi::config::Config;
+use tsudoi::core::accounts::{self, Origin};
+use tsudoi::core::{ids, random_token};
+
+/// Tsudoi: a Misskey-compatible social network server with WebAssembly plugins.
+///
+/// With no configuration, `tsudoi serve` listens on 127.0.0.1:3000 and keeps everything in
+/// ./data (a SQLite database). Settings come from a TOML file (--config) and TSUDOI_*
+/// environment variables: TSUDOI_LISTEN, TSUDOI_URL, TSUDOI_DATA_DIR, TSUDOI_DATABASE_URL,
+/// TSUDOI_REDIS_URL, TSUDOI_REGISTRATION (open, invite-only, closed), TSUDOI_MAX_NOTE_LENGTH,
+/// TSUDOI_INSTANCE_NAME, TSUDOI_HOME_TIMELINE_CAP.
+#[derive(Parser)]
+#[command(name = "tsudoi", version, about, long_about)]
+struct Cli {
+    /// TOML configuration file; environment variables override it.
+    #[arg(long, global = true, env = "TSUDOI_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (migrates the database first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage invitation codes (for `registration = "invite-only"`).
+    #[command(subcommand)]
+    Invite(InviteCommand),
+    /// Print the effective configuration (secrets redacted) and exit.
+    Config,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a local account and print its API token.
+    Create {
+        /// 1–20 letters, digits or underscores.
+        username: String,
+        /// Make the account an administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Password; a random one is generated and printed if omitted.
+        #[arg(long, env = "TSUDOI_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum InviteCommand {
+    /// Create an invitation code and print it.
+    Create {
+        /// Days until the code expires; never if omitted.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("TSUDOI_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing();
+    let config = Config::load(cli.config.as_deref()).context("invalid configuration")?;
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let store = tsudoi::store::Store::connect(&config.database_url).await?;
+            let applied = store.migrate().await?;
+            println!("{applied} migration(s) applied");
+            Ok(())
+        }
+        Command::User(UserCommand::Create {
+            username,
+            admin,
+            password,
+        }) => {
+            let app = App::build(config).await?;
+            let generated = password.is_none();
+            let password = password.unwrap_or_else(|| random_token(20));
+            let (user, token) =
+                accounts::create_account(&app, &username, &password, Origin::Shell { admin })
+                    .await
+                    .with_context(|| format!("cannot create user {username}"))?;
+            println!("created @{} (id {})", user.username, user.id);
+            if generated {
+                println!("password: {password}");
+            }
+            println!("token: {token}");
+            Ok(())
+        }
+        Command::Invite(InviteCommand::Create { expires_in_days }) => {
+            let app = App::build(config).await?;
+            let code = random_token(16);
+            let now = ids::now_ms();
+            let expires = expires_in_days.map(|d| now + i64::from(d) * 86_400_000);
+            app.store.create_invitation_code(&code, None, now, expires).await?;
+            println!("{code}");
+            Ok(())
+        }
+        Command::Config => {
+            println!("listen = \"{}\"", config.listen);
+            println!("url = \"{}\"", config.base_url());
+            println!("data_dir = \"{}\"", config.data_dir.display());
+            println!("database_url = \"{}\"", tsudoi::config::redact(&config.database_url));
+            println!("registration = \"{:?}\"", config.registration);
+            println!("max_note_length = {}", config.max_note_length);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let app = App::build(config).await?;
+    app.spawn_maintenance();
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    tracing::info!(address = %listen, url = %app.config.base_url(), "tsudoi is listening");
+    let router = tsudoi::api::router(app.clone())
+        .layer(tower_http::trace::TraceLayer::new_for_http());
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    app.store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return ctrl_c.await.unwrap_or(()),
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

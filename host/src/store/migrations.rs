@@ -1,0 +1,89 @@
+//! Migrations are compiled into the binary (one binary is the whole install) and applied by
+//! sqlx's migrator, which records them in `_sqlx_migrations` and takes a lock so that several
+//! nodes starting together do not race.
+
+use std::borrow::Cow;
+
+use futures_util::future::BoxFuture;
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+
+use super::{Backend, Result, Store, with_pool};
+
+/// (version, description, SQL) per backend. Add a line here with every new migration file;
+/// the test below fails if a file in the folder is missing from the list.
+const SQLITE: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../../../migrations/sqlite/0001_initial.sql"),
+)];
+const POSTGRES: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../../../migrations/postgres/0001_initial.sql"),
+)];
+
+#[derive(Debug)]
+struct Embedded(&'static [(i64, &'static str, &'static str)]);
+
+impl<'s> MigrationSource<'s> for Embedded {
+    fn resolve(self) -> BoxFuture<'s, Result<Vec<Migration>, BoxDynError>> {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .iter()
+                .map(|(version, description, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(*description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(*sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+pub(super) async fn run(store: &Store) -> Result<usize> {
+    let list = match store.backend() {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    };
+    // Only for the log line; the migrator itself decides what runs. No table yet = none applied.
+    let applied: Vec<i64> = with_pool!(&store.write, |p| {
+        sqlx::query_scalar::<_, i64>("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(p)
+            .await
+    })
+    .unwrap_or_default();
+    let pending = list.iter().filter(|(v, _, _)| !applied.contains(v)).count();
+    if pending > 0 {
+        tracing::info!(pending, total = list.len(), "applying database migrations");
+    }
+    let migrator = Migrator::new(Embedded(list)).await?;
+    with_pool!(&store.write, |p| migrator.run(p).await)?;
+    Ok(pending)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_file_is_embedded() {
+        for (dir, list) in [("sqlite", SQLITE), ("postgres", POSTGRES)] {
+            let path = format!("{}/../migrations/{dir}", env!("CARGO_MANIFEST_DIR"));
+            let files = std::fs::read_dir(&path)
+                .unwrap()
+                .filter(|e| {
+                    e.as_ref()
+                        .map(|e| e.path().extension().is_some_and(|x| x == "sql"))
+                        .unwrap_or(false)
+                })
+                .count();
+            assert_eq!(files, list.len(), "{path} has migrations not listed in migrations.rs");
+        }
+    }
+}
