@@ -49,7 +49,11 @@ impl App {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
             loop {
                 tick.tick().await;
-                match app.store.trim_home_timelines(app.config.home_timeline_cap).await {
+                match app
+                    .store
+                    .trim_home_timelines(app.config.home_timeline_cap)
+                    .await
+                {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(timelines = n, "trimmed home timelines"),
                     Err(e) => tracing::warn!(error = %e, "home timeline trim failed"),

@@ -55,7 +55,10 @@ pub struct Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("invalid value for `{key}`: {message}")]
@@ -175,13 +178,14 @@ impl Config {
                 ),
             });
         }
-        if let Some(redis) = &raw.redis_url {
-            if !redis.starts_with("redis://") && !redis.starts_with("rediss://") {
-                return Err(ConfigError::Invalid {
-                    key: "redis_url",
-                    message: "must start with redis:// or rediss://".into(),
-                });
-            }
+        if let Some(redis) = &raw.redis_url
+            && !redis.starts_with("redis://")
+            && !redis.starts_with("rediss://")
+        {
+            return Err(ConfigError::Invalid {
+                key: "redis_url",
+                message: "must start with redis:// or rediss://".into(),
+            });
         }
         let registration = match raw.registration {
             Some(v) => v.parse().map_err(|message| ConfigError::Invalid {
@@ -255,8 +259,10 @@ mod tests {
     use super::*;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let pairs: Vec<(String, String)> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| pairs.iter().find(|(pk, _)| pk == k).map(|(_, v)| v.clone())
     }
 
@@ -274,15 +280,18 @@ mod tests {
     fn environment_overrides_and_errors_name_the_key() {
         let c = Config::load_with_env(
             None,
-            env_of(&[("TSUDOI_LISTEN", "127.0.0.1:4000"), ("TSUDOI_REGISTRATION", "closed")]),
+            env_of(&[
+                ("TSUDOI_LISTEN", "127.0.0.1:4000"),
+                ("TSUDOI_REGISTRATION", "closed"),
+            ]),
         )
         .unwrap();
         assert_eq!(c.base_url(), "http://127.0.0.1:4000");
         assert_eq!(c.registration, RegistrationMode::Closed);
         let err = Config::load_with_env(None, env_of(&[("TSUDOI_LISTEN", "nope")])).unwrap_err();
         assert!(err.to_string().contains("`listen`"), "{err}");
-        let err =
-            Config::load_with_env(None, env_of(&[("TSUDOI_DATABASE_URL", "mysql://x")])).unwrap_err();
+        let err = Config::load_with_env(None, env_of(&[("TSUDOI_DATABASE_URL", "mysql://x")]))
+            .unwrap_err();
         assert!(err.to_string().contains("`database_url`"), "{err}");
     }
 

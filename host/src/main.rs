@@ -118,7 +118,9 @@ async fn main() -> anyhow::Result<()> {
             let code = random_token(16);
             let now = ids::now_ms();
             let expires = expires_in_days.map(|d| now + i64::from(d) * 86_400_000);
-            app.store.create_invitation_code(&code, None, now, expires).await?;
+            app.store
+                .create_invitation_code(&code, None, now, expires)
+                .await?;
             println!("{code}");
             Ok(())
         }
@@ -126,7 +128,10 @@ async fn main() -> anyhow::Result<()> {
             println!("listen = \"{}\"", config.listen);
             println!("url = \"{}\"", config.base_url());
             println!("data_dir = \"{}\"", config.data_dir.display());
-            println!("database_url = \"{}\"", tsudoi::config::redact(&config.database_url));
+            println!(
+                "database_url = \"{}\"",
+                tsudoi::config::redact(&config.database_url)
+            );
             println!("registration = \"{:?}\"", config.registration);
             println!("max_note_length = {}", config.max_note_length);
             Ok(())
@@ -142,8 +147,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(address = %listen, url = %app.config.base_url(), "tsudoi is listening");
-    let router = tsudoi::api::router(app.clone())
-        .layer(tower_http::trace::TraceLayer::new_for_http());
+    let router =
+        tsudoi::api::router(app.clone()).layer(tower_http::trace::TraceLayer::new_for_http());
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -159,10 +164,11 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return ctrl_c.await.unwrap_or(()),
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return ctrl_c.await.unwrap_or(()),
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

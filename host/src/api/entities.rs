@@ -22,7 +22,12 @@ pub fn iso(ms: i64) -> String {
 
 fn avatar_url(app: &App, u: &UserRow) -> String {
     let host = u.host.clone().unwrap_or_else(|| app.config.host());
-    format!("{}/identicon/{}@{}", app.config.base_url(), u.username_lower, host)
+    format!(
+        "{}/identicon/{}@{}",
+        app.config.base_url(),
+        u.username_lower,
+        host
+    )
 }
 
 pub fn user_lite(app: &App, u: &UserRow) -> Value {
@@ -103,8 +108,14 @@ pub fn user_detailed(app: &App, u: &UserRow, relation: Option<&Relation>) -> Api
         for (k, v) in [
             ("isFollowing", r.is_following),
             ("isFollowed", r.is_followed),
-            ("hasPendingFollowRequestFromYou", r.has_pending_follow_request_from_you),
-            ("hasPendingFollowRequestToYou", r.has_pending_follow_request_to_you),
+            (
+                "hasPendingFollowRequestFromYou",
+                r.has_pending_follow_request_from_you,
+            ),
+            (
+                "hasPendingFollowRequestToYou",
+                r.has_pending_follow_request_to_you,
+            ),
             ("isBlocking", false),
             ("isBlocked", false),
             ("isMuted", false),
@@ -201,7 +212,11 @@ struct NoteContext {
 
 /// Shapes notes as Misskey `Note`s for `viewer`, embedding replies and renotes the viewer may
 /// see (a renote's own renote too, so a renoted quote shows what it quotes).
-pub async fn pack_notes(app: &App, notes: Vec<NoteRow>, viewer: Option<&str>) -> ApiResult<Vec<Value>> {
+pub async fn pack_notes(
+    app: &App,
+    notes: Vec<NoteRow>,
+    viewer: Option<&str>,
+) -> ApiResult<Vec<Value>> {
     let ctx = load_context(app, &notes, viewer).await?;
     Ok(notes
         .iter()
@@ -210,10 +225,17 @@ pub async fn pack_notes(app: &App, notes: Vec<NoteRow>, viewer: Option<&str>) ->
 }
 
 pub async fn pack_note(app: &App, note: NoteRow, viewer: Option<&str>) -> ApiResult<Value> {
-    Ok(pack_notes(app, vec![note], viewer).await?.pop().unwrap_or(Value::Null))
+    Ok(pack_notes(app, vec![note], viewer)
+        .await?
+        .pop()
+        .unwrap_or(Value::Null))
 }
 
-async fn load_context(app: &App, notes: &[NoteRow], viewer: Option<&str>) -> ApiResult<NoteContext> {
+async fn load_context(
+    app: &App,
+    notes: &[NoteRow],
+    viewer: Option<&str>,
+) -> ApiResult<NoteContext> {
     let store = &app.store;
     let err = ApiError::internal;
     // Embedded notes, two levels deep, keeping only those the viewer may see.
@@ -232,14 +254,19 @@ async fn load_context(app: &App, notes: &[NoteRow], viewer: Option<&str>) -> Api
             break;
         }
         let found = store.notes_by_ids(&wanted).await.map_err(err)?;
-        let visible = core::notes::visible_to(app, &found, viewer).await.map_err(ApiError::from)?;
+        let visible = core::notes::visible_to(app, &found, viewer)
+            .await
+            .map_err(ApiError::from)?;
         let before: HashSet<String> = embedded.keys().cloned().collect();
         for (n, ok) in found.into_iter().zip(visible) {
             if ok {
                 embedded.insert(n.id.clone(), n);
             }
         }
-        frontier = embedded.values().filter(|n| !before.contains(&n.id)).collect();
+        frontier = embedded
+            .values()
+            .filter(|n| !before.contains(&n.id))
+            .collect();
     }
     let all: Vec<&NoteRow> = notes.iter().chain(embedded.values()).collect();
     let note_ids: Vec<String> = all.iter().map(|n| n.id.clone()).collect();
@@ -249,7 +276,11 @@ async fn load_context(app: &App, notes: &[NoteRow], viewer: Option<&str>) -> Api
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let poll_ids: Vec<String> = all.iter().filter(|n| n.has_poll).map(|n| n.id.clone()).collect();
+    let poll_ids: Vec<String> = all
+        .iter()
+        .filter(|n| n.has_poll)
+        .map(|n| n.id.clone())
+        .collect();
     let users = store.users_by_ids(&user_ids).await.map_err(err)?;
     let polls = store.polls_by_note_ids(&poll_ids).await.map_err(err)?;
     let tallies = store.poll_tallies(&poll_ids).await.map_err(err)?;

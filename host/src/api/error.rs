@@ -10,8 +10,12 @@ use serde_json::{Value, json};
 
 use crate::core;
 
+/// Boxed so that `Result<T, ApiError>` stays one pointer wide on the happy path.
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<ApiErrorBody>);
+
+#[derive(Debug, Clone)]
+pub struct ApiErrorBody {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
@@ -23,13 +27,18 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>, id: &'static str) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+        id: &'static str,
+    ) -> Self {
         let kind = match status.as_u16() {
             403 => "permission",
             500.. => "server",
             _ => "client",
         };
-        Self {
+        Self(Box::new(ApiErrorBody {
             status,
             code,
             message: message.into(),
@@ -37,11 +46,11 @@ impl ApiError {
             kind,
             info: None,
             retry_after: None,
-        }
+        }))
     }
 
     pub fn with_info(mut self, info: Value) -> Self {
-        self.info = Some(info);
+        self.0.info = Some(info);
         self
     }
 
@@ -112,7 +121,7 @@ impl ApiError {
     }
 
     fn with_retry_after(mut self, secs: u64) -> Self {
-        self.retry_after = Some(secs);
+        self.0.retry_after = Some(secs);
         self
     }
 
@@ -172,41 +181,153 @@ impl From<core::Error> for ApiError {
         use core::Error as E;
         match e {
             E::InvalidParam { param, reason } => ApiError::invalid_param(param, reason),
-            E::NoSuchUser => Self::not_found("NO_SUCH_USER", "No such user.", "4362f8dc-731f-4ad8-a694-be5a88922a24"),
-            E::NoSuchNote => Self::not_found("NO_SUCH_NOTE", "No such note.", "24fcbfc6-2e37-42b6-8388-c29b3861a08d"),
-            E::NoSuchReplyTarget => Self::not_found("NO_SUCH_REPLY_TARGET", "No such reply target.", "749ee0f6-d3da-459a-bf02-282e2da4292c"),
-            E::NoSuchRenoteTarget => Self::not_found("NO_SUCH_RENOTE_TARGET", "No such renote target.", "b5c90186-4ab0-49c8-9bba-a1f76c282ba4"),
-            E::CannotReplyToPureRenote => Self::bad("CANNOT_REPLY_TO_A_PURE_RENOTE", "You can not reply to a pure Renote.", "3ac74a84-8fd5-4bb0-870f-01804f82ce15"),
-            E::CannotRenoteToPureRenote => Self::bad("CANNOT_RENOTE_TO_A_PURE_RENOTE", "You can not Renote a pure Renote.", "fd4cc33e-2a37-48dd-99cc-9b806eb2031a"),
-            E::CannotRenoteDueToVisibility => Self::bad("CANNOT_RENOTE_DUE_TO_VISIBILITY", "You can not Renote due to target visibility.", "be9529e9-fe72-4de0-ae43-0b363c4938af"),
+            E::NoSuchUser => Self::not_found(
+                "NO_SUCH_USER",
+                "No such user.",
+                "4362f8dc-731f-4ad8-a694-be5a88922a24",
+            ),
+            E::NoSuchNote => Self::not_found(
+                "NO_SUCH_NOTE",
+                "No such note.",
+                "24fcbfc6-2e37-42b6-8388-c29b3861a08d",
+            ),
+            E::NoSuchReplyTarget => Self::not_found(
+                "NO_SUCH_REPLY_TARGET",
+                "No such reply target.",
+                "749ee0f6-d3da-459a-bf02-282e2da4292c",
+            ),
+            E::NoSuchRenoteTarget => Self::not_found(
+                "NO_SUCH_RENOTE_TARGET",
+                "No such renote target.",
+                "b5c90186-4ab0-49c8-9bba-a1f76c282ba4",
+            ),
+            E::CannotReplyToPureRenote => Self::bad(
+                "CANNOT_REPLY_TO_A_PURE_RENOTE",
+                "You can not reply to a pure Renote.",
+                "3ac74a84-8fd5-4bb0-870f-01804f82ce15",
+            ),
+            E::CannotRenoteToPureRenote => Self::bad(
+                "CANNOT_RENOTE_TO_A_PURE_RENOTE",
+                "You can not Renote a pure Renote.",
+                "fd4cc33e-2a37-48dd-99cc-9b806eb2031a",
+            ),
+            E::CannotRenoteDueToVisibility => Self::bad(
+                "CANNOT_RENOTE_DUE_TO_VISIBILITY",
+                "You can not Renote due to target visibility.",
+                "be9529e9-fe72-4de0-ae43-0b363c4938af",
+            ),
             E::CannotReplyWithExtendedVisibility => Self::bad(
                 "CANNOT_REPLY_TO_SPECIFIED_VISIBILITY_NOTE_WITH_EXTENDED_VISIBILITY",
                 "You cannot reply to a specified visibility note with extended visibility.",
                 "ed940410-535c-4d5e-bfa3-af798671e93c",
             ),
-            E::TextTooLong { max } => ApiError::invalid_param("text", format!("must NOT have more than {max} characters")),
-            E::PollTooFewChoices => ApiError::invalid_param("poll.choices", "must NOT have fewer than 2 items"),
-            E::PollAlreadyExpired => Self::bad("CANNOT_CREATE_ALREADY_EXPIRED_POLL", "Poll is already expired.", "04da457d-b083-4055-9082-955525eda5a5"),
-            E::EmptyNote => ApiError::invalid_param("text", "a note needs text, a renote or a poll"),
-            E::TooManyMentions => Self::bad("CONTAINS_TOO_MANY_MENTIONS", "Cannot post because it exceeds the allowed number of mentions.", "4de0363a-3046-481b-9b0f-feff3e211025"),
-            E::AccessDenied => Self::forbidden("ACCESS_DENIED", "Access denied.", "fe8d7103-0ea8-4ec3-814d-f8b401dc69e9"),
-            E::AlreadyFollowing => Self::bad("ALREADY_FOLLOWING", "You are already following that user.", "35387507-38c7-4cb9-9197-300b93783fa0"),
-            E::NotFollowing => Self::bad("NOT_FOLLOWING", "You are not following that user.", "5dbf82f5-c92b-40b1-87d1-6c8c0741fd09"),
-            E::FolloweeIsYourself => Self::bad("FOLLOWEE_IS_YOURSELF", "Followee is yourself.", "26fbe7bb-a331-4857-af17-205b426669a9"),
-            E::FolloweeIsYourselfUnfollow => Self::bad("FOLLOWEE_IS_YOURSELF", "Followee is yourself.", "d9e400b9-36b0-4808-b1d8-79e707f1296c"),
-            E::NoFollowRequest => Self::not_found("NO_FOLLOW_REQUEST", "No follow request.", "bcde4f8b-0913-4614-8881-614e522fb041"),
-            E::UsernameTaken => Self::bad("DUPLICATED_USERNAME", "This username is already taken.", "b6ac8d4a-7dfa-4ab6-9e6c-95b0a5d3d8f2"),
-            E::InvalidUsername(reason) => ApiError::invalid_param("username", reason).with_code("INVALID_USERNAME"),
-            E::RegistrationClosed => Self::forbidden("REGISTRATION_CLOSED", "Registration is closed on this server.", "d4a5bc43-2a37-4c5a-a1ee-2f2f1c0dc7a1"),
-            E::InvalidInvitationCode => Self::forbidden("INVALID_INVITATION_CODE", "A valid invitation code is required.", "a8b1a1e2-76f6-4a4b-b2f1-7d8e1f3c4b5a"),
-            E::SigninFailed => Self::forbidden("INCORRECT_CREDENTIALS", "Incorrect username or password.", "932c904e-9460-45b7-9ce6-7ed33be7eb2c"),
-            E::InvalidChoice => Self::bad("INVALID_CHOICE", "Choice ID is invalid.", "e0cc9a04-f2e8-41e4-a5f1-4127293260cc"),
-            E::AlreadyVoted => Self::bad("ALREADY_VOTED", "You have already voted.", "0963fc77-efac-419b-9424-b391608dc6d8"),
-            E::PollEnded => Self::bad("ALREADY_EXPIRED", "The poll is already expired.", "1022a357-b085-4054-9083-8f8de358337e"),
-            E::NoPoll => Self::bad("NO_POLL", "The note does not attach a poll.", "5f979967-52d9-4314-a911-1c673727f92f"),
-            E::NoSuchApp => Self::not_found("NO_SUCH_APP", "No such app.", "92f93e63-428e-4f2f-a5a4-39e1407fe998"),
-            E::NoSuchSession => Self::not_found("NO_SUCH_SESSION", "No such session.", "bd72c97d-eba7-4adb-a467-f171b8847250"),
-            E::PendingSession => Self::bad("PENDING_SESSION", "This session is not completed yet.", "8c8a4145-02cc-4cca-8e66-29ba60445a8e"),
+            E::TextTooLong { max } => {
+                ApiError::invalid_param("text", format!("must NOT have more than {max} characters"))
+            }
+            E::PollTooFewChoices => {
+                ApiError::invalid_param("poll.choices", "must NOT have fewer than 2 items")
+            }
+            E::PollAlreadyExpired => Self::bad(
+                "CANNOT_CREATE_ALREADY_EXPIRED_POLL",
+                "Poll is already expired.",
+                "04da457d-b083-4055-9082-955525eda5a5",
+            ),
+            E::EmptyNote => {
+                ApiError::invalid_param("text", "a note needs text, a renote or a poll")
+            }
+            E::TooManyMentions => Self::bad(
+                "CONTAINS_TOO_MANY_MENTIONS",
+                "Cannot post because it exceeds the allowed number of mentions.",
+                "4de0363a-3046-481b-9b0f-feff3e211025",
+            ),
+            E::AccessDenied => Self::forbidden(
+                "ACCESS_DENIED",
+                "Access denied.",
+                "fe8d7103-0ea8-4ec3-814d-f8b401dc69e9",
+            ),
+            E::AlreadyFollowing => Self::bad(
+                "ALREADY_FOLLOWING",
+                "You are already following that user.",
+                "35387507-38c7-4cb9-9197-300b93783fa0",
+            ),
+            E::NotFollowing => Self::bad(
+                "NOT_FOLLOWING",
+                "You are not following that user.",
+                "5dbf82f5-c92b-40b1-87d1-6c8c0741fd09",
+            ),
+            E::FolloweeIsYourself => Self::bad(
+                "FOLLOWEE_IS_YOURSELF",
+                "Followee is yourself.",
+                "26fbe7bb-a331-4857-af17-205b426669a9",
+            ),
+            E::FolloweeIsYourselfUnfollow => Self::bad(
+                "FOLLOWEE_IS_YOURSELF",
+                "Followee is yourself.",
+                "d9e400b9-36b0-4808-b1d8-79e707f1296c",
+            ),
+            E::NoFollowRequest => Self::not_found(
+                "NO_FOLLOW_REQUEST",
+                "No follow request.",
+                "bcde4f8b-0913-4614-8881-614e522fb041",
+            ),
+            E::UsernameTaken => Self::bad(
+                "DUPLICATED_USERNAME",
+                "This username is already taken.",
+                "b6ac8d4a-7dfa-4ab6-9e6c-95b0a5d3d8f2",
+            ),
+            E::InvalidUsername(reason) => {
+                ApiError::invalid_param("username", reason).with_code("INVALID_USERNAME")
+            }
+            E::RegistrationClosed => Self::forbidden(
+                "REGISTRATION_CLOSED",
+                "Registration is closed on this server.",
+                "d4a5bc43-2a37-4c5a-a1ee-2f2f1c0dc7a1",
+            ),
+            E::InvalidInvitationCode => Self::forbidden(
+                "INVALID_INVITATION_CODE",
+                "A valid invitation code is required.",
+                "a8b1a1e2-76f6-4a4b-b2f1-7d8e1f3c4b5a",
+            ),
+            E::SigninFailed => Self::forbidden(
+                "INCORRECT_CREDENTIALS",
+                "Incorrect username or password.",
+                "932c904e-9460-45b7-9ce6-7ed33be7eb2c",
+            ),
+            E::InvalidChoice => Self::bad(
+                "INVALID_CHOICE",
+                "Choice ID is invalid.",
+                "e0cc9a04-f2e8-41e4-a5f1-4127293260cc",
+            ),
+            E::AlreadyVoted => Self::bad(
+                "ALREADY_VOTED",
+                "You have already voted.",
+                "0963fc77-efac-419b-9424-b391608dc6d8",
+            ),
+            E::PollEnded => Self::bad(
+                "ALREADY_EXPIRED",
+                "The poll is already expired.",
+                "1022a357-b085-4054-9083-8f8de358337e",
+            ),
+            E::NoPoll => Self::bad(
+                "NO_POLL",
+                "The note does not attach a poll.",
+                "5f979967-52d9-4314-a911-1c673727f92f",
+            ),
+            E::NoSuchApp => Self::not_found(
+                "NO_SUCH_APP",
+                "No such app.",
+                "92f93e63-428e-4f2f-a5a4-39e1407fe998",
+            ),
+            E::NoSuchSession => Self::not_found(
+                "NO_SUCH_SESSION",
+                "No such session.",
+                "bd72c97d-eba7-4adb-a467-f171b8847250",
+            ),
+            E::PendingSession => Self::bad(
+                "PENDING_SESSION",
+                "This session is not completed yet.",
+                "8c8a4145-02cc-4cca-8e66-29ba60445a8e",
+            ),
             E::Store(e) => ApiError::internal(e),
             E::Internal(e) => ApiError::internal(e),
         }
@@ -215,30 +336,38 @@ impl From<core::Error> for ApiError {
 
 impl ApiError {
     fn with_code(mut self, code: &'static str) -> Self {
-        self.code = code;
+        self.0.code = code;
         self
+    }
+}
+
+impl std::ops::Deref for ApiError {
+    type Target = ApiErrorBody;
+    fn deref(&self) -> &ApiErrorBody {
+        &self.0
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let e = *self.0;
         let mut body = json!({
-            "message": self.message,
-            "code": self.code,
-            "id": self.id,
-            "kind": self.kind,
+            "message": e.message,
+            "code": e.code,
+            "id": e.id,
+            "kind": e.kind,
         });
-        if let Some(info) = self.info {
+        if let Some(info) = e.info {
             body["info"] = info;
         }
-        let mut resp = (self.status, axum::Json(json!({ "error": body }))).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
+        let mut resp = (e.status, axum::Json(json!({ "error": body }))).into_response();
+        if e.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"Misskey\""),
             );
         }
-        if let Some(secs) = self.retry_after {
+        if let Some(secs) = e.retry_after {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }

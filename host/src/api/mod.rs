@@ -16,12 +16,12 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use axum::Router;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracing::Instrument;
@@ -148,10 +148,7 @@ pub struct ApiState {
 
 /// The whole HTTP application.
 pub fn router(app: App) -> Router {
-    let endpoints = endpoints::all()
-        .into_iter()
-        .map(|e| (e.name, e))
-        .collect();
+    let endpoints = endpoints::all().into_iter().map(|e| (e.name, e)).collect();
     let state = Arc::new(ApiState {
         app,
         endpoints,
@@ -200,7 +197,10 @@ async fn dispatch(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=0, must-revalidate"),
     );
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     resp
 }
 

@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use serde_json::json;
 
 use super::ApiState;
@@ -35,10 +35,11 @@ async fn document(State(state): State<Arc<ApiState>>, Path(version): Path<String
         return (StatusCode::NOT_FOUND, "unknown NodeInfo version").into_response();
     }
     let app = &state.app;
-    let (users, notes) = match tokio::try_join!(app.store.count_local_users(), app.store.count_local_notes()) {
-        Ok(v) => v,
-        Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
-    };
+    let (users, notes) =
+        match tokio::try_join!(app.store.count_local_users(), app.store.count_local_notes()) {
+            Ok(v) => v,
+            Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+        };
     let software = json!({ "name": "tsudoi", "version": env!("CARGO_PKG_VERSION") });
     let body = json!({
         "version": version,
@@ -53,6 +54,8 @@ async fn document(State(state): State<Arc<ApiState>>, Path(version): Path<String
             "maxNoteTextLength": app.config.max_note_length,
         }
     });
-    let profile = format!("application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/{version}#\"");
+    let profile = format!(
+        "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/{version}#\""
+    );
     ([(header::CONTENT_TYPE, profile)], body.to_string()).into_response()
 }

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -49,11 +49,19 @@ fn page(title: &str, body: &str) -> Html<String> {
     ))
 }
 
-fn grant_form(instance: &str, app_name: &str, permissions: &[String], error: Option<&str>) -> Html<String> {
+fn grant_form(
+    instance: &str,
+    app_name: &str,
+    permissions: &[String],
+    error: Option<&str>,
+) -> Html<String> {
     let perms: String = if permissions.is_empty() {
         "<li>no permissions</li>".into()
     } else {
-        permissions.iter().map(|p| format!("<li><code>{}</code></li>", esc(p))).collect()
+        permissions
+            .iter()
+            .map(|p| format!("<li><code>{}</code></li>", esc(p)))
+            .collect()
     };
     let error = error
         .map(|e| format!("<p class=\"error\">{}</p>", esc(e)))
@@ -79,9 +87,17 @@ struct Credentials {
 }
 
 /// Signs the person in from a grant form, counting failures against their address.
-async fn sign_in(state: &ApiState, ip: SocketAddr, c: &Credentials) -> Result<crate::store::UserRow, String> {
+async fn sign_in(
+    state: &ApiState,
+    ip: SocketAddr,
+    c: &Credentials,
+) -> Result<crate::store::UserRow, String> {
     let caller = ip.ip().to_string();
-    if state.limiter.blocked_for("signin-failure", &caller, 10).is_some() {
+    if state
+        .limiter
+        .blocked_for("signin-failure", &caller, 10)
+        .is_some()
+    {
         return Err("Too many failed attempts. Try again later.".into());
     }
     match accounts::sign_in(&state.app, &c.username, &c.password).await {
@@ -114,7 +130,9 @@ async fn miauth_page(
                 &state.app.config.instance_name,
                 row.name.as_deref().unwrap_or("An app"),
                 &perms,
-                row.token.is_some().then_some("This session was already granted."),
+                row.token
+                    .is_some()
+                    .then_some("This session was already granted."),
             )
             .into_response()
         }
@@ -136,14 +154,26 @@ async fn miauth_submit(
     let user = match sign_in(&state, ip, &c).await {
         Ok(u) => u,
         Err(msg) => {
-            return (StatusCode::FORBIDDEN, grant_form(&state.app.config.instance_name, &app_name, &perms, Some(&msg)))
+            return (
+                StatusCode::FORBIDDEN,
+                grant_form(
+                    &state.app.config.instance_name,
+                    &app_name,
+                    &perms,
+                    Some(&msg),
+                ),
+            )
                 .into_response();
         }
     };
     if let Err(e) = apps::miauth_grant(&state.app, &user, &row).await {
         return (StatusCode::CONFLICT, page("Error", &esc(&e.to_string()))).into_response();
     }
-    match row.callback_url.as_deref().and_then(|c| url::Url::parse(c).ok()) {
+    match row
+        .callback_url
+        .as_deref()
+        .and_then(|c| url::Url::parse(c).ok())
+    {
         Some(mut cb) => {
             cb.query_pairs_mut().append_pair("session", &session);
             Redirect::to(cb.as_str()).into_response()
@@ -175,14 +205,27 @@ async fn auth_submit(
     let user = match sign_in(&state, ip, &c).await {
         Ok(u) => u,
         Err(msg) => {
-            return (StatusCode::FORBIDDEN, grant_form(&state.app.config.instance_name, &client.name, &perms, Some(&msg)))
+            return (
+                StatusCode::FORBIDDEN,
+                grant_form(
+                    &state.app.config.instance_name,
+                    &client.name,
+                    &perms,
+                    Some(&msg),
+                ),
+            )
                 .into_response();
         }
     };
     if let Err(e) = apps::accept_session(&state.app, &user, &token).await {
         return (StatusCode::CONFLICT, page("Error", &esc(&e.to_string()))).into_response();
     }
-    match client.callback_url.as_deref().filter(|c| apps::safe_callback(c)).and_then(|c| url::Url::parse(c).ok()) {
+    match client
+        .callback_url
+        .as_deref()
+        .filter(|c| apps::safe_callback(c))
+        .and_then(|c| url::Url::parse(c).ok())
+    {
         Some(mut cb) => {
             cb.query_pairs_mut().append_pair("token", &token);
             Redirect::to(cb.as_str()).into_response()
@@ -202,7 +245,11 @@ async fn identicon(Path(key): Path<String>) -> Response {
             let bit = hash[2 + y * 3 + x] & 1 == 1;
             if bit {
                 for xx in [x, 4 - x] {
-                    rects.push_str(&format!("<rect x=\"{}\" y=\"{}\" width=\"1\" height=\"1\"/>", xx + 1, y + 1));
+                    rects.push_str(&format!(
+                        "<rect x=\"{}\" y=\"{}\" width=\"1\" height=\"1\"/>",
+                        xx + 1,
+                        y + 1
+                    ));
                     if x == 2 {
                         break;
                     }

@@ -22,7 +22,12 @@ const HOUR: f64 = 3600.0;
 const FORGET_AFTER: Duration = Duration::from_secs(3600);
 
 impl Limiter {
-    pub fn check(&self, endpoint: &'static str, caller: &str, per_hour: u32) -> Result<(), ApiError> {
+    pub fn check(
+        &self,
+        endpoint: &'static str,
+        caller: &str,
+        per_hour: u32,
+    ) -> Result<(), ApiError> {
         self.take(endpoint, caller, per_hour, Instant::now())
     }
 
@@ -37,7 +42,13 @@ impl Limiter {
         (tokens < 1.0).then(|| (((1.0 - tokens) / rate).ceil() as u64).max(1))
     }
 
-    fn take(&self, endpoint: &'static str, caller: &str, per_hour: u32, now: Instant) -> Result<(), ApiError> {
+    fn take(
+        &self,
+        endpoint: &'static str,
+        caller: &str,
+        per_hour: u32,
+        now: Instant,
+    ) -> Result<(), ApiError> {
         let capacity = per_hour as f64;
         let rate = capacity / HOUR;
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
@@ -46,7 +57,10 @@ impl Limiter {
         }
         let bucket = buckets
             .entry((endpoint, caller.to_owned()))
-            .or_insert(Bucket { tokens: capacity, updated: now });
+            .or_insert(Bucket {
+                tokens: capacity,
+                updated: now,
+            });
         let elapsed = now.duration_since(bucket.updated).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * rate).min(capacity);
         bucket.updated = now;

@@ -1,7 +1,7 @@
 //! Accounts: sign-up, sign-in, profile updates.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 use super::{Error, Result, ids, random_token};
 use crate::app::App;
@@ -10,12 +10,50 @@ use crate::store::{NewLocalUser, ProfilePatch, UserRow};
 
 /// Names Misskey refuses at sign-up by default, so nobody can pose as staff or the system.
 const RESERVED_USERNAMES: &[&str] = &[
-    "admin", "administrator", "root", "system", "maintainer", "host", "mod", "moderator", "owner",
-    "superuser", "staff", "auth", "i", "me", "everyone", "all", "mention", "mentions", "example",
-    "user", "users", "account", "accounts", "official", "help", "helps", "support", "supports",
-    "info", "information", "informations", "announce", "announces", "announcement",
-    "announcements", "notice", "notification", "notifications", "dev", "developer", "developers",
-    "tech", "misskey", "tsudoi",
+    "admin",
+    "administrator",
+    "root",
+    "system",
+    "maintainer",
+    "host",
+    "mod",
+    "moderator",
+    "owner",
+    "superuser",
+    "staff",
+    "auth",
+    "i",
+    "me",
+    "everyone",
+    "all",
+    "mention",
+    "mentions",
+    "example",
+    "user",
+    "users",
+    "account",
+    "accounts",
+    "official",
+    "help",
+    "helps",
+    "support",
+    "supports",
+    "info",
+    "information",
+    "informations",
+    "announce",
+    "announces",
+    "announcement",
+    "announcements",
+    "notice",
+    "notification",
+    "notifications",
+    "dev",
+    "developer",
+    "developers",
+    "tech",
+    "misskey",
+    "tsudoi",
 ];
 
 /// Misskey's rule for local usernames: 1–20 of `[A-Za-z0-9_]`.
@@ -23,7 +61,10 @@ pub fn validate_username(username: &str) -> Result<()> {
     if username.is_empty() || username.len() > 20 {
         return Err(Error::InvalidUsername("must be 1 to 20 characters"));
     }
-    if !username.bytes().all(|b| b.is_ascii_alphanumeric() || b == '_' as u8) {
+    if !username
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
         return Err(Error::InvalidUsername(
             "only letters, digits and underscores are allowed",
         ));
@@ -163,13 +204,13 @@ pub struct ProfileUpdate {
 }
 
 fn check_len(param: &'static str, v: &Option<Option<String>>, max: usize) -> Result<()> {
-    if let Some(Some(s)) = v {
-        if s.chars().count() > max {
-            return Err(Error::InvalidParam {
-                param,
-                reason: format!("must be at most {max} characters"),
-            });
-        }
+    if let Some(Some(s)) = v
+        && s.chars().count() > max
+    {
+        return Err(Error::InvalidParam {
+            param,
+            reason: format!("must be at most {max} characters"),
+        });
     }
     Ok(())
 }
@@ -179,29 +220,33 @@ pub async fn update_profile(app: &App, user: &UserRow, up: ProfileUpdate) -> Res
     check_len("name", &up.name, NAME_MAX)?;
     check_len("description", &up.description, DESCRIPTION_MAX)?;
     check_len("location", &up.location, LOCATION_MAX)?;
-    if let Some(Some(b)) = &up.birthday {
-        if chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d").is_err() {
-            return Err(Error::InvalidParam {
-                param: "birthday",
-                reason: "must be a date as YYYY-MM-DD".into(),
-            });
-        }
+    if let Some(Some(b)) = &up.birthday
+        && chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d").is_err()
+    {
+        return Err(Error::InvalidParam {
+            param: "birthday",
+            reason: "must be a date as YYYY-MM-DD".into(),
+        });
     }
-    if let Some(Some(l)) = &up.lang {
-        if l.is_empty() || l.len() > 16 || !l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(Error::InvalidParam {
-                param: "lang",
-                reason: "must be a language tag such as ja-JP".into(),
-            });
-        }
+    if let Some(Some(l)) = &up.lang
+        && (l.is_empty()
+            || l.len() > 16
+            || !l
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    {
+        return Err(Error::InvalidParam {
+            param: "lang",
+            reason: "must be a language tag such as ja-JP".into(),
+        });
     }
-    if let Some(fields) = &up.fields {
-        if fields.len() > FIELDS_MAX {
-            return Err(Error::InvalidParam {
-                param: "fields",
-                reason: format!("at most {FIELDS_MAX} fields"),
-            });
-        }
+    if let Some(fields) = &up.fields
+        && fields.len() > FIELDS_MAX
+    {
+        return Err(Error::InvalidParam {
+            param: "fields",
+            reason: format!("at most {FIELDS_MAX} fields"),
+        });
     }
     // Misskey drops fields with an empty name.
     let fields = up.fields.map(|f| {

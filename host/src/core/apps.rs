@@ -9,29 +9,91 @@ use crate::store::{AppRow, AuthSessionRow, MiauthSessionRow, NewAccessToken, Sto
 
 /// Every permission misskey-js knows. Requests for anything else are dropped.
 pub const PERMISSIONS: &[&str] = &[
-    "read:account", "write:account", "read:blocks", "write:blocks", "read:drive", "write:drive",
-    "read:favorites", "write:favorites", "read:following", "write:following", "read:messaging",
-    "write:messaging", "read:mutes", "write:mutes", "write:notes", "read:notifications",
-    "write:notifications", "read:reactions", "write:reactions", "write:votes", "read:pages",
-    "write:pages", "write:page-likes", "read:page-likes", "read:user-groups", "write:user-groups",
-    "read:channels", "write:channels", "read:gallery", "write:gallery", "read:gallery-likes",
-    "write:gallery-likes", "read:flash", "write:flash", "read:flash-likes", "write:flash-likes",
-    "read:admin:abuse-user-reports", "write:admin:delete-account",
-    "write:admin:delete-all-files-of-a-user", "read:admin:index-stats", "read:admin:table-stats",
-    "read:admin:user-ips", "read:admin:meta", "write:admin:reset-password",
-    "write:admin:resolve-abuse-user-report", "write:admin:send-email", "read:admin:server-info",
-    "read:admin:show-moderation-log", "read:admin:show-user", "write:admin:suspend-user",
-    "write:admin:unset-user-avatar", "write:admin:unset-user-banner",
-    "write:admin:unsuspend-user", "write:admin:meta", "write:admin:user-note",
-    "write:admin:roles", "read:admin:roles", "write:admin:relays", "read:admin:relays",
-    "write:admin:invite-codes", "read:admin:invite-codes", "write:admin:announcements",
-    "read:admin:announcements", "write:admin:avatar-decorations",
-    "read:admin:avatar-decorations", "write:admin:federation", "write:admin:account",
-    "read:admin:account", "write:admin:emoji", "read:admin:emoji", "write:admin:queue",
-    "read:admin:queue", "write:admin:promo", "write:admin:drive", "read:admin:drive",
-    "write:admin:ad", "read:admin:ad", "write:invite-codes", "read:invite-codes",
-    "write:clip-favorite", "read:clip-favorite", "read:federation", "write:report-abuse",
-    "write:chat", "read:chat",
+    "read:account",
+    "write:account",
+    "read:blocks",
+    "write:blocks",
+    "read:drive",
+    "write:drive",
+    "read:favorites",
+    "write:favorites",
+    "read:following",
+    "write:following",
+    "read:messaging",
+    "write:messaging",
+    "read:mutes",
+    "write:mutes",
+    "write:notes",
+    "read:notifications",
+    "write:notifications",
+    "read:reactions",
+    "write:reactions",
+    "write:votes",
+    "read:pages",
+    "write:pages",
+    "write:page-likes",
+    "read:page-likes",
+    "read:user-groups",
+    "write:user-groups",
+    "read:channels",
+    "write:channels",
+    "read:gallery",
+    "write:gallery",
+    "read:gallery-likes",
+    "write:gallery-likes",
+    "read:flash",
+    "write:flash",
+    "read:flash-likes",
+    "write:flash-likes",
+    "read:admin:abuse-user-reports",
+    "write:admin:delete-account",
+    "write:admin:delete-all-files-of-a-user",
+    "read:admin:index-stats",
+    "read:admin:table-stats",
+    "read:admin:user-ips",
+    "read:admin:meta",
+    "write:admin:reset-password",
+    "write:admin:resolve-abuse-user-report",
+    "write:admin:send-email",
+    "read:admin:server-info",
+    "read:admin:show-moderation-log",
+    "read:admin:show-user",
+    "write:admin:suspend-user",
+    "write:admin:unset-user-avatar",
+    "write:admin:unset-user-banner",
+    "write:admin:unsuspend-user",
+    "write:admin:meta",
+    "write:admin:user-note",
+    "write:admin:roles",
+    "read:admin:roles",
+    "write:admin:relays",
+    "read:admin:relays",
+    "write:admin:invite-codes",
+    "read:admin:invite-codes",
+    "write:admin:announcements",
+    "read:admin:announcements",
+    "write:admin:avatar-decorations",
+    "read:admin:avatar-decorations",
+    "write:admin:federation",
+    "write:admin:account",
+    "read:admin:account",
+    "write:admin:emoji",
+    "read:admin:emoji",
+    "write:admin:queue",
+    "read:admin:queue",
+    "write:admin:promo",
+    "write:admin:drive",
+    "read:admin:drive",
+    "write:admin:ad",
+    "read:admin:ad",
+    "write:invite-codes",
+    "read:invite-codes",
+    "write:clip-favorite",
+    "read:clip-favorite",
+    "read:federation",
+    "write:report-abuse",
+    "write:chat",
+    "read:chat",
 ];
 
 /// Known permissions only, deduplicated; old names such as `account-read` become
@@ -80,7 +142,11 @@ pub async fn create_app(
 
 /// Starts a legacy auth session; returns its token and the page the user must open.
 pub async fn generate_session(app: &App, app_secret: &str) -> Result<(String, String)> {
-    let client = app.store.app_by_secret(app_secret).await?.ok_or(Error::NoSuchApp)?;
+    let client = app
+        .store
+        .app_by_secret(app_secret)
+        .await?
+        .ok_or(Error::NoSuchApp)?;
     let token = random_token(32);
     app.store
         .create_auth_session(&AuthSessionRow {
@@ -101,7 +167,11 @@ pub async fn show_session(app: &App, token: &str) -> Result<(AuthSessionRow, App
         .auth_session_by_token(token)
         .await?
         .ok_or(Error::NoSuchSession)?;
-    let client = app.store.app_by_id(&session.app_id).await?.ok_or(Error::NoSuchApp)?;
+    let client = app
+        .store
+        .app_by_id(&session.app_id)
+        .await?
+        .ok_or(Error::NoSuchApp)?;
     Ok((session, client))
 }
 
@@ -138,8 +208,16 @@ pub async fn accept_session(app: &App, me: &UserRow, token: &str) -> Result<()> 
 }
 
 /// The app collects the access token of an approved session; the session ends.
-pub async fn session_userkey(app: &App, app_secret: &str, token: &str) -> Result<(String, UserRow)> {
-    let client = app.store.app_by_secret(app_secret).await?.ok_or(Error::NoSuchApp)?;
+pub async fn session_userkey(
+    app: &App,
+    app_secret: &str,
+    token: &str,
+) -> Result<(String, UserRow)> {
+    let client = app
+        .store
+        .app_by_secret(app_secret)
+        .await?
+        .ok_or(Error::NoSuchApp)?;
     let session = app
         .store
         .auth_session_by_token(token)
@@ -152,7 +230,11 @@ pub async fn session_userkey(app: &App, app_secret: &str, token: &str) -> Result
         .access_token_for_app(&client.id, &user_id)
         .await?
         .ok_or(Error::PendingSession)?;
-    let user = app.store.user_by_id(&user_id).await?.ok_or(Error::NoSuchUser)?;
+    let user = app
+        .store
+        .user_by_id(&user_id)
+        .await?
+        .ok_or(Error::NoSuchUser)?;
     app.store.delete_auth_session(&session.id).await?;
     Ok((access, user))
 }
@@ -167,7 +249,11 @@ pub struct MiauthRequest {
 }
 
 /// Records (once) what a MiAuth session asks for, so the grant uses what the user saw.
-pub async fn miauth_open(app: &App, session: &str, req: &MiauthRequest) -> Result<MiauthSessionRow> {
+pub async fn miauth_open(
+    app: &App,
+    session: &str,
+    req: &MiauthRequest,
+) -> Result<MiauthSessionRow> {
     if session.is_empty() || session.len() > 128 {
         return Err(Error::NoSuchSession);
     }
@@ -183,15 +269,25 @@ pub async fn miauth_open(app: &App, session: &str, req: &MiauthRequest) -> Resul
             created_at: ids::now_ms(),
         })
         .await?;
-    app.store.miauth_session(session).await?.ok_or(Error::NoSuchSession)
+    app.store
+        .miauth_session(session)
+        .await?
+        .ok_or(Error::NoSuchSession)
 }
 
 /// Only http(s) and app-specific schemes may be redirected to; never script or data URLs.
 pub fn safe_callback(url: &str) -> bool {
     let lower = url.trim().to_ascii_lowercase();
-    !["javascript:", "file:", "data:", "mailto:", "tel:", "vbscript:"]
-        .iter()
-        .any(|s| lower.starts_with(s))
+    ![
+        "javascript:",
+        "file:",
+        "data:",
+        "mailto:",
+        "tel:",
+        "vbscript:",
+    ]
+    .iter()
+    .any(|s| lower.starts_with(s))
         && url::Url::parse(url).is_ok()
 }
 
@@ -245,7 +341,13 @@ mod tests {
     #[test]
     fn permissions_are_normalised() {
         assert_eq!(
-            normalize_permissions(&["account-read", "write:notes", "bogus", "write:notes", "notes/write"]),
+            normalize_permissions(&[
+                "account-read",
+                "write:notes",
+                "bogus",
+                "write:notes",
+                "notes/write"
+            ]),
             vec!["read:account", "write:notes"]
         );
     }

@@ -12,7 +12,11 @@ pub enum FollowOutcome {
     Requested,
 }
 
-pub async fn follow(app: &App, me: &UserRow, followee_id: &str) -> Result<(FollowOutcome, UserRow)> {
+pub async fn follow(
+    app: &App,
+    me: &UserRow,
+    followee_id: &str,
+) -> Result<(FollowOutcome, UserRow)> {
     if me.id == followee_id {
         return Err(Error::FolloweeIsYourself);
     }
@@ -33,7 +37,13 @@ pub async fn follow(app: &App, me: &UserRow, followee_id: &str) -> Result<(Follo
     }
     if !app
         .store
-        .follow(&ids::aidx_at(now), &me.id, &followee.id, now, app.config.home_timeline_cap)
+        .follow(
+            &ids::aidx_at(now),
+            &me.id,
+            &followee.id,
+            now,
+            app.config.home_timeline_cap,
+        )
         .await?
     {
         return Err(Error::AlreadyFollowing);
@@ -68,7 +78,13 @@ pub async fn accept_request(app: &App, me: &UserRow, follower_id: &str) -> Resul
     }
     let now = ids::now_ms();
     app.store
-        .follow(&ids::aidx_at(now), &follower.id, &me.id, now, app.config.home_timeline_cap)
+        .follow(
+            &ids::aidx_at(now),
+            &follower.id,
+            &me.id,
+            now,
+            app.config.home_timeline_cap,
+        )
         .await?;
     Ok(())
 }
@@ -82,7 +98,9 @@ pub async fn reject_request(app: &App, me: &UserRow, follower_id: &str) -> Resul
         .ok_or(Error::NoSuchUser)?;
     // Rejecting a request that is already gone is not an error (Misskey's behaviour), so a
     // double click or a retry succeeds.
-    app.store.delete_follow_request(&follower.id, &me.id).await?;
+    app.store
+        .delete_follow_request(&follower.id, &me.id)
+        .await?;
     Ok(())
 }
 
@@ -93,7 +111,11 @@ pub async fn cancel_request(app: &App, me: &UserRow, followee_id: &str) -> Resul
         .user_by_id(followee_id)
         .await?
         .ok_or(Error::NoSuchUser)?;
-    if !app.store.delete_follow_request(&me.id, &followee.id).await? {
+    if !app
+        .store
+        .delete_follow_request(&me.id, &followee.id)
+        .await?
+    {
         return Err(Error::NoFollowRequest);
     }
     Ok(followee)

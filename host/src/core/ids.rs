@@ -56,10 +56,16 @@ pub fn aidx_floor(at_ms: i64) -> String {
 
 /// The creation time encoded in an aidx id, if it is one.
 pub fn aidx_time(id: &str) -> Option<i64> {
-    if id.len() != ID_LEN || !id.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()) {
+    if id.len() != ID_LEN
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+    {
         return None;
     }
-    i64::from_str_radix(&id[..TIME_LEN], 36).ok().map(|t| t + TIME_2000_MS)
+    i64::from_str_radix(&id[..TIME_LEN], 36)
+        .ok()
+        .map(|t| t + TIME_2000_MS)
 }
 
 /// Whether `s` has the shape of an id (any of Misskey's id formats are 10–32 lowercase

@@ -22,7 +22,9 @@ pub fn extract_mentions(text: &str) -> Vec<Mention> {
             if chars[i] == '@' && !before.is_some_and(|c| c.is_ascii_alphanumeric()) {
                 let name_start = i + 1;
                 let mut j = name_start;
-                while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_' || chars[j] == '-') {
+                while j < chars.len()
+                    && (chars[j].is_ascii_alphanumeric() || chars[j] == '_' || chars[j] == '-')
+                {
                     j += 1;
                 }
                 let mut name_end = j;
@@ -37,7 +39,8 @@ pub fn extract_mentions(text: &str) -> Vec<Mention> {
                         let host_start = j + 1;
                         let mut k = host_start;
                         while k < chars.len()
-                            && (chars[k].is_ascii_alphanumeric() || matches!(chars[k], '_' | '.' | '-'))
+                            && (chars[k].is_ascii_alphanumeric()
+                                || matches!(chars[k], '_' | '.' | '-'))
                         {
                             k += 1;
                         }
@@ -46,12 +49,20 @@ pub fn extract_mentions(text: &str) -> Vec<Mention> {
                             host_end -= 1;
                         }
                         if host_end > host_start {
-                            host = Some(chars[host_start..host_end].iter().collect::<String>().to_lowercase());
+                            host = Some(
+                                chars[host_start..host_end]
+                                    .iter()
+                                    .collect::<String>()
+                                    .to_lowercase(),
+                            );
                             end = host_end;
                         }
                     }
                     let m = Mention { username, host };
-                    if !out.iter().any(|o| o.username.eq_ignore_ascii_case(&m.username) && o.host == m.host) {
+                    if !out
+                        .iter()
+                        .any(|o| o.username.eq_ignore_ascii_case(&m.username) && o.host == m.host)
+                    {
                         out.push(m);
                     }
                     i = end;
@@ -79,7 +90,10 @@ pub fn extract_hashtags(text: &str) -> Vec<String> {
                     j += 1;
                 }
                 let tag: String = chars[start..j].iter().collect();
-                if !tag.is_empty() && !tag.chars().all(|c| c.is_ascii_digit()) && tag.chars().count() <= 128 {
+                if !tag.is_empty()
+                    && !tag.chars().all(|c| c.is_ascii_digit())
+                    && tag.chars().count() <= 128
+                {
                     let tag = tag.to_lowercase();
                     if !out.contains(&tag) {
                         out.push(tag);
@@ -98,8 +112,26 @@ fn is_hashtag_stop(c: char) -> bool {
     c.is_whitespace()
         || matches!(
             c,
-            '.' | ',' | '!' | '?' | '\'' | '"' | '#' | ':' | '/' | '[' | ']' | '【' | '】' | '(' | ')'
-                | '「' | '」' | '（' | '）' | '<' | '>'
+            '.' | ','
+                | '!'
+                | '?'
+                | '\''
+                | '"'
+                | '#'
+                | ':'
+                | '/'
+                | '['
+                | ']'
+                | '【'
+                | '】'
+                | '('
+                | ')'
+                | '「'
+                | '」'
+                | '（'
+                | '）'
+                | '<'
+                | '>'
         )
 }
 
@@ -114,12 +146,18 @@ fn for_each_outside_code(text: &str, mut f: impl FnMut(&str, Option<char>)) {
             return;
         };
         f(&rest[..tick], prev);
-        let fence = if rest[tick..].starts_with("```") { "```" } else { "`" };
+        let fence = if rest[tick..].starts_with("```") {
+            "```"
+        } else {
+            "`"
+        };
         let after = &rest[tick + fence.len()..];
         // Inline code does not span lines in MFM; a block runs to its closing fence.
         let close = match fence {
             "```" => after.find("```"),
-            _ => after.find(['`', '\n']).filter(|&k| after[k..].starts_with('`')),
+            _ => after
+                .find(['`', '\n'])
+                .filter(|&k| after[k..].starts_with('`')),
         };
         match close {
             Some(k) => {
@@ -140,7 +178,10 @@ mod tests {
     use super::*;
 
     fn m(u: &str, h: Option<&str>) -> Mention {
-        Mention { username: u.into(), host: h.map(Into::into) }
+        Mention {
+            username: u.into(),
+            host: h.map(Into::into),
+        }
     }
 
     #[test]
@@ -160,6 +201,9 @@ mod tests {
 
     #[test]
     fn hashtags_stop_at_punctuation() {
-        assert_eq!(extract_hashtags("#Rust, #tsudoi! #123 a#b #日本語"), vec!["rust", "tsudoi", "日本語"]);
+        assert_eq!(
+            extract_hashtags("#Rust, #tsudoi! #123 a#b #日本語"),
+            vec!["rust", "tsudoi", "日本語"]
+        );
     }
 }

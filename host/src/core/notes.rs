@@ -52,13 +52,13 @@ pub async fn create(app: &App, author: &UserRow, mut input: CreateNote) -> Resul
             input.text = None;
         }
     }
-    if let Some(cw) = &input.cw {
-        if cw.chars().count() > CW_MAX {
-            return Err(Error::InvalidParam {
-                param: "cw",
-                reason: format!("must be at most {CW_MAX} characters"),
-            });
-        }
+    if let Some(cw) = &input.cw
+        && cw.chars().count() > CW_MAX
+    {
+        return Err(Error::InvalidParam {
+            param: "cw",
+            reason: format!("must be at most {CW_MAX} characters"),
+        });
     }
     if input.text.is_none() && input.renote_id.is_none() && input.poll.is_none() {
         return Err(Error::EmptyNote);
@@ -67,7 +67,11 @@ pub async fn create(app: &App, author: &UserRow, mut input: CreateNote) -> Resul
 
     let reply = match &input.reply_id {
         Some(id) => {
-            let note = app.store.note_by_id(id).await?.ok_or(Error::NoSuchReplyTarget)?;
+            let note = app
+                .store
+                .note_by_id(id)
+                .await?
+                .ok_or(Error::NoSuchReplyTarget)?;
             if !visible_to(app, std::slice::from_ref(&note), Some(&author.id)).await?[0] {
                 return Err(Error::NoSuchReplyTarget);
             }
@@ -83,7 +87,11 @@ pub async fn create(app: &App, author: &UserRow, mut input: CreateNote) -> Resul
     };
     let renote = match &input.renote_id {
         Some(id) => {
-            let note = app.store.note_by_id(id).await?.ok_or(Error::NoSuchRenoteTarget)?;
+            let note = app
+                .store
+                .note_by_id(id)
+                .await?
+                .ok_or(Error::NoSuchRenoteTarget)?;
             if !visible_to(app, std::slice::from_ref(&note), Some(&author.id)).await?[0] {
                 return Err(Error::NoSuchRenoteTarget);
             }
@@ -116,11 +124,22 @@ pub async fn create(app: &App, author: &UserRow, mut input: CreateNote) -> Resul
             input.local_only = true;
         }
     }
-    if renote.as_ref().is_some_and(|r| r.local_only) {
-        input.local_only = true;
+    if let Some(r) = &renote {
+        // A renote is never more visible than what it renotes.
+        match (r.visibility.as_str(), input.visibility) {
+            ("home", Visibility::Public) => input.visibility = Visibility::Home,
+            ("followers", Visibility::Public | Visibility::Home) => {
+                input.visibility = Visibility::Followers
+            }
+            _ => {}
+        }
+        if r.local_only {
+            input.local_only = true;
+        }
     }
 
-    let mut mentioned_ids = resolve_mentions(app, input.text.as_deref(), input.cw.as_deref()).await?;
+    let mut mentioned_ids =
+        resolve_mentions(app, input.text.as_deref(), input.cw.as_deref()).await?;
     if mentioned_ids.len() > MENTION_LIMIT {
         return Err(Error::TooManyMentions);
     }
@@ -142,10 +161,10 @@ pub async fn create(app: &App, author: &UserRow, mut input: CreateNote) -> Resul
         mentioned_ids.extend(visible_user_ids.iter().cloned());
     }
     // Replying to someone mentions them.
-    if let Some(r) = &reply {
-        if r.user_id != author.id {
-            mentioned_ids.push(r.user_id.clone());
-        }
+    if let Some(r) = &reply
+        && r.user_id != author.id
+    {
+        mentioned_ids.push(r.user_id.clone());
     }
     let mentioned_ids = dedup(mentioned_ids);
 
@@ -285,7 +304,12 @@ pub async fn visible_to(app: &App, notes: &[NoteRow], viewer: Option<&str>) -> R
                 .map(|n| n.user_id.clone())
                 .collect(),
         );
-        followed = app.store.followed_among(me, &authors).await?.into_iter().collect();
+        followed = app
+            .store
+            .followed_among(me, &authors)
+            .await?
+            .into_iter()
+            .collect();
     }
     let empty = Vec::new();
     Ok(notes
@@ -355,7 +379,14 @@ pub async fn vote(app: &App, me: &UserRow, note_id: &str, choice: i64) -> Result
     }
     match app
         .store
-        .vote(&ids::aidx_at(now), &note.id, &me.id, choice, poll.multiple, now)
+        .vote(
+            &ids::aidx_at(now),
+            &note.id,
+            &me.id,
+            choice,
+            poll.multiple,
+            now,
+        )
         .await
     {
         Ok(()) => Ok(()),

@@ -6,7 +6,12 @@ use super::Result;
 use crate::app::App;
 use crate::store::{NoteFilter, NoteRow, NoteSource, Page, UserRow};
 
-pub async fn home(app: &App, me: &UserRow, filter: &NoteFilter, page: &Page) -> Result<Vec<NoteRow>> {
+pub async fn home(
+    app: &App,
+    me: &UserRow,
+    filter: &NoteFilter,
+    page: &Page,
+) -> Result<Vec<NoteRow>> {
     let horizon = app
         .store
         .user_by_id(&me.id)
@@ -16,7 +21,10 @@ pub async fn home(app: &App, me: &UserRow, filter: &NoteFilter, page: &Page) -> 
         user_id: me.id.clone(),
         above: horizon.clone(),
     };
-    let mut notes = app.store.list_notes(&source, Some(&me.id), filter, page).await?;
+    let mut notes = app
+        .store
+        .list_notes(&source, Some(&me.id), filter, page)
+        .await?;
     let Some(horizon) = horizon else {
         return Ok(notes);
     };
@@ -24,7 +32,11 @@ pub async fn home(app: &App, me: &UserRow, filter: &NoteFilter, page: &Page) -> 
     let want = page.limit.clamp(1, 100) as usize;
     let ascending = page.ascending();
     let needs_older = !ascending && notes.len() < want;
-    let starts_below = ascending && page.since_id.as_deref().is_some_and(|s| s < horizon.as_str());
+    let starts_below = ascending
+        && page
+            .since_id
+            .as_deref()
+            .is_some_and(|s| s < horizon.as_str());
     if needs_older || starts_below {
         let rest_page = Page {
             since_id: page.since_id.clone(),
@@ -42,7 +54,10 @@ pub async fn home(app: &App, me: &UserRow, filter: &NoteFilter, page: &Page) -> 
             user_id: me.id.clone(),
             at_most: horizon,
         };
-        let older = app.store.list_notes(&source, Some(&me.id), filter, &rest_page).await?;
+        let older = app
+            .store
+            .list_notes(&source, Some(&me.id), filter, &rest_page)
+            .await?;
         if ascending {
             // The older part comes first in ascending order.
             let mut merged = older;
@@ -57,16 +72,37 @@ pub async fn home(app: &App, me: &UserRow, filter: &NoteFilter, page: &Page) -> 
     Ok(notes)
 }
 
-pub async fn local(app: &App, viewer: Option<&str>, filter: &NoteFilter, page: &Page) -> Result<Vec<NoteRow>> {
-    Ok(app.store.list_notes(&NoteSource::LocalPublic, viewer, filter, page).await?)
+pub async fn local(
+    app: &App,
+    viewer: Option<&str>,
+    filter: &NoteFilter,
+    page: &Page,
+) -> Result<Vec<NoteRow>> {
+    Ok(app
+        .store
+        .list_notes(&NoteSource::LocalPublic, viewer, filter, page)
+        .await?)
 }
 
-pub async fn global(app: &App, viewer: Option<&str>, filter: &NoteFilter, page: &Page) -> Result<Vec<NoteRow>> {
-    Ok(app.store.list_notes(&NoteSource::GlobalPublic, viewer, filter, page).await?)
+pub async fn global(
+    app: &App,
+    viewer: Option<&str>,
+    filter: &NoteFilter,
+    page: &Page,
+) -> Result<Vec<NoteRow>> {
+    Ok(app
+        .store
+        .list_notes(&NoteSource::GlobalPublic, viewer, filter, page)
+        .await?)
 }
 
 /// Home plus local: what Misskey calls the social timeline.
-pub async fn hybrid(app: &App, me: &UserRow, filter: &NoteFilter, page: &Page) -> Result<Vec<NoteRow>> {
+pub async fn hybrid(
+    app: &App,
+    me: &UserRow,
+    filter: &NoteFilter,
+    page: &Page,
+) -> Result<Vec<NoteRow>> {
     let (home, local) = tokio::try_join!(
         home(app, me, filter, page),
         local(app, Some(&me.id), filter, page)
@@ -87,6 +123,12 @@ fn merge(a: Vec<NoteRow>, b: Vec<NoteRow>, page: &Page) -> Vec<NoteRow> {
     all
 }
 
-pub async fn list(app: &App, source: NoteSource, viewer: Option<&str>, filter: &NoteFilter, page: &Page) -> Result<Vec<NoteRow>> {
+pub async fn list(
+    app: &App,
+    source: NoteSource,
+    viewer: Option<&str>,
+    filter: &NoteFilter,
+    page: &Page,
+) -> Result<Vec<NoteRow>> {
     Ok(app.store.list_notes(&source, viewer, filter, page).await?)
 }

@@ -76,7 +76,8 @@ pub struct NewAccessToken<'a> {
 
 impl Store {
     pub async fn create_app(&self, app: &AppRow) -> Result<()> {
-        with_pool!(&self.write, |p| sqlx::query(
+        with_pool!(&self.write, |p| {
+            sqlx::query(
             "INSERT INTO apps (id, user_id, secret, name, description, permission, callback_url, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         )
@@ -90,30 +91,36 @@ impl Store {
         .bind(app.created_at)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
     pub async fn app_by_id(&self, id: &str) -> Result<Option<AppRow>> {
-        Ok(with_pool!(&self.read, |p| sqlx::query_as::<_, AppRow>(
+        Ok(with_pool!(&self.read, |p| {
+            sqlx::query_as::<_, AppRow>(
             "SELECT id, user_id, secret, name, description, permission, callback_url, created_at FROM apps WHERE id = $1"
         )
         .bind(id)
         .fetch_optional(p)
-        .await)?)
+        .await
+        })?)
     }
 
     pub async fn app_by_secret(&self, secret: &str) -> Result<Option<AppRow>> {
-        Ok(with_pool!(&self.read, |p| sqlx::query_as::<_, AppRow>(
+        Ok(with_pool!(&self.read, |p| {
+            sqlx::query_as::<_, AppRow>(
             "SELECT id, user_id, secret, name, description, permission, callback_url, created_at FROM apps WHERE secret = $1"
         )
         .bind(secret)
         .fetch_optional(p)
-        .await)?)
+        .await
+        })?)
     }
 
     pub async fn create_auth_session(&self, s: &AuthSessionRow) -> Result<()> {
-        with_pool!(&self.write, |p| sqlx::query(
+        with_pool!(&self.write, |p| {
+            sqlx::query(
             "INSERT INTO auth_sessions (id, token, app_id, user_id, created_at) VALUES ($1, $2, $3, $4, $5)"
         )
         .bind(&s.id)
@@ -123,12 +130,16 @@ impl Store {
         .bind(s.created_at)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
     pub async fn auth_session_by_token(&self, token: &str) -> Result<Option<AuthSessionRow>> {
-        Ok(with_pool!(&self.read, |p| sqlx::query_as::<_, AuthSessionRow>(
+        Ok(with_pool!(&self.read, |p| sqlx::query_as::<
+            _,
+            AuthSessionRow,
+        >(
             "SELECT id, token, app_id, user_id, created_at FROM auth_sessions WHERE token = $1"
         )
         .bind(token)
@@ -165,27 +176,36 @@ impl Store {
 
     /// Ends a legacy auth session once the app has collected its token.
     pub async fn delete_auth_session(&self, id: &str) -> Result<()> {
-        with_pool!(&self.write, |p| sqlx::query("DELETE FROM auth_sessions WHERE id = $1")
-            .bind(id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
+        with_pool!(&self.write, |p| sqlx::query(
+            "DELETE FROM auth_sessions WHERE id = $1"
+        )
+        .bind(id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// The access token issued to `app_id` for `user_id`, if any (newest first).
-    pub async fn access_token_for_app(&self, app_id: &str, user_id: &str) -> Result<Option<String>> {
-        Ok(with_pool!(&self.read, |p| sqlx::query_scalar::<_, String>(
+    pub async fn access_token_for_app(
+        &self,
+        app_id: &str,
+        user_id: &str,
+    ) -> Result<Option<String>> {
+        Ok(with_pool!(&self.read, |p| {
+            sqlx::query_scalar::<_, String>(
             "SELECT token FROM access_tokens WHERE app_id = $1 AND user_id = $2 ORDER BY id DESC LIMIT 1"
         )
         .bind(app_id)
         .bind(user_id)
         .fetch_optional(p)
-        .await)?)
+        .await
+        })?)
     }
 
     pub async fn upsert_miauth_session(&self, s: &MiauthSessionRow) -> Result<()> {
-        with_pool!(&self.write, |p| sqlx::query(
+        with_pool!(&self.write, |p| {
+            sqlx::query(
             "INSERT INTO miauth_sessions (session, name, icon_url, callback_url, permission, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session) DO NOTHING"
         )
@@ -197,12 +217,16 @@ impl Store {
         .bind(s.created_at)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
     pub async fn miauth_session(&self, session: &str) -> Result<Option<MiauthSessionRow>> {
-        Ok(with_pool!(&self.read, |p| sqlx::query_as::<_, MiauthSessionRow>(
+        Ok(with_pool!(&self.read, |p| sqlx::query_as::<
+            _,
+            MiauthSessionRow,
+        >(
             "SELECT session, name, icon_url, callback_url, permission, user_id, token, created_at \
              FROM miauth_sessions WHERE session = $1"
         )
@@ -247,4 +271,3 @@ impl Store {
             == 1)
     }
 }
-

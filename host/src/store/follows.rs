@@ -256,13 +256,15 @@ impl Store {
             "SELECT id, follower_id, followee_id, created_at FROM {table} \
              WHERE {column} = $1 AND id > $2 AND id < $3 ORDER BY id {order} LIMIT $4"
         );
-        Ok(with_pool!(&self.read, |p| sqlx::query_as::<_, FollowRow>(&sql)
-            .bind(user_id)
-            .bind(since_id.unwrap_or(""))
-            .bind(until_id.unwrap_or("~"))
-            .bind(limit)
-            .fetch_all(p)
-            .await)?)
+        Ok(with_pool!(&self.read, |p| sqlx::query_as::<_, FollowRow>(
+            &sql
+        )
+        .bind(user_id)
+        .bind(since_id.unwrap_or(""))
+        .bind(until_id.unwrap_or("~"))
+        .bind(limit)
+        .fetch_all(p)
+        .await)?)
     }
 
     /// Records a follow request. Returns false if one is already pending.
@@ -273,7 +275,8 @@ impl Store {
         followee: &str,
         now: i64,
     ) -> Result<bool> {
-        Ok(with_pool!(&self.write, |p| sqlx::query(
+        Ok(with_pool!(&self.write, |p| {
+            sqlx::query(
             "INSERT INTO follow_requests (id, follower_id, followee_id, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING"
         )
@@ -283,8 +286,8 @@ impl Store {
         .bind(now)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?
-            == 1)
+        .map(|r| r.rows_affected())
+        })? == 1)
     }
 
     /// Removes a pending request (cancel or reject). Returns false if there was none.

@@ -83,7 +83,11 @@ mod tests {
                         .unwrap_or(false)
                 })
                 .count();
-            assert_eq!(files, list.len(), "{path} has migrations not listed in migrations.rs");
+            assert_eq!(
+                files,
+                list.len(),
+                "{path} has migrations not listed in migrations.rs"
+            );
         }
     }
 }

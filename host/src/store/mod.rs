@@ -106,13 +106,13 @@ impl Store {
                 .pragma("cache_size", "-32000")
                 .pragma("temp_store", "memory")
                 .log_statements(tracing::log::LevelFilter::Trace);
-            if let Some(parent) = opts.get_filename().parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent).map_err(|source| StoreError::DataDir {
-                        path: parent.display().to_string(),
-                        source,
-                    })?;
-                }
+            if let Some(parent) = opts.get_filename().parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent).map_err(|source| StoreError::DataDir {
+                    path: parent.display().to_string(),
+                    source,
+                })?;
             }
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
@@ -132,8 +132,8 @@ impl Store {
                 write: Pool::Sqlite(write),
             })
         } else {
-            let opts = PgConnectOptions::from_str(url)?
-                .log_statements(tracing::log::LevelFilter::Trace);
+            let opts =
+                PgConnectOptions::from_str(url)?.log_statements(tracing::log::LevelFilter::Trace);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .connect_with(opts)
@@ -145,7 +145,10 @@ impl Store {
                 Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {
                     use sqlx::migrate::MigrateDatabase;
                     sqlx::Postgres::create_database(url).await?;
-                    PgPoolOptions::new().max_connections(16).connect(url).await?
+                    PgPoolOptions::new()
+                        .max_connections(16)
+                        .connect(url)
+                        .await?
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -175,7 +178,10 @@ impl Store {
 
     /// Checks the database answers; used by the health endpoint.
     pub async fn ping(&self) -> Result<()> {
-        with_pool!(&self.read, |p| sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))?;
+        with_pool!(&self.read, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 }

@@ -159,10 +159,12 @@ impl Store {
 
     pub async fn note_by_id(&self, id: &str) -> Result<Option<NoteRow>> {
         let sql = format!("SELECT {NOTE_COLUMNS} FROM notes n WHERE n.id = $1");
-        Ok(with_pool!(&self.read, |p| sqlx::query_as::<_, NoteRow>(&sql)
-            .bind(id)
-            .fetch_optional(p)
-            .await)?)
+        Ok(with_pool!(&self.read, |p| sqlx::query_as::<_, NoteRow>(
+            &sql
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await)?)
     }
 
     /// Notes for `ids`, in no particular order; missing ids are skipped.
@@ -253,11 +255,13 @@ impl Store {
             "SELECT {NOTE_COLUMNS} FROM notes n WHERE n.renote_id = $1 AND n.user_id = $2 \
              AND n.text IS NULL AND n.cw IS NULL AND NOT n.has_poll"
         );
-        Ok(with_pool!(&self.read, |p| sqlx::query_as::<_, NoteRow>(&sql)
-            .bind(note_id)
-            .bind(user_id)
-            .fetch_all(p)
-            .await)?)
+        Ok(with_pool!(&self.read, |p| sqlx::query_as::<_, NoteRow>(
+            &sql
+        )
+        .bind(note_id)
+        .bind(user_id)
+        .fetch_all(p)
+        .await)?)
     }
 
     pub async fn polls_by_note_ids(&self, note_ids: &[String]) -> Result<Vec<PollRow>> {

@@ -24,19 +24,35 @@ impl Page {
 #[derive(Debug, Clone)]
 pub enum NoteSource {
     /// The reader's materialised home timeline (ids above their horizon).
-    Home { user_id: String, above: Option<String> },
+    Home {
+        user_id: String,
+        above: Option<String>,
+    },
     /// Notes of the people `user_id` follows and their own, read from `notes` directly; serves
     /// home-timeline pages older than the materialised part.
-    Followed { user_id: String, at_most: String },
+    Followed {
+        user_id: String,
+        at_most: String,
+    },
     LocalPublic,
     GlobalPublic,
-    User { user_id: String },
+    User {
+        user_id: String,
+    },
     /// Notes mentioning the user (addressees of specified notes count as mentioned).
-    Mentions { user_id: String },
-    Replies { note_id: String },
-    Renotes { note_id: String },
+    Mentions {
+        user_id: String,
+    },
+    Replies {
+        note_id: String,
+    },
+    Renotes {
+        note_id: String,
+    },
     /// Replies and quotes of a note.
-    Children { note_id: String },
+    Children {
+        note_id: String,
+    },
 }
 
 /// Which notes of the source to keep.
@@ -121,7 +137,9 @@ impl Store {
                             "(n.user_id = {u} OR n.user_id IN (SELECT followee_id FROM follows WHERE follower_id = {u}))"
                         ),
                         format!("n.id <= {m}"),
-                        format!("(n.reply_id IS NULL OR n.reply_user_id = n.user_id OR n.reply_user_id = {u} OR n.user_id = {u})"),
+                        format!(
+                            "(n.reply_id IS NULL OR n.reply_user_id = n.user_id OR n.reply_user_id = {u} OR n.user_id = {u})"
+                        ),
                     ],
                 )
             }
@@ -129,9 +147,10 @@ impl Store {
                 "notes n".to_owned(),
                 vec!["n.visibility = 'public' AND n.user_host IS NULL".to_owned()],
             ),
-            NoteSource::GlobalPublic => {
-                ("notes n".to_owned(), vec!["n.visibility = 'public'".to_owned()])
-            }
+            NoteSource::GlobalPublic => (
+                "notes n".to_owned(),
+                vec!["n.visibility = 'public'".to_owned()],
+            ),
             NoteSource::User { user_id } => (
                 "notes n".to_owned(),
                 vec![format!("n.user_id = {}", args.push(user_id.clone()))],

@@ -106,7 +106,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
                 if claimed.rows_affected() != 1 {
-                    return Err(super::StoreError::Conflict("invitation code is invalid or used"));
+                    return Err(super::StoreError::Conflict(
+                        "invitation code is invalid or used",
+                    ));
                 }
             }
             tx.commit().await?;
@@ -119,10 +121,12 @@ impl Store {
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRow>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
-        Ok(with_pool!(&self.read, |p| sqlx::query_as::<_, UserRow>(&sql)
-            .bind(id)
-            .fetch_optional(p)
-            .await)?)
+        Ok(with_pool!(&self.read, |p| sqlx::query_as::<_, UserRow>(
+            &sql
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await)?)
     }
 
     /// Users for `ids`, in no particular order; missing ids are skipped.
@@ -152,11 +156,15 @@ impl Store {
         let lower = username.to_lowercase();
         let (sql, host) = match host {
             None => (
-                format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username_lower = $1 AND u.host IS NULL"),
+                format!(
+                    "SELECT {USER_COLUMNS} FROM users u WHERE u.username_lower = $1 AND u.host IS NULL"
+                ),
                 None,
             ),
             Some(h) => (
-                format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username_lower = $1 AND u.host = $2"),
+                format!(
+                    "SELECT {USER_COLUMNS} FROM users u WHERE u.username_lower = $1 AND u.host = $2"
+                ),
                 Some(h.to_lowercase()),
             ),
         };
@@ -171,7 +179,10 @@ impl Store {
 
     /// Password hash and native token of a local user, for sign-in.
     pub async fn credentials(&self, user_id: &str) -> Result<Option<(String, String)>> {
-        Ok(with_pool!(&self.read, |p| sqlx::query_as::<_, (String, String)>(
+        Ok(with_pool!(&self.read, |p| sqlx::query_as::<
+            _,
+            (String, String),
+        >(
             "SELECT password_hash, token FROM user_credentials WHERE user_id = $1"
         )
         .bind(user_id)
@@ -197,13 +208,11 @@ impl Store {
             }));
         }
         let app = "SELECT user_id, permission FROM access_tokens WHERE token = $1 OR hash = $1";
-        let Some((user_id, permission)) = with_pool!(&self.read, |p| sqlx::query_as::<
-            _,
-            (String, String),
-        >(app)
-        .bind(token)
-        .fetch_optional(p)
-        .await)?
+        let Some((user_id, permission)) =
+            with_pool!(&self.read, |p| sqlx::query_as::<_, (String, String)>(app)
+                .bind(token)
+                .fetch_optional(p)
+                .await)?
         else {
             return Ok(None);
         };
@@ -216,7 +225,12 @@ impl Store {
         }))
     }
 
-    pub async fn update_profile(&self, user_id: &str, patch: &ProfilePatch, now: i64) -> Result<()> {
+    pub async fn update_profile(
+        &self,
+        user_id: &str,
+        patch: &ProfilePatch,
+        now: i64,
+    ) -> Result<()> {
         // One statement per call; each column is either kept (flag 0) or set (flag 1).
         let sql = "UPDATE users SET \
             name = CASE WHEN $2 THEN $3 ELSE name END, \
@@ -282,7 +296,8 @@ impl Store {
         now: i64,
         expires_at: Option<i64>,
     ) -> Result<()> {
-        with_pool!(&self.write, |p| sqlx::query(
+        with_pool!(&self.write, |p| {
+            sqlx::query(
             "INSERT INTO invitation_codes (code, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4)"
         )
         .bind(code)
@@ -291,7 +306,8 @@ impl Store {
         .bind(expires_at)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 }

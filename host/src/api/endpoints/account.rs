@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use super::{Paging, check_id, double_option};
 use crate::api::entities::{me_detailed, user_detailed};
 use crate::api::{ApiError, ApiResult, Ctx, Endpoint, Reply, json};
-use crate::core::accounts::{self, Origin, ProfileField, ProfileUpdate};
 use crate::core::Error;
+use crate::core::accounts::{self, Origin, ProfileField, ProfileUpdate};
 use crate::store::{FollowSide, UserRow};
 
 /// Failed sign-ins allowed per hour from one address before it must wait.
@@ -16,19 +16,42 @@ const SIGNIN_FAILURES_PER_HOUR: u32 = 10;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        Endpoint::new("signup", "Create a local account; returns it with its token.", signup).per_hour(60),
-        Endpoint::new("signin-flow", "Sign in with username and password; returns the account token.", signin_flow),
-        Endpoint::new("i", "The signed-in account.", i).credential().kind("read:account"),
-        Endpoint::new("i/update", "Update the signed-in account's profile.", i_update)
-            .credential()
-            .kind("write:account")
-            .per_hour(300),
-        Endpoint::new("users/show", "A user by id, ids, or username and host.", users_show),
-        Endpoint::new("users/followers", "Who follows a user.", users_followers),
-        Endpoint::new("users/following", "Whom a user follows.", users_following),
-        Endpoint::new("users/relation", "Relations between the signed-in user and others.", users_relation)
+        Endpoint::new(
+            "signup",
+            "Create a local account; returns it with its token.",
+            signup,
+        )
+        .per_hour(60),
+        Endpoint::new(
+            "signin-flow",
+            "Sign in with username and password; returns the account token.",
+            signin_flow,
+        ),
+        Endpoint::new("i", "The signed-in account.", i)
             .credential()
             .kind("read:account"),
+        Endpoint::new(
+            "i/update",
+            "Update the signed-in account's profile.",
+            i_update,
+        )
+        .credential()
+        .kind("write:account")
+        .per_hour(300),
+        Endpoint::new(
+            "users/show",
+            "A user by id, ids, or username and host.",
+            users_show,
+        ),
+        Endpoint::new("users/followers", "Who follows a user.", users_followers),
+        Endpoint::new("users/following", "Whom a user follows.", users_following),
+        Endpoint::new(
+            "users/relation",
+            "Relations between the signed-in user and others.",
+            users_relation,
+        )
+        .credential()
+        .kind("read:account"),
     ]
 }
 
@@ -67,13 +90,18 @@ async fn signin_flow(ctx: Ctx, p: SigninParams) -> ApiResult<Reply> {
         return json(json!({ "finished": false, "next": "password" }));
     };
     let caller = ctx.ip.map(|ip| ip.to_string()).unwrap_or_default();
-    if let Some(wait) = ctx.limiter.blocked_for("signin-failure", &caller, SIGNIN_FAILURES_PER_HOUR) {
+    if let Some(wait) = ctx
+        .limiter
+        .blocked_for("signin-failure", &caller, SIGNIN_FAILURES_PER_HOUR)
+    {
         return Err(ApiError::rate_limited(wait));
     }
     match accounts::sign_in(&ctx.app, &p.username, &password).await {
         Ok((user, token)) => json(json!({ "finished": true, "id": user.id, "i": token })),
         Err(Error::SigninFailed) => {
-            let _ = ctx.limiter.check("signin-failure", &caller, SIGNIN_FAILURES_PER_HOUR);
+            let _ = ctx
+                .limiter
+                .check("signin-failure", &caller, SIGNIN_FAILURES_PER_HOUR);
             Err(Error::SigninFailed.into())
         }
         Err(e) => Err(e.into()),
@@ -159,7 +187,12 @@ struct ShowParams {
     host: Option<String>,
 }
 
-async fn find_user(ctx: &Ctx, user_id: Option<&str>, username: Option<&str>, host: Option<String>) -> ApiResult<UserRow> {
+async fn find_user(
+    ctx: &Ctx,
+    user_id: Option<&str>,
+    username: Option<&str>,
+    host: Option<String>,
+) -> ApiResult<UserRow> {
     let store = &ctx.app.store;
     let found = match (user_id, username) {
         (Some(id), _) => store.user_by_id(check_id("userId", id)?).await,
@@ -168,7 +201,12 @@ async fn find_user(ctx: &Ctx, user_id: Option<&str>, username: Option<&str>, hos
                 .user_by_username(name.trim(), normalise_host(ctx, host).as_deref())
                 .await
         }
-        (None, None) => return Err(ApiError::invalid_param("userId", "userId or username is required")),
+        (None, None) => {
+            return Err(ApiError::invalid_param(
+                "userId",
+                "userId or username is required",
+            ));
+        }
     }
     .map_err(ApiError::internal)?;
     match found {
@@ -182,7 +220,12 @@ async fn users_show(ctx: Ctx, p: ShowParams) -> ApiResult<Reply> {
         for id in &ids {
             check_id("userIds", id)?;
         }
-        let users = ctx.app.store.users_by_ids(&ids).await.map_err(ApiError::internal)?;
+        let users = ctx
+            .app
+            .store
+            .users_by_ids(&ids)
+            .await
+            .map_err(ApiError::internal)?;
         let mut out = Vec::new();
         // Request order, unknown and suspended users dropped.
         for id in &ids {
@@ -212,7 +255,13 @@ async fn follow_list(ctx: Ctx, p: FollowListParams, side: FollowSide) -> ApiResu
     let rows = ctx
         .app
         .store
-        .follows_page(&user.id, side, page.since_id.as_deref(), page.until_id.as_deref(), page.limit)
+        .follows_page(
+            &user.id,
+            side,
+            page.since_id.as_deref(),
+            page.until_id.as_deref(),
+            page.limit,
+        )
         .await
         .map_err(ApiError::internal)?;
     let other_ids: Vec<String> = rows
@@ -222,7 +271,12 @@ async fn follow_list(ctx: Ctx, p: FollowListParams, side: FollowSide) -> ApiResu
             FollowSide::Following => r.followee_id.clone(),
         })
         .collect();
-    let others = ctx.app.store.users_by_ids(&other_ids).await.map_err(ApiError::internal)?;
+    let others = ctx
+        .app
+        .store
+        .users_by_ids(&other_ids)
+        .await
+        .map_err(ApiError::internal)?;
     let mut out = Vec::with_capacity(rows.len());
     for (row, other_id) in rows.iter().zip(&other_ids) {
         let Some(other) = others.iter().find(|u| &u.id == other_id) else {
@@ -274,7 +328,12 @@ async fn users_relation(ctx: Ctx, p: RelationParams) -> ApiResult<Reply> {
     for id in &ids {
         check_id("userId", id)?;
     }
-    let rels = ctx.app.store.relations(&me.id, &ids).await.map_err(ApiError::internal)?;
+    let rels = ctx
+        .app
+        .store
+        .relations(&me.id, &ids)
+        .await
+        .map_err(ApiError::internal)?;
     // Always an array, as Misskey has answered since 2024.3.
     json(
         ids.iter()

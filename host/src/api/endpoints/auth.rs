@@ -11,16 +11,41 @@ use crate::core::apps;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        Endpoint::new("app/create", "Register a third-party app; returns its secret.", app_create).per_hour(60),
-        Endpoint::new("auth/session/generate", "Start a legacy auth session for an app.", session_generate),
-        Endpoint::new("auth/session/show", "A legacy auth session and its app.", session_show),
-        Endpoint::new("auth/session/userkey", "Collect the access token of an approved session.", session_userkey),
-        Endpoint::new("auth/accept", "Approve a legacy auth session (web UI).", auth_accept)
-            .credential()
-            .secure(),
-        Endpoint::new("miauth/gen-token", "Grant a MiAuth session (web UI).", miauth_gen_token)
-            .credential()
-            .secure(),
+        Endpoint::new(
+            "app/create",
+            "Register a third-party app; returns its secret.",
+            app_create,
+        )
+        .per_hour(60),
+        Endpoint::new(
+            "auth/session/generate",
+            "Start a legacy auth session for an app.",
+            session_generate,
+        ),
+        Endpoint::new(
+            "auth/session/show",
+            "A legacy auth session and its app.",
+            session_show,
+        ),
+        Endpoint::new(
+            "auth/session/userkey",
+            "Collect the access token of an approved session.",
+            session_userkey,
+        ),
+        Endpoint::new(
+            "auth/accept",
+            "Approve a legacy auth session (web UI).",
+            auth_accept,
+        )
+        .credential()
+        .secure(),
+        Endpoint::new(
+            "miauth/gen-token",
+            "Grant a MiAuth session (web UI).",
+            miauth_gen_token,
+        )
+        .credential()
+        .secure(),
     ]
 }
 
@@ -83,7 +108,8 @@ struct TokenParams {
 
 async fn session_show(ctx: Ctx, p: TokenParams) -> ApiResult<Reply> {
     let (session, client) = apps::show_session(&ctx.app, &p.token).await?;
-    let permission: serde_json::Value = serde_json::from_str(&client.permission).unwrap_or_default();
+    let permission: serde_json::Value =
+        serde_json::from_str(&client.permission).unwrap_or_default();
     let mut app = json!({
         "id": client.id,
         "name": client.name,

@@ -12,29 +12,53 @@ use crate::store::FollowSide;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        Endpoint::new("following/create", "Follow a user (or request to, if they are locked).", create)
-            .credential()
-            .kind("write:following")
-            .per_hour(100),
+        Endpoint::new(
+            "following/create",
+            "Follow a user (or request to, if they are locked).",
+            create,
+        )
+        .credential()
+        .kind("write:following")
+        .per_hour(100),
         Endpoint::new("following/delete", "Stop following a user.", delete)
             .credential()
             .kind("write:following")
             .per_hour(100),
-        Endpoint::new("following/requests/list", "Follow requests you received.", requests_list)
-            .credential()
-            .kind("read:following"),
-        Endpoint::new("following/requests/sent", "Follow requests you sent.", requests_sent)
-            .credential()
-            .kind("read:following"),
-        Endpoint::new("following/requests/accept", "Accept a follow request.", accept)
-            .credential()
-            .kind("write:following"),
-        Endpoint::new("following/requests/reject", "Reject a follow request.", reject)
-            .credential()
-            .kind("write:following"),
-        Endpoint::new("following/requests/cancel", "Withdraw a follow request you sent.", cancel)
-            .credential()
-            .kind("write:following"),
+        Endpoint::new(
+            "following/requests/list",
+            "Follow requests you received.",
+            requests_list,
+        )
+        .credential()
+        .kind("read:following"),
+        Endpoint::new(
+            "following/requests/sent",
+            "Follow requests you sent.",
+            requests_sent,
+        )
+        .credential()
+        .kind("read:following"),
+        Endpoint::new(
+            "following/requests/accept",
+            "Accept a follow request.",
+            accept,
+        )
+        .credential()
+        .kind("write:following"),
+        Endpoint::new(
+            "following/requests/reject",
+            "Reject a follow request.",
+            reject,
+        )
+        .credential()
+        .kind("write:following"),
+        Endpoint::new(
+            "following/requests/cancel",
+            "Withdraw a follow request you sent.",
+            cancel,
+        )
+        .credential()
+        .kind("write:following"),
     ]
 }
 
@@ -48,7 +72,8 @@ struct UserParams {
 }
 
 async fn create(ctx: Ctx, p: UserParams) -> ApiResult<Reply> {
-    let (_, followee) = follows::follow(&ctx.app, ctx.me()?, check_id("userId", &p.user_id)?).await?;
+    let (_, followee) =
+        follows::follow(&ctx.app, ctx.me()?, check_id("userId", &p.user_id)?).await?;
     json(user_lite(&ctx.app, &followee))
 }
 
@@ -68,7 +93,8 @@ async fn reject(ctx: Ctx, p: UserParams) -> ApiResult<Reply> {
 }
 
 async fn cancel(ctx: Ctx, p: UserParams) -> ApiResult<Reply> {
-    let followee = follows::cancel_request(&ctx.app, ctx.me()?, check_id("userId", &p.user_id)?).await?;
+    let followee =
+        follows::cancel_request(&ctx.app, ctx.me()?, check_id("userId", &p.user_id)?).await?;
     json(user_lite(&ctx.app, &followee))
 }
 
@@ -78,14 +104,25 @@ async fn request_page(ctx: Ctx, paging: Paging, side: FollowSide) -> ApiResult<R
     let rows = ctx
         .app
         .store
-        .follow_requests_page(&me.id, side, page.since_id.as_deref(), page.until_id.as_deref(), page.limit)
+        .follow_requests_page(
+            &me.id,
+            side,
+            page.since_id.as_deref(),
+            page.until_id.as_deref(),
+            page.limit,
+        )
         .await
         .map_err(ApiError::internal)?;
     let ids: Vec<String> = rows
         .iter()
         .flat_map(|r| [r.follower_id.clone(), r.followee_id.clone()])
         .collect();
-    let users = ctx.app.store.users_by_ids(&ids).await.map_err(ApiError::internal)?;
+    let users = ctx
+        .app
+        .store
+        .users_by_ids(&ids)
+        .await
+        .map_err(ApiError::internal)?;
     let lite = |id: &str| {
         users
             .iter()

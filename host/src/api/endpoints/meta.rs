@@ -9,7 +9,11 @@ use crate::api::{ApiResult, Ctx, Endpoint, Reply, json};
 use crate::config::RegistrationMode;
 
 pub fn endpoints() -> Vec<Endpoint> {
-    vec![Endpoint::new("meta", "Server name, limits and features.", meta)]
+    vec![Endpoint::new(
+        "meta",
+        "Server name, limits and features.",
+        meta,
+    )]
 }
 
 #[derive(Deserialize, JsonSchema)]

@@ -43,7 +43,10 @@ impl Paging {
     pub fn page(&self, default_limit: i64) -> ApiResult<Page> {
         let limit = self.limit.unwrap_or(default_limit);
         if !(1..=100).contains(&limit) {
-            return Err(ApiError::invalid_param("limit", "must be between 1 and 100"));
+            return Err(ApiError::invalid_param(
+                "limit",
+                "must be between 1 and 100",
+            ));
         }
         let since_id = match (&self.since_id, self.since_date) {
             (Some(id), _) => Some(check_id("sinceId", id)?.to_owned()),
@@ -68,7 +71,10 @@ pub fn check_id<'a>(param: &str, id: &'a str) -> ApiResult<&'a str> {
     if ids::looks_like_id(id) {
         Ok(id)
     } else {
-        Err(ApiError::invalid_param(param, "must be an id (letters and digits)"))
+        Err(ApiError::invalid_param(
+            param,
+            "must be an id (letters and digits)",
+        ))
     }
 }
 

@@ -14,10 +14,14 @@ use crate::store::{NoteFilter, NoteSource};
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        Endpoint::new("notes/create", "Post a note, reply, renote or quote, optionally with a poll.", create)
-            .credential()
-            .kind("write:notes")
-            .per_hour(300),
+        Endpoint::new(
+            "notes/create",
+            "Post a note, reply, renote or quote, optionally with a poll.",
+            create,
+        )
+        .credential()
+        .kind("write:notes")
+        .per_hour(300),
         Endpoint::new("notes/show", "A note the caller may see.", show),
         Endpoint::new("notes/delete", "Delete one of your notes.", delete)
             .credential()
@@ -67,19 +71,35 @@ struct CreateParams {
 
 async fn create(ctx: Ctx, p: CreateParams) -> ApiResult<Reply> {
     let me = ctx.me()?;
-    if p.file_ids.iter().chain(p.media_ids.iter()).any(|v| !v.is_empty()) {
-        return Err(ApiError::invalid_param("fileIds", "attaching files is not supported yet"));
+    if p.file_ids
+        .iter()
+        .chain(p.media_ids.iter())
+        .any(|v| !v.is_empty())
+    {
+        return Err(ApiError::invalid_param(
+            "fileIds",
+            "attaching files is not supported yet",
+        ));
     }
     if p.text.as_deref() == Some("") {
-        return Err(ApiError::invalid_param("text", "must NOT have fewer than 1 characters"));
+        return Err(ApiError::invalid_param(
+            "text",
+            "must NOT have fewer than 1 characters",
+        ));
     }
     if p.cw.as_deref() == Some("") {
-        return Err(ApiError::invalid_param("cw", "must NOT have fewer than 1 characters"));
+        return Err(ApiError::invalid_param(
+            "cw",
+            "must NOT have fewer than 1 characters",
+        ));
     }
     let visibility = match p.visibility.as_deref() {
         None => Visibility::Public,
         Some(v) => Visibility::parse(v).ok_or_else(|| {
-            ApiError::invalid_param("visibility", "must be one of public, home, followers, specified")
+            ApiError::invalid_param(
+                "visibility",
+                "must be one of public, home, followers, specified",
+            )
         })?,
     };
     for id in &p.visible_user_ids {
@@ -123,7 +143,9 @@ struct NoteIdParams {
 
 async fn show(ctx: Ctx, p: NoteIdParams) -> ApiResult<Reply> {
     let note = notes::show(&ctx.app, check_id("noteId", &p.note_id)?, ctx.viewer_id()).await?;
-    Ok(Reply::Json(pack_note(&ctx.app, note, ctx.viewer_id()).await?))
+    Ok(Reply::Json(
+        pack_note(&ctx.app, note, ctx.viewer_id()).await?,
+    ))
 }
 
 async fn delete(ctx: Ctx, p: NoteIdParams) -> ApiResult<Reply> {
@@ -144,11 +166,22 @@ struct NoteListParams {
     paging: Paging,
 }
 
-async fn list_of(ctx: Ctx, p: NoteListParams, source: fn(String) -> NoteSource) -> ApiResult<Reply> {
+async fn list_of(
+    ctx: Ctx,
+    p: NoteListParams,
+    source: fn(String) -> NoteSource,
+) -> ApiResult<Reply> {
     let page = p.paging.page(10)?;
     let note_id = check_id("noteId", &p.note_id)?.to_owned();
     let viewer = ctx.viewer_id();
-    let rows = timelines::list(&ctx.app, source(note_id), viewer, &NoteFilter::default(), &page).await?;
+    let rows = timelines::list(
+        &ctx.app,
+        source(note_id),
+        viewer,
+        &NoteFilter::default(),
+        &page,
+    )
+    .await?;
     json(pack_notes(&ctx.app, rows, viewer).await?)
 }
 
@@ -174,6 +207,12 @@ struct VoteParams {
 }
 
 async fn vote(ctx: Ctx, p: VoteParams) -> ApiResult<Reply> {
-    notes::vote(&ctx.app, ctx.me()?, check_id("noteId", &p.note_id)?, p.choice).await?;
+    notes::vote(
+        &ctx.app,
+        ctx.me()?,
+        check_id("noteId", &p.note_id)?,
+        p.choice,
+    )
+    .await?;
     Ok(Reply::NoContent)
 }

@@ -12,14 +12,30 @@ use crate::store::{NoteFilter, NoteRow, NoteSource};
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        Endpoint::new("notes/timeline", "Home timeline: you and the people you follow.", home)
-            .credential()
-            .kind("read:account"),
-        Endpoint::new("notes/local-timeline", "Public notes of this server's users.", local),
-        Endpoint::new("notes/hybrid-timeline", "Social timeline: home and local together.", hybrid)
-            .credential()
-            .kind("read:account"),
-        Endpoint::new("notes/global-timeline", "All public notes this server knows.", global),
+        Endpoint::new(
+            "notes/timeline",
+            "Home timeline: you and the people you follow.",
+            home,
+        )
+        .credential()
+        .kind("read:account"),
+        Endpoint::new(
+            "notes/local-timeline",
+            "Public notes of this server's users.",
+            local,
+        ),
+        Endpoint::new(
+            "notes/hybrid-timeline",
+            "Social timeline: home and local together.",
+            hybrid,
+        )
+        .credential()
+        .kind("read:account"),
+        Endpoint::new(
+            "notes/global-timeline",
+            "All public notes this server knows.",
+            global,
+        ),
         Endpoint::new("users/notes", "A user's notes.", user_notes),
         Endpoint::new("notes/mentions", "Notes that mention you.", mentions)
             .credential()
@@ -222,10 +238,13 @@ struct MentionsParams {
 async fn mentions(ctx: Ctx, p: MentionsParams) -> ApiResult<Reply> {
     let me = ctx.me()?;
     let page = p.paging.page(10)?;
-    if let Some(v) = &p.visibility {
-        if crate::core::visibility::Visibility::parse(v).is_none() {
-            return Err(ApiError::invalid_param("visibility", "must be one of public, home, followers, specified"));
-        }
+    if let Some(v) = &p.visibility
+        && crate::core::visibility::Visibility::parse(v).is_none()
+    {
+        return Err(ApiError::invalid_param(
+            "visibility",
+            "must be one of public, home, followers, specified",
+        ));
     }
     let filter = NoteFilter {
         only_followed_authors: p.following,
