@@ -12,11 +12,8 @@ pub async fn home(
     filter: &NoteFilter,
     page: &Page,
 ) -> Result<Vec<NoteRow>> {
-    let horizon = app
-        .store
-        .user_by_id(&me.id)
-        .await?
-        .and_then(|u| u.home_horizon);
+    // `me` was read for this request (authentication), so its horizon is current.
+    let horizon = me.home_horizon.clone();
     let source = NoteSource::Home {
         user_id: me.id.clone(),
         above: horizon.clone(),
