@@ -1,0 +1,194 @@
+//! `tsudoi-bench`: seeds a large instance and measures the server through its HTTP API, each
+//! figure printed next to a baseline taken in the same run (the store query behind the
+//! endpoint, called in-process; an empty axum handler on the same client), because these
+//! machines are noisy and only ratios travel between runs.
+//!
+//! `cargo run --release -p tsudoi-bench -- --backend sqlite` (defaults: 10,000 users,
+//! 1,000,000 notes, 200 follows each). The seed is kept and reused by later runs.
+
+mod measure;
+mod seed;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+use sqlx::{PgPool, SqlitePool};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "tsudoi-bench", about = "Seed a large instance and measure Tsudoi against same-run baselines")]
+struct Args {
+    #[arg(long, value_enum, default_value = "sqlite")]
+    backend: Backend,
+    #[arg(long, default_value_t = 10_000)]
+    users: usize,
+    #[arg(long, default_value_t = 1_000_000)]
+    notes: usize,
+    /// Users each user follows.
+    #[arg(long, default_value_t = 200)]
+    follows: usize,
+    /// Sequential requests per latency figure.
+    #[arg(long, default_value_t = 2_000)]
+    requests: usize,
+    /// Seconds of sustained notes/create.
+    #[arg(long, default_value_t = 10)]
+    create_seconds: u64,
+    /// Requests in flight during notes/create.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Where SQLite seeds are kept.
+    #[arg(long, default_value = "target/bench-data")]
+    data_dir: PathBuf,
+    /// PostgreSQL server (the database name is replaced by one per seed shape).
+    #[arg(long, env = "TSUDOI_TEST_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    postgres_url: String,
+    /// Throw away an existing seed and make a new one.
+    #[arg(long)]
+    reseed: bool,
+    /// The server binary; defaults to `tsudoi` next to this program.
+    #[arg(long)]
+    server: Option<PathBuf>,
+}
+
+/// A raw pool for seeding and baselines.
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A progress bar on a terminal, a log line every tenth otherwise.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    label: &'static str,
+    total: u64,
+    done: std::sync::atomic::AtomicU64,
+}
+
+impl Progress {
+    pub fn new(label: &'static str, total: u64) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = indicatif::ProgressBar::new(total);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{msg:>15} {wide_bar} {pos}/{len} {eta}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b.set_message(label);
+            b
+        });
+        Self { bar, label, total, done: Default::default() }
+    }
+
+    pub fn inc(&self, n: u64) {
+        use std::sync::atomic::Ordering;
+        let before = self.done.fetch_add(n, Ordering::Relaxed);
+        match &self.bar {
+            Some(b) => b.inc(n),
+            None => {
+                let tenth = (self.total / 10).max(1);
+                if (before + n) / tenth != before / tenth {
+                    eprintln!("seeding {}: {}/{}", self.label, before + n, self.total);
+                }
+            }
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish();
+        } else {
+            eprintln!("seeding {}: done", self.label);
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let shape = seed::Shape {
+        users: args.users,
+        notes: args.notes,
+        follows: args.follows,
+        home_cap: 800,
+    };
+    let name = format!("tsudoi_bench_{}_{}_{}", args.users, args.notes, args.follows);
+    let url = match args.backend {
+        Backend::Sqlite => {
+            std::fs::create_dir_all(&args.data_dir)?;
+            let path = args.data_dir.join(format!("{name}.db"));
+            if args.reseed {
+                for ext in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+                }
+            }
+            format!("sqlite://{}", path.display())
+        }
+        Backend::Postgres => {
+            let mut u = url::Url::parse(&args.postgres_url)?;
+            if args.reseed {
+                use sqlx::Connection;
+                let mut c = sqlx::PgConnection::connect(&args.postgres_url).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut c)
+                    .await?;
+            }
+            u.set_path(&format!("/{name}"));
+            u.to_string()
+        }
+    };
+    let store = tsudoi::store::Store::open(&url).await?;
+    let db = match args.backend {
+        Backend::Sqlite => Db::Sqlite(
+            sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(
+                    url.parse::<sqlx::sqlite::SqliteConnectOptions>()?
+                        .pragma("synchronous", "OFF")
+                        .pragma("cache_size", "-262144"),
+                )
+                .await?,
+        ),
+        Backend::Postgres => Db::Postgres(PgPool::connect(&url).await?),
+    };
+    if seed::is_seeded(&db, shape).await? {
+        eprintln!("reusing the seed in {}", tsudoi::config::redact(&url));
+    } else {
+        anyhow::ensure!(
+            tsudoi::store::Store::connect(&url).await?.count_local_users().await? == 0,
+            "{} holds a partial or different seed; run again with --reseed",
+            tsudoi::config::redact(&url)
+        );
+        let config = tsudoi::config::Config::load_with_env(None, |k| {
+            (k == "TSUDOI_DATABASE_URL").then(|| url.clone())
+        })?;
+        let app = tsudoi::app::App::with_store(config, store.clone());
+        let hash = seed::password_hash(&app).await?;
+        seed::seed(&db, shape, &hash).await?;
+    }
+    let server = match &args.server {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()?.with_file_name("tsudoi"),
+    };
+    anyhow::ensure!(
+        server.exists(),
+        "server binary {} not found; build it with `cargo build --release --workspace`",
+        server.display()
+    );
+    measure::run(&measure::Plan {
+        server,
+        url,
+        backend: format!("{:?}", args.backend).to_lowercase(),
+        shape,
+        requests: args.requests,
+        create_seconds: args.create_seconds,
+        concurrency: args.concurrency,
+        store,
+        db,
+    })
+    .await
+}

@@ -1,0 +1,403 @@
+//! The measurements: a real `tsudoi serve` process on loopback, driven over HTTP, each figure
+//! next to a baseline from the same run.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+
+use tsudoi::core::ids;
+use tsudoi::store::{NoteFilter, NoteSource, Page, Store};
+
+use crate::Db;
+use crate::seed::{Shape, token};
+
+pub struct Plan {
+    pub server: PathBuf,
+    pub url: String,
+    pub backend: String,
+    pub shape: Shape,
+    pub requests: usize,
+    pub create_seconds: u64,
+    pub concurrency: usize,
+    pub store: Store,
+    pub db: Db,
+}
+
+struct Row {
+    figure: String,
+    value: String,
+    baseline: String,
+    ratio: String,
+    target: String,
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort_unstable();
+    let idx = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[idx.min(samples.len() - 1)]
+}
+
+fn ratio(a: Duration, b: Duration) -> String {
+    format!("{:.1}×", a.as_secs_f64() / b.as_secs_f64().max(1e-9))
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// An axum server whose only handler returns `[]`: the floor for any API call over HTTP.
+async fn empty_server() -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let app = axum::Router::new().route("/api/empty", axum::routing::post(|| async { axum::Json(json!([])) }));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(format!("http://{addr}/api/empty"))
+}
+
+async fn post(client: &reqwest::Client, url: &str, body: &Value) -> anyhow::Result<Value> {
+    let res = client.post(url).json(body).send().await?;
+    let status = res.status();
+    let text = res.text().await?;
+    anyhow::ensure!(status.is_success(), "{url}: {status}: {text}");
+    Ok(if text.is_empty() { Value::Null } else { serde_json::from_str(&text)? })
+}
+
+/// `n` sequential calls of `call(i)`, timed one by one.
+async fn sample<F, Fut>(n: usize, mut call: F) -> anyhow::Result<Vec<Duration>>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    // Warm up caches and connections first.
+    for i in 0..(n / 10).max(1) {
+        call(i).await?;
+    }
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        call(i).await?;
+        out.push(t.elapsed());
+    }
+    Ok(out)
+}
+
+struct Sampled {
+    id: String,
+    token: String,
+    deep_until: Option<String>,
+    horizon: Option<String>,
+}
+
+pub async fn run(p: &Plan) -> anyhow::Result<()> {
+    let mut rows: Vec<Row> = Vec::new();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let empty = empty_server().await?;
+
+    // Cold start: spawn to first answered request, against the seeded database.
+    let t = Instant::now();
+    let status = std::process::Command::new(&p.server).arg("--version").stdout(Stdio::null()).status()?;
+    anyhow::ensure!(status.success(), "{} --version failed", p.server.display());
+    let exec_baseline = t.elapsed();
+    let port = free_port()?;
+    let origin = format!("http://127.0.0.1:{port}");
+    let t = Instant::now();
+    let mut child = tokio::process::Command::new(&p.server)
+        .arg("serve")
+        .env("TSUDOI_LISTEN", format!("127.0.0.1:{port}"))
+        .env("TSUDOI_DATABASE_URL", &p.url)
+        .env("TSUDOI_LOG", "warn")
+        .env("TSUDOI_HOME_TIMELINE_CAP", p.shape.home_cap.to_string())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the server")?;
+    let pid = child.id().context("server pid")?;
+    loop {
+        if let Ok(r) = client.get(format!("{origin}/healthz")).send().await {
+            if r.status().is_success() {
+                break;
+            }
+        }
+        anyhow::ensure!(t.elapsed() < Duration::from_secs(30), "server did not start");
+        if let Some(code) = child.try_wait()? {
+            anyhow::bail!("server exited: {code}");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let cold = t.elapsed();
+    rows.push(Row {
+        figure: "cold start to first served request".into(),
+        value: ms(cold),
+        baseline: format!("exec of `tsudoi --version` {}", ms(exec_baseline)),
+        ratio: ratio(cold, exec_baseline),
+        target: "≤ 1000 ms".into(),
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = rss_kib(pid).unwrap_or(0);
+    rows.push(Row {
+        figure: "resident memory, idle".into(),
+        value: format!("{:.1} MiB", idle as f64 / 1024.0),
+        baseline: "".into(),
+        ratio: "".into(),
+        target: "≤ 50 MiB".into(),
+    });
+
+    // Sample users and what their deep pages are.
+    let mut rng = StdRng::seed_from_u64(7);
+    let users = p.shape.users;
+    let mut sampled = Vec::new();
+    for _ in 0..200 {
+        let i = rng.random_range(0..users);
+        let user = p
+            .store
+            .user_by_username(&format!("u{i}"), None)
+            .await?
+            .context("seeded user missing")?;
+        let deep_until = p
+            .store
+            .list_notes(
+                &NoteSource::Home { user_id: user.id.clone(), above: user.home_horizon.clone() },
+                Some(&user.id),
+                &NoteFilter::default(),
+                &Page { since_id: None, until_id: None, limit: 100 },
+            )
+            .await?
+            .last()
+            .map(|n| n.id.clone());
+        sampled.push(Sampled { id: user.id, token: token(i), deep_until, horizon: user.home_horizon });
+    }
+    let api = |e: &str| format!("{origin}/api/{e}");
+
+    let mut http_empty = sample(p.requests, |_| {
+        let (c, u) = (client.clone(), empty.clone());
+        async move { post(&c, &u, &json!({})).await.map(|_| ()) }
+    })
+    .await?;
+    let empty_p50 = percentile(&mut http_empty, 0.5);
+
+    // Home timeline, first page.
+    let mut store_home = sample(p.requests, |i| {
+        let s = &sampled[i % sampled.len()];
+        let store = p.store.clone();
+        let src = NoteSource::Home { user_id: s.id.clone(), above: s.horizon.clone() };
+        let viewer = s.id.clone();
+        async move {
+            store
+                .list_notes(&src, Some(&viewer), &NoteFilter::default(), &Page { since_id: None, until_id: None, limit: 20 })
+                .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let store_home_p50 = percentile(&mut store_home, 0.5);
+    let mut home = sample(p.requests, |i| {
+        let s = &sampled[i % sampled.len()];
+        let (c, u, body) = (client.clone(), api("notes/timeline"), json!({ "i": s.token, "limit": 20 }));
+        async move {
+            let v = post(&c, &u, &body).await?;
+            anyhow::ensure!(v.as_array().is_some_and(|a| a.len() == 20), "short home page: {v}");
+            Ok(())
+        }
+    })
+    .await?;
+    let (h50, h99) = (percentile(&mut home, 0.5), percentile(&mut home, 0.99));
+    rows.push(Row {
+        figure: "home timeline, first page (limit 20) p50".into(),
+        value: ms(h50),
+        baseline: format!("store query {} + empty handler {}", ms(store_home_p50), ms(empty_p50)),
+        ratio: ratio(h50, store_home_p50 + empty_p50),
+        target: "≤ 5 ms".into(),
+    });
+    rows.push(Row {
+        figure: "home timeline, first page p99".into(),
+        value: ms(h99),
+        baseline: "".into(),
+        ratio: "".into(),
+        target: "≤ 25 ms".into(),
+    });
+
+    // Home timeline, a deep page (100 notes down) and a page past the materialised cap.
+    for (label, pick) in [
+        ("home timeline, deep untilId page (100 down)", 0usize),
+        ("home timeline, page past the cap (from notes)", 1),
+    ] {
+        let chosen: Vec<&Sampled> = sampled
+            .iter()
+            .filter(|s| if pick == 0 { s.deep_until.is_some() } else { s.horizon.is_some() })
+            .collect();
+        if chosen.is_empty() {
+            continue;
+        }
+        let n = if pick == 0 { p.requests } else { (p.requests / 4).max(50) };
+        let mut lat = sample(n, |i| {
+            let s = chosen[i % chosen.len()];
+            let until = if pick == 0 { s.deep_until.clone() } else { s.horizon.clone() };
+            let (c, u, body) = (client.clone(), api("notes/timeline"), json!({ "i": s.token, "limit": 20, "untilId": until }));
+            async move { post(&c, &u, &body).await.map(|_| ()) }
+        })
+        .await?;
+        let (l50, l99) = (percentile(&mut lat, 0.5), percentile(&mut lat, 0.99));
+        rows.push(Row {
+            figure: format!("{label} p50 / p99"),
+            value: format!("{} / {}", ms(l50), ms(l99)),
+            baseline: format!("first page p50 {}", ms(h50)),
+            ratio: ratio(l50, h50),
+            target: if pick == 0 { "p50 ≤ 5 ms, p99 ≤ 25 ms".into() } else { "".into() },
+        });
+    }
+
+    // Local timeline.
+    let mut store_local = sample(p.requests, |i| {
+        let s = &sampled[i % sampled.len()];
+        let store = p.store.clone();
+        let viewer = s.id.clone();
+        async move {
+            store
+                .list_notes(&NoteSource::LocalPublic, Some(&viewer), &NoteFilter { with_replies: false, ..NoteFilter::default() }, &Page { since_id: None, until_id: None, limit: 20 })
+                .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let store_local_p50 = percentile(&mut store_local, 0.5);
+    let mut local = sample(p.requests, |i| {
+        let s = &sampled[i % sampled.len()];
+        let (c, u, body) = (client.clone(), api("notes/local-timeline"), json!({ "i": s.token, "limit": 20 }));
+        async move { post(&c, &u, &body).await.map(|_| ()) }
+    })
+    .await?;
+    let (l50, l99) = (percentile(&mut local, 0.5), percentile(&mut local, 0.99));
+    rows.push(Row {
+        figure: "local timeline (limit 20) p50 / p99".into(),
+        value: format!("{} / {}", ms(l50), ms(l99)),
+        baseline: format!("store query {} + empty handler {}", ms(store_local_p50), ms(empty_p50)),
+        ratio: ratio(l50, store_local_p50 + empty_p50),
+        target: "p50 ≤ 3 ms".into(),
+    });
+
+    // Sustained notes/create, many authors at once; each note fans out to ~200 followers.
+    let seconds = p.create_seconds;
+    let first_new = ids::aidx_floor(ids::now_ms());
+    let done = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for t in 0..p.concurrency {
+        let (c, u, done, failed) = (client.clone(), api("notes/create"), done.clone(), failed.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut j = 0usize;
+            let mut first_error = None;
+            while Instant::now() < deadline {
+                let user = (t + j * 4099) % users;
+                j += 1;
+                let body = json!({ "i": token(user), "text": format!("bench post {t}-{j} with some text #bench") });
+                match post(&c, &u, &body).await {
+                    Ok(_) => done.fetch_add(1, Ordering::Relaxed),
+                    Err(e) => {
+                        first_error.get_or_insert(e.to_string());
+                        failed.fetch_add(1, Ordering::Relaxed)
+                    }
+                };
+            }
+            first_error
+        }));
+    }
+    let mut errors = Vec::new();
+    for t in tasks {
+        if let Some(e) = t.await? {
+            errors.push(e);
+        }
+    }
+    let created = done.load(Ordering::Relaxed);
+    let rate = created as f64 / seconds as f64;
+    let fanout = match &p.db {
+        Db::Sqlite(pool) => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM home_timeline WHERE note_id >= $1")
+            .bind(&first_new)
+            .fetch_one(pool)
+            .await?,
+        Db::Postgres(pool) => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM home_timeline WHERE note_id >= $1")
+            .bind(&first_new)
+            .fetch_one(pool)
+            .await?,
+    } as f64
+        / created.max(1) as f64;
+    // Baseline: the same concurrency against the empty handler.
+    let base_done = Arc::new(AtomicU64::new(0));
+    let base_deadline = Instant::now() + Duration::from_secs(3);
+    let mut tasks = Vec::new();
+    for _ in 0..p.concurrency {
+        let (c, u, d) = (client.clone(), empty.clone(), base_done.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < base_deadline {
+                if post(&c, &u, &json!({})).await.is_ok() {
+                    d.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    let base_rate = base_done.load(Ordering::Relaxed) as f64 / 3.0;
+    rows.push(Row {
+        figure: format!("notes/create sustained, {} in flight", p.concurrency),
+        value: format!("{rate:.0} notes/s ({} failed)", failed.load(Ordering::Relaxed)),
+        baseline: format!("empty handler {base_rate:.0} req/s"),
+        ratio: format!("{:.2}", rate / base_rate.max(1.0)),
+        target: "≥ 1000 notes/s".into(),
+    });
+    rows.push(Row {
+        figure: "home timeline rows written per created note".into(),
+        value: format!("{fanout:.0}"),
+        baseline: format!("{} follows per user", p.shape.follows),
+        ratio: "".into(),
+        target: "≈ followers + 1".into(),
+    });
+    let loaded = rss_kib(pid).unwrap_or(0);
+    rows.push(Row {
+        figure: "resident memory after the load".into(),
+        value: format!("{:.1} MiB", loaded as f64 / 1024.0),
+        baseline: format!("idle {:.1} MiB", idle as f64 / 1024.0),
+        ratio: "".into(),
+        target: "".into(),
+    });
+    child.start_kill()?;
+    let _ = child.wait().await;
+
+    println!(
+        "\n### {} — {} users, {} notes, {} follows each\n",
+        p.backend, p.shape.users, p.shape.notes, p.shape.follows
+    );
+    println!("| figure | value | baseline (same run) | ratio | target |");
+    println!("|---|---|---|---|---|");
+    for r in rows {
+        println!("| {} | {} | {} | {} | {} |", r.figure, r.value, r.baseline, r.ratio, r.target);
+    }
+    if let Some(e) = errors.first() {
+        println!("\nfirst notes/create error: {e}");
+    }
+    Ok(())
+}
