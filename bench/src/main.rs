@@ -1,6 +1,6 @@
 //! `tsudoi-bench`: seeds a large instance and measures the server through its HTTP API, each
-//! figure printed next to a baseline taken in the same run (the store query behind the
-//! endpoint, called in-process; an empty axum handler on the same client), because these
+//! figure printed next to a baseline taken in the same run (the same timeline read called
+//! in-process, without HTTP; an empty axum handler on the same client), because these
 //! machines are noisy and only ratios travel between runs.
 //!
 //! `cargo run --release -p tsudoi-bench -- --backend sqlite` (defaults: 10,000 users,
@@ -9,7 +9,6 @@
 mod measure;
 mod seed;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
@@ -62,59 +61,20 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// A progress bar on a terminal, a log line every tenth otherwise.
-pub struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    label: &'static str,
-    total: u64,
-    done: std::sync::atomic::AtomicU64,
-}
-
-impl Progress {
-    pub fn new(label: &'static str, total: u64) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let b = indicatif::ProgressBar::new(total);
-            b.set_style(
-                indicatif::ProgressStyle::with_template("{msg:>15} {wide_bar} {pos}/{len} {eta}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            b.set_message(label);
-            b
-        });
-        Self { bar, label, total, done: Default::default() }
-    }
-
-    pub fn inc(&self, n: u64) {
-        use std::sync::atomic::Ordering;
-        let before = self.done.fetch_add(n, Ordering::Relaxed);
-        match &self.bar {
-            Some(b) => b.inc(n),
-            None => {
-                let tenth = (self.total / 10).max(1);
-                if (before + n) / tenth != before / tenth {
-                    eprintln!("seeding {}: {}/{}", self.label, before + n, self.total);
-                }
-            }
-        }
-    }
-
-    pub fn finish(&self) {
-        if let Some(b) = &self.bar {
-            b.finish();
-        } else {
-            eprintln!("seeding {}: done", self.label);
-        }
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let shape = seed::Shape {
         users: args.users,
         notes: args.notes,
         follows: args.follows,
-        home_cap: 800,
     };
     let name = format!("tsudoi_bench_{}_{}_{}", args.users, args.notes, args.follows);
     let url = match args.backend {
@@ -155,18 +115,18 @@ async fn main() -> anyhow::Result<()> {
         ),
         Backend::Postgres => Db::Postgres(PgPool::connect(&url).await?),
     };
+    let config = tsudoi::config::Config::load_with_env(None, |k| {
+        (k == "TSUDOI_DATABASE_URL").then(|| url.clone())
+    })?;
+    let app = tsudoi::app::App::with_store(config, store);
     if seed::is_seeded(&db, shape).await? {
         eprintln!("reusing the seed in {}", tsudoi::config::redact(&url));
     } else {
         anyhow::ensure!(
-            tsudoi::store::Store::connect(&url).await?.count_local_users().await? == 0,
+            app.store.count_local_users().await? == 0,
             "{} holds a partial or different seed; run again with --reseed",
             tsudoi::config::redact(&url)
         );
-        let config = tsudoi::config::Config::load_with_env(None, |k| {
-            (k == "TSUDOI_DATABASE_URL").then(|| url.clone())
-        })?;
-        let app = tsudoi::app::App::with_store(config, store.clone());
         let hash = seed::password_hash(&app).await?;
         seed::seed(&db, shape, &hash).await?;
     }
@@ -187,8 +147,7 @@ async fn main() -> anyhow::Result<()> {
         requests: args.requests,
         create_seconds: args.create_seconds,
         concurrency: args.concurrency,
-        store,
-        db,
+        app,
     })
     .await
 }

@@ -13,9 +13,10 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use tsudoi::core::ids;
-use tsudoi::store::{NoteFilter, NoteSource, Page, Store};
+use tsudoi::app::App;
+use tsudoi::core::timelines;
+use tsudoi::store::{NoteFilter, NoteSource, Page};
 
-use crate::Db;
 use crate::seed::{Shape, token};
 
 pub struct Plan {
@@ -26,8 +27,7 @@ pub struct Plan {
     pub requests: usize,
     pub create_seconds: u64,
     pub concurrency: usize,
-    pub store: Store,
-    pub db: Db,
+    pub app: App,
 }
 
 struct Row {
@@ -106,10 +106,12 @@ where
 }
 
 struct Sampled {
-    id: String,
+    user: tsudoi::store::UserRow,
     token: String,
+    /// The 100th note of the user's home timeline: where a deep page starts.
     deep_until: Option<String>,
-    horizon: Option<String>,
+    /// The 1000th.
+    deeper_until: Option<String>,
 }
 
 pub async fn run(p: &Plan) -> anyhow::Result<()> {
@@ -130,7 +132,6 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
         .env("TSUDOI_LISTEN", format!("127.0.0.1:{port}"))
         .env("TSUDOI_DATABASE_URL", &p.url)
         .env("TSUDOI_LOG", "warn")
-        .env("TSUDOI_HOME_TIMELINE_CAP", p.shape.home_cap.to_string())
         .kill_on_drop(true)
         .spawn()
         .context("starting the server")?;
@@ -172,22 +173,14 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     for _ in 0..200 {
         let i = rng.random_range(0..users);
         let user = p
+            .app
             .store
             .user_by_username(&format!("u{i}"), None)
             .await?
             .context("seeded user missing")?;
-        let deep_until = p
-            .store
-            .list_notes(
-                &NoteSource::Home { user_id: user.id.clone(), above: user.home_horizon.clone() },
-                Some(&user.id),
-                &NoteFilter::default(),
-                &Page { since_id: None, until_id: None, limit: 100 },
-            )
-            .await?
-            .last()
-            .map(|n| n.id.clone());
-        sampled.push(Sampled { id: user.id, token: token(i), deep_until, horizon: user.home_horizon });
+        let deep_until = nth_home_note(&p.app, &user, 100).await?;
+        let deeper_until = nth_home_note(&p.app, &user, 1000).await?;
+        sampled.push(Sampled { user, token: token(i), deep_until, deeper_until });
     }
     let api = |e: &str| format!("{origin}/api/{e}");
 
@@ -201,13 +194,9 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     // Home timeline, first page.
     let mut store_home = sample(p.requests, |i| {
         let s = &sampled[i % sampled.len()];
-        let store = p.store.clone();
-        let src = NoteSource::Home { user_id: s.id.clone(), above: s.horizon.clone() };
-        let viewer = s.id.clone();
+        let (app, user) = (p.app.clone(), s.user.clone());
         async move {
-            store
-                .list_notes(&src, Some(&viewer), &NoteFilter::default(), &Page { since_id: None, until_id: None, limit: 20 })
-                .await?;
+            timelines::home(&app, &user, &NoteFilter::default(), &Page::newest(20)).await?;
             Ok(())
         }
     })
@@ -227,7 +216,7 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     rows.push(Row {
         figure: "home timeline, first page (limit 20) p50".into(),
         value: ms(h50),
-        baseline: format!("store query {} + empty handler {}", ms(store_home_p50), ms(empty_p50)),
+        baseline: format!("same read in-process {} + empty handler {}", ms(store_home_p50), ms(empty_p50)),
         ratio: ratio(h50, store_home_p50 + empty_p50),
         target: "≤ 5 ms".into(),
     });
@@ -239,24 +228,29 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
         target: "≤ 25 ms".into(),
     });
 
-    // Home timeline, a deep page (100 notes down) and a page past the materialised cap.
-    for (label, pick) in [
-        ("home timeline, deep untilId page (100 down)", 0usize),
-        ("home timeline, page past the cap (from notes)", 1),
+    // Home timeline, deep pages: 100 and 1000 notes down.
+    for (label, deeper) in [
+        ("home timeline, untilId page 100 notes down", false),
+        ("home timeline, untilId page 1000 notes down", true),
     ] {
-        let chosen: Vec<&Sampled> = sampled
+        let chosen: Vec<(&Sampled, String)> = sampled
             .iter()
-            .filter(|s| if pick == 0 { s.deep_until.is_some() } else { s.horizon.is_some() })
+            .filter_map(|s| {
+                let until = if deeper { s.deeper_until.clone() } else { s.deep_until.clone() };
+                until.map(|u| (s, u))
+            })
             .collect();
         if chosen.is_empty() {
             continue;
         }
-        let n = if pick == 0 { p.requests } else { (p.requests / 4).max(50) };
-        let mut lat = sample(n, |i| {
-            let s = chosen[i % chosen.len()];
-            let until = if pick == 0 { s.deep_until.clone() } else { s.horizon.clone() };
+        let mut lat = sample(p.requests, |i| {
+            let (s, until) = &chosen[i % chosen.len()];
             let (c, u, body) = (client.clone(), api("notes/timeline"), json!({ "i": s.token, "limit": 20, "untilId": until }));
-            async move { post(&c, &u, &body).await.map(|_| ()) }
+            async move {
+                let v = post(&c, &u, &body).await?;
+                anyhow::ensure!(v.as_array().is_some_and(|a| a.len() == 20), "short deep page: {v}");
+                Ok(())
+            }
         })
         .await?;
         let (l50, l99) = (percentile(&mut lat, 0.5), percentile(&mut lat, 0.99));
@@ -265,18 +259,18 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
             value: format!("{} / {}", ms(l50), ms(l99)),
             baseline: format!("first page p50 {}", ms(h50)),
             ratio: ratio(l50, h50),
-            target: if pick == 0 { "p50 ≤ 5 ms, p99 ≤ 25 ms".into() } else { "".into() },
+            target: "p50 ≤ 5 ms, p99 ≤ 25 ms".into(),
         });
     }
 
     // Local timeline.
     let mut store_local = sample(p.requests, |i| {
         let s = &sampled[i % sampled.len()];
-        let store = p.store.clone();
-        let viewer = s.id.clone();
+        let store = p.app.store.clone();
+        let viewer = s.user.id.clone();
         async move {
             store
-                .list_notes(&NoteSource::LocalPublic, Some(&viewer), &NoteFilter { with_replies: false, ..NoteFilter::default() }, &Page { since_id: None, until_id: None, limit: 20 })
+                .list_notes(&NoteSource::LocalPublic, Some(&viewer), &NoteFilter { with_replies: false, ..NoteFilter::default() }, &Page::newest(20))
                 .await?;
             Ok(())
         }
@@ -293,14 +287,13 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     rows.push(Row {
         figure: "local timeline (limit 20) p50 / p99".into(),
         value: format!("{} / {}", ms(l50), ms(l99)),
-        baseline: format!("store query {} + empty handler {}", ms(store_local_p50), ms(empty_p50)),
+        baseline: format!("same read in-process {} + empty handler {}", ms(store_local_p50), ms(empty_p50)),
         ratio: ratio(l50, store_local_p50 + empty_p50),
         target: "p50 ≤ 3 ms".into(),
     });
 
-    // Sustained notes/create, many authors at once; each note fans out to ~200 followers.
+    // Sustained notes/create, many authors at once, each with ~200 followers.
     let seconds = p.create_seconds;
-    let first_new = ids::aidx_floor(ids::now_ms());
     let done = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -310,40 +303,68 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
         tasks.push(tokio::spawn(async move {
             let mut j = 0usize;
             let mut first_error = None;
+            let mut samples: Vec<(usize, String)> = Vec::new();
             while Instant::now() < deadline {
                 let user = (t + j * 4099) % users;
                 j += 1;
                 let body = json!({ "i": token(user), "text": format!("bench post {t}-{j} with some text #bench") });
                 match post(&c, &u, &body).await {
-                    Ok(_) => done.fetch_add(1, Ordering::Relaxed),
+                    Ok(v) => {
+                        if samples.len() < 2 {
+                            if let Some(id) = v["createdNote"]["id"].as_str() {
+                                samples.push((user, id.to_owned()));
+                            }
+                        }
+                        done.fetch_add(1, Ordering::Relaxed)
+                    }
                     Err(e) => {
                         first_error.get_or_insert(e.to_string());
                         failed.fetch_add(1, Ordering::Relaxed)
                     }
                 };
             }
-            first_error
+            (first_error, samples)
         }));
     }
     let mut errors = Vec::new();
+    let mut created_samples = Vec::new();
     for t in tasks {
-        if let Some(e) = t.await? {
-            errors.push(e);
-        }
+        let (error, samples) = t.await?;
+        errors.extend(error);
+        created_samples.extend(samples);
     }
     let created = done.load(Ordering::Relaxed);
     let rate = created as f64 / seconds as f64;
-    let fanout = match &p.db {
-        Db::Sqlite(pool) => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM home_timeline WHERE note_id >= $1")
-            .bind(&first_new)
-            .fetch_one(pool)
-            .await?,
-        Db::Postgres(pool) => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM home_timeline WHERE note_id >= $1")
-            .bind(&first_new)
-            .fetch_one(pool)
-            .await?,
-    } as f64
-        / created.max(1) as f64;
+    // Each created note must be in its author's followers' home timelines: check one
+    // follower per sampled note through the API.
+    let mut reached = 0;
+    for (author, note_id) in &created_samples {
+        let author = p
+            .app
+            .store
+            .user_by_username(&format!("u{author}"), None)
+            .await?
+            .context("author")?;
+        let follower = p
+            .app
+            .store
+            .follows_page(&author.id, tsudoi::store::FollowSide::Followers, None, None, 1)
+            .await?
+            .pop()
+            .context("a follower")?;
+        let follower = p.app.store.user_by_id(&follower.follower_id).await?.context("follower")?;
+        let follower_index: usize = follower.username.trim_start_matches('u').parse()?;
+        let at = ids::aidx_time(note_id).context("note time")?;
+        let page = post(
+            &client,
+            &api("notes/timeline"),
+            &json!({ "i": token(follower_index), "sinceId": ids::time_prefix(at), "untilId": ids::time_prefix(at + 1), "limit": 100 }),
+        )
+        .await?;
+        if page.as_array().is_some_and(|a| a.iter().any(|n| n["id"] == note_id.as_str())) {
+            reached += 1;
+        }
+    }
     // Baseline: the same concurrency against the empty handler.
     let base_done = Arc::new(AtomicU64::new(0));
     let base_deadline = Instant::now() + Duration::from_secs(3);
@@ -370,11 +391,11 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
         target: "≥ 1000 notes/s".into(),
     });
     rows.push(Row {
-        figure: "home timeline rows written per created note".into(),
-        value: format!("{fanout:.0}"),
-        baseline: format!("{} follows per user", p.shape.follows),
+        figure: "created notes found in a follower's home timeline".into(),
+        value: format!("{reached}/{}", created_samples.len()),
+        baseline: format!("~{} followers per author", p.shape.follows),
         ratio: "".into(),
-        target: "≈ followers + 1".into(),
+        target: "all".into(),
     });
     let loaded = rss_kib(pid).unwrap_or(0);
     rows.push(Row {
@@ -400,4 +421,20 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
         println!("\nfirst notes/create error: {e}");
     }
     Ok(())
+}
+
+/// The id of the `n`th note of `user`'s home timeline, newest first, if it has that many.
+async fn nth_home_note(app: &App, user: &tsudoi::store::UserRow, n: usize) -> anyhow::Result<Option<String>> {
+    let mut until: Option<String> = None;
+    let mut seen = 0;
+    while seen < n {
+        let want = (n - seen).min(100) as i64;
+        let rows = timelines::home(app, user, &NoteFilter::default(), &Page::new(None, until.clone(), want)).await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        seen += rows.len();
+        until = rows.last().map(|r| r.id.clone());
+    }
+    Ok(until)
 }

@@ -1,7 +1,6 @@
-//! Seeds a large instance straight into the database: users with tokens, random follows,
-//! notes spread over thirty days, and each user's materialised home timeline as the server
-//! itself would have written it. Multi-row inserts in one transaction per table keep it to
-//! minutes rather than hours.
+//! Seeds a large instance straight into the database: users with tokens, random follows and
+//! notes spread over thirty days. Multi-row inserts in one transaction per table keep it to a
+//! minute or two rather than hours.
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -13,14 +12,15 @@ use sqlx::{Postgres, QueryBuilder, Sqlite};
 
 use tsudoi::core::ids;
 
-use crate::{Db, Progress};
+use tsudoi::progress::Progress;
+
+use crate::Db;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Shape {
     pub users: usize,
     pub notes: usize,
     pub follows: usize,
-    pub home_cap: usize,
 }
 
 /// The native token of seeded user `i`: sixteen characters, like Misskey's.
@@ -61,7 +61,7 @@ macro_rules! in_tx {
 pub async fn seed(db: &Db, shape: Shape, password_hash: &str) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut rng = StdRng::seed_from_u64(0x75d0_1);
-    let Shape { users, notes, follows, home_cap } = shape;
+    let Shape { users, notes, follows } = shape;
     anyhow::ensure!(follows < users, "each user must follow fewer users than exist");
     let end = ids::now_ms() - 3_600_000;
     let start = end - 30 * 86_400_000;
@@ -130,28 +130,11 @@ pub async fn seed(db: &Db, shape: Shape, password_hash: &str) -> anyhow::Result<
 
     // Users and credentials.
     let progress = Progress::new("users", users as u64);
-    let mut horizons: Vec<Option<String>> = vec![None; users];
-    // Home timelines are computed first so the users' horizons can be written with them.
-    let mut home_rows: Vec<Vec<u32>> = Vec::with_capacity(users);
-    for u in 0..users {
-        let mut candidates: Vec<u32> = Vec::new();
-        for &v in following[u].iter().chain(std::iter::once(&(u as u32))) {
-            let list = &by_author[v as usize];
-            candidates.extend_from_slice(&list[list.len().saturating_sub(home_cap + 1)..]);
-        }
-        candidates.sort_unstable_by(|a, b| b.cmp(a));
-        if candidates.len() > home_cap {
-            horizons[u] = Some(seeded[candidates[home_cap] as usize].id.clone());
-            candidates.truncate(home_cap);
-        }
-        candidates.reverse();
-        home_rows.push(candidates);
-    }
     in_tx!(db, |tx, DB| {
         for chunk in (0..users).collect::<Vec<_>>().chunks(500) {
             let mut q = QueryBuilder::<DB>::new(
                 "INSERT INTO users (id, username, username_lower, followers_count, following_count, \
-                 notes_count, created_at, last_posted_at, home_horizon) ",
+                 notes_count, created_at, last_posted_at) ",
             );
             q.push_values(chunk, |mut b, &i| {
                 let last = by_author[i].last().map(|&k| seeded[k as usize].created_at);
@@ -162,8 +145,7 @@ pub async fn seed(db: &Db, shape: Shape, password_hash: &str) -> anyhow::Result<
                     .push_bind(follows as i64)
                     .push_bind(by_author[i].len() as i64)
                     .push_bind(start - 86_400_000 + i as i64)
-                    .push_bind(last)
-                    .push_bind(horizons[i].clone());
+                    .push_bind(last);
             });
             q.build().execute(&mut *tx).await?;
             let mut q = QueryBuilder::<DB>::new("INSERT INTO user_credentials (user_id, password_hash, token) ");
@@ -244,39 +226,6 @@ pub async fn seed(db: &Db, shape: Shape, password_hash: &str) -> anyhow::Result<
     });
     progress.finish();
 
-    let total: usize = home_rows.iter().map(Vec::len).sum();
-    let progress = Progress::new("home timelines", total as u64);
-    in_tx!(db, |tx, DB| {
-        let mut pending: Vec<(u32, u32)> = Vec::with_capacity(5000);
-        for (u, rows) in home_rows.iter().enumerate() {
-            for &k in rows {
-                pending.push((u as u32, k));
-                if pending.len() == 5000 {
-                    let mut q = QueryBuilder::<DB>::new("INSERT INTO home_timeline (user_id, note_id, author_id) ");
-                    q.push_values(pending.drain(..), |mut b, (u, k)| {
-                        let n = &seeded[k as usize];
-                        b.push_bind(user_ids[u as usize].clone())
-                            .push_bind(n.id.clone())
-                            .push_bind(user_ids[n.author as usize].clone());
-                    });
-                    q.build().execute(&mut *tx).await?;
-                    progress.inc(5000);
-                }
-            }
-        }
-        if !pending.is_empty() {
-            let mut q = QueryBuilder::<DB>::new("INSERT INTO home_timeline (user_id, note_id, author_id) ");
-            q.push_values(pending.drain(..), |mut b, (u, k)| {
-                let n = &seeded[k as usize];
-                b.push_bind(user_ids[u as usize].clone())
-                    .push_bind(n.id.clone())
-                    .push_bind(user_ids[n.author as usize].clone());
-            });
-            q.build().execute(&mut *tx).await?;
-        }
-    });
-    progress.finish();
-
     match db {
         Db::Sqlite(p) => {
             sqlx::query("ANALYZE").execute(p).await?;
@@ -289,7 +238,7 @@ pub async fn seed(db: &Db, shape: Shape, password_hash: &str) -> anyhow::Result<
             sqlx::query("INSERT INTO bench_seed VALUES ($1)").bind(format!("{shape:?}")).execute(p).await?;
         }
     }
-    eprintln!("seeded in {:.1} s", started.elapsed().as_secs_f64());
+    tracing::info!("seeded in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 

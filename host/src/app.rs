@@ -41,24 +41,4 @@ impl App {
             started_at: std::time::Instant::now(),
         }))
     }
-
-    /// Background upkeep: trims home timelines that grew past their cap.
-    pub fn spawn_maintenance(&self) {
-        let app = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
-            loop {
-                tick.tick().await;
-                match app
-                    .store
-                    .trim_home_timelines(app.config.home_timeline_cap)
-                    .await
-                {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(timelines = n, "trimmed home timelines"),
-                    Err(e) => tracing::warn!(error = %e, "home timeline trim failed"),
-                }
-            }
-        });
-    }
 }

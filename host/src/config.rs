@@ -47,9 +47,6 @@ pub struct Config {
     /// Instance name shown by `meta` and NodeInfo.
     pub instance_name: String,
     pub instance_description: Option<String>,
-    /// Entries kept per user in the materialised home timeline; older pages are read from the
-    /// notes table directly. 800 covers ~40 pages of 20, what a reader scrolls in practice.
-    pub home_timeline_cap: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,7 +75,6 @@ struct FileConfig {
     max_note_length: Option<usize>,
     instance_name: Option<String>,
     instance_description: Option<String>,
-    home_timeline_cap: Option<usize>,
 }
 
 impl Config {
@@ -128,9 +124,6 @@ impl Config {
         }
         if let Some(v) = non_empty("TSUDOI_INSTANCE_NAME") {
             raw.instance_name = Some(v);
-        }
-        if let Some(v) = non_empty("TSUDOI_HOME_TIMELINE_CAP") {
-            raw.home_timeline_cap = Some(parse_number("home_timeline_cap", &v)?);
         }
         Self::resolve(raw)
     }
@@ -201,13 +194,6 @@ impl Config {
                 message: format!("{max_note_length} is outside 1..=100000"),
             });
         }
-        let home_timeline_cap = raw.home_timeline_cap.unwrap_or(800);
-        if !(100..=100_000).contains(&home_timeline_cap) {
-            return Err(ConfigError::Invalid {
-                key: "home_timeline_cap",
-                message: format!("{home_timeline_cap} is outside 100..=100000"),
-            });
-        }
         Ok(Self {
             listen,
             url,
@@ -218,7 +204,6 @@ impl Config {
             max_note_length,
             instance_name: raw.instance_name.unwrap_or_else(|| "Tsudoi".into()),
             instance_description: raw.instance_description,
-            home_timeline_cap,
         })
     }
 

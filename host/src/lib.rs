@@ -5,4 +5,5 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod core;
+pub mod progress;
 pub mod store;

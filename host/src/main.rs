@@ -17,7 +17,7 @@ use tsudoi::core::{ids, random_token};
 /// ./data (a SQLite database). Settings come from a TOML file (--config) and TSUDOI_*
 /// environment variables: TSUDOI_LISTEN, TSUDOI_URL, TSUDOI_DATA_DIR, TSUDOI_DATABASE_URL,
 /// TSUDOI_REDIS_URL, TSUDOI_REGISTRATION (open, invite-only, closed), TSUDOI_MAX_NOTE_LENGTH,
-/// TSUDOI_INSTANCE_NAME, TSUDOI_HOME_TIMELINE_CAP.
+/// TSUDOI_INSTANCE_NAME.
 #[derive(Parser)]
 #[command(name = "tsudoi", version, about, long_about)]
 struct Cli {
@@ -142,7 +142,6 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let app = App::build(config).await?;
-    app.spawn_maintenance();
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

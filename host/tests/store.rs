@@ -31,11 +31,7 @@ fn note(text: &str, visibility: Visibility) -> CreateNote {
 }
 
 fn page(limit: i64) -> Page {
-    Page {
-        since_id: None,
-        until_id: None,
-        limit,
-    }
+    Page::newest(limit)
 }
 
 async fn listed(db: &common::TestDb, source: NoteSource, viewer: Option<&str>) -> Vec<String> {
@@ -51,7 +47,7 @@ async fn listed(db: &common::TestDb, source: NoteSource, viewer: Option<&str>) -
 
 #[tokio::test]
 async fn visibility_rule_in_sql_agrees_with_the_rust_rule() {
-    let db = common::fresh(None).await;
+    let db = common::fresh().await;
     let author = user(&db, "author").await;
     let follower = user(&db, "follower").await;
     let mentioned = user(&db, "mentioned").await;
@@ -142,7 +138,7 @@ async fn futures_like_all(db: &common::TestDb, n: &NoteRow, users: &[&UserRow]) 
 
 #[tokio::test]
 async fn a_pure_renote_of_a_note_the_viewer_cannot_see_is_not_listed() {
-    let db = common::fresh(None).await;
+    let db = common::fresh().await;
     let author = user(&db, "author").await;
     let addressee = user(&db, "addressee").await;
     let stranger = user(&db, "stranger").await;
@@ -194,80 +190,116 @@ async fn a_pure_renote_of_a_note_the_viewer_cannot_see_is_not_listed() {
     }
 }
 
-#[tokio::test]
-async fn home_timeline_pages_past_its_cap_without_gaps() {
-    let db = common::fresh(Some(100)).await;
-    let writer = user(&db, "writer").await;
-    let reader = user(&db, "reader").await;
-    let mut written = Vec::new();
-    for i in 0..150 {
-        written.push(
-            notes::create(&db.app, &writer, note(&format!("n{i}"), Visibility::Public))
-                .await
-                .unwrap()
-                .id,
-        );
-    }
-    // Following backfills only the newest 100 and moves the reader's horizon.
-    follows::follow(&db.app, &reader, &writer.id).await.unwrap();
-    let reader = db.app.store.user_by_id(&reader.id).await.unwrap().unwrap();
-    assert!(reader.home_horizon.is_some());
-    let expect: Vec<String> = written.iter().rev().cloned().collect();
-    assert_eq!(page_all(&db, &reader).await, expect);
-
-    // More notes, then the trim: the timeline is cut back, and still pages completely.
-    for i in 150..200 {
-        written.push(
-            notes::create(&db.app, &writer, note(&format!("n{i}"), Visibility::Public))
-                .await
-                .unwrap()
-                .id,
-        );
-    }
-    assert!(db.app.store.trim_home_timelines(100).await.unwrap() >= 1);
-    // Requests read the user (and so the horizon) afresh; so does the test.
-    let reader = db.app.store.user_by_id(&reader.id).await.unwrap().unwrap();
-    let expect: Vec<String> = written.iter().rev().cloned().collect();
-    assert_eq!(page_all(&db, &reader).await, expect);
-
-    // Ascending pages from below the horizon continue into the materialised part.
-    let since = Page {
-        since_id: Some(written[10].clone()),
-        until_id: None,
-        limit: 30,
+/// A note by `author` made `ago_ms` before now, written straight to the store so its id
+/// carries that time.
+async fn backdated(db: &common::TestDb, author: &UserRow, ago_ms: i64, text: &str) -> String {
+    let at = ids::now_ms() - ago_ms;
+    let row = NoteRow {
+        id: ids::aidx_at(at),
+        user_id: author.id.clone(),
+        user_host: None,
+        text: Some(text.into()),
+        cw: None,
+        visibility: "public".into(),
+        local_only: false,
+        reply_id: None,
+        reply_user_id: None,
+        renote_id: None,
+        renote_user_id: None,
+        has_poll: false,
+        tags: "[]".into(),
+        replies_count: 0,
+        renote_count: 0,
+        uri: None,
+        url: None,
+        created_at: at,
+        updated_at: None,
     };
-    let asc: Vec<String> = timelines::home(&db.app, &reader, &NoteFilter::default(), &since)
+    let id = row.id.clone();
+    db.app
+        .store
+        .insert_note(&NewNote {
+            row,
+            mentioned_ids: vec![],
+            visible_user_ids: vec![],
+            poll: None,
+        })
+        .await
+        .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn home_timeline_pages_through_every_time_window_without_gaps() {
+    let db = common::fresh().await;
+    let reader = user(&db, "reader").await;
+    let a = user(&db, "a").await;
+    let b = user(&db, "b").await;
+    let stranger = user(&db, "stranger").await;
+    follows::follow(&db.app, &reader, &a.id).await.unwrap();
+    follows::follow(&db.app, &reader, &b.id).await.unwrap();
+    // Notes minutes, hours, days, months and years old, so the windows must widen.
+    const HOUR: i64 = 3_600_000;
+    let mut expected: Vec<(i64, String)> = Vec::new();
+    let minutes = [1, 30, 90, 3 * 60, 20 * 60, 50 * 60, 200 * 60, 2000 * 60, 9000 * 60, 30000 * 60];
+    for (i, m) in minutes.iter().enumerate() {
+        for (who, u) in [(0, &a), (1, &b), (2, &reader)] {
+            if (i + who) % 2 == 0 {
+                let ago = m * 60_000 + who as i64;
+                let id = backdated(&db, u, ago, &format!("{i}-{who}")).await;
+                expected.push((ago, id));
+            }
+        }
+        backdated(&db, &stranger, m * 60_000, "not followed").await;
+    }
+    let very_old = backdated(&db, &a, 3 * 365 * 24 * HOUR, "years ago").await;
+    expected.push((3 * 365 * 24 * HOUR, very_old));
+    expected.sort();
+    let newest_first: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
+
+    // Descending, page by page.
+    let mut seen = Vec::new();
+    let mut until = None;
+    loop {
+        let p = Page::new(None, until.clone(), 4);
+        let rows = timelines::home(&db.app, &reader, &NoteFilter::default(), &p).await.unwrap();
+        if rows.is_empty() {
+            break;
+        }
+        until = rows.last().map(|n| n.id.clone());
+        seen.extend(rows.into_iter().map(|n| n.id));
+    }
+    assert_eq!(seen, newest_first);
+
+    // Ascending from the oldest, page by page.
+    let oldest_first: Vec<String> = newest_first.iter().rev().cloned().collect();
+    let mut seen = Vec::new();
+    let mut since = Some(ids::time_prefix(0));
+    loop {
+        let p = Page::new(since.clone(), None, 3);
+        let rows = timelines::home(&db.app, &reader, &NoteFilter::default(), &p).await.unwrap();
+        if rows.is_empty() {
+            break;
+        }
+        since = rows.last().map(|n| n.id.clone());
+        seen.extend(rows.into_iter().map(|n| n.id));
+    }
+    assert_eq!(seen, oldest_first);
+
+    // A window with both ends.
+    let p = Page::new(Some(newest_first[8].clone()), Some(newest_first[2].clone()), 100);
+    let rows: Vec<String> = timelines::home(&db.app, &reader, &NoteFilter::default(), &p)
         .await
         .unwrap()
         .into_iter()
         .map(|n| n.id)
         .collect();
-    assert_eq!(asc, written[11..41].to_vec());
-}
-
-async fn page_all(db: &common::TestDb, reader: &UserRow) -> Vec<String> {
-    let mut seen = Vec::new();
-    let mut until = None;
-    loop {
-        let p = Page {
-            since_id: None,
-            until_id: until.clone(),
-            limit: 20,
-        };
-        let rows = timelines::home(&db.app, reader, &NoteFilter::default(), &p)
-            .await
-            .unwrap();
-        if rows.is_empty() {
-            return seen;
-        }
-        until = rows.last().map(|n| n.id.clone());
-        seen.extend(rows.into_iter().map(|n| n.id));
-    }
+    assert_eq!(rows, newest_first[3..8].to_vec());
 }
 
 #[tokio::test]
 async fn counters_follow_writes_and_deletes() {
-    let db = common::fresh(None).await;
+    let db = common::fresh().await;
     let a = user(&db, "a").await;
     let b = user(&db, "b").await;
     follows::follow(&db.app, &b, &a.id).await.unwrap();
@@ -295,7 +327,7 @@ async fn counters_follow_writes_and_deletes() {
 
 #[tokio::test]
 async fn concurrent_writers_do_not_collide() {
-    let db = common::fresh(None).await;
+    let db = common::fresh().await;
     let mut authors = Vec::new();
     for i in 0..8 {
         authors.push(user(&db, &format!("w{i}")).await);
@@ -320,6 +352,68 @@ async fn concurrent_writers_do_not_collide() {
 
 #[tokio::test]
 async fn migrations_are_idempotent() {
-    let db = common::fresh(None).await;
+    let db = common::fresh().await;
     assert_eq!(db.app.store.migrate().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_failing_note_in_a_batch_does_not_take_the_others_down() {
+    let db = common::fresh().await;
+    let author = user(&db, "author").await;
+    let now = ids::now_ms();
+    let make = |i: usize, reply: Option<&str>| NewNote {
+        row: NoteRow {
+            id: ids::aidx_at(now + i as i64),
+            user_id: author.id.clone(),
+            user_host: None,
+            text: Some(format!("n{i}")),
+            cw: None,
+            visibility: "public".into(),
+            local_only: false,
+            reply_id: reply.map(str::to_owned),
+            reply_user_id: reply.map(|_| author.id.clone()),
+            renote_id: None,
+            renote_user_id: None,
+            has_poll: false,
+            tags: "[]".into(),
+            replies_count: 0,
+            renote_count: 0,
+            uri: None,
+            url: None,
+            created_at: now + i as i64,
+            updated_at: None,
+        },
+        mentioned_ids: vec![],
+        visible_user_ids: vec![],
+        poll: None,
+    };
+    // Submitted together so they share batches; note 10 replies to a note that does not exist
+    // (as if it was deleted meanwhile) and violates a foreign key.
+    let notes: Vec<NewNote> = (0..40)
+        .map(|i| make(i, (i == 10).then_some("nosuchnote000000")))
+        .collect();
+    let results = futures_join(&db, &notes).await;
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r.is_ok(), i != 10, "note {i}: {r:?}");
+    }
+    let author = db.app.store.user_by_id(&author.id).await.unwrap().unwrap();
+    assert_eq!(author.notes_count, 39, "counters count only what was written");
+    assert!(db.app.store.note_by_id(&notes[10].row.id).await.unwrap().is_none());
+    assert!(db.app.store.note_by_id(&notes[11].row.id).await.unwrap().is_some());
+}
+
+async fn futures_join(db: &common::TestDb, notes: &[NewNote]) -> Vec<Result<(), String>> {
+    let handles: Vec<_> = notes
+        .iter()
+        .cloned()
+        .map(|n| {
+            let store = db.app.store.clone();
+            tokio::spawn(async move { store.insert_note(&n).await.map_err(|e| e.to_string()) })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
 }

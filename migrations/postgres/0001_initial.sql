@@ -21,9 +21,7 @@ CREATE TABLE users (
     notes_count BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
     updated_at BIGINT,
-    last_posted_at BIGINT,
-    -- Oldest note id the materialised home timeline is complete down to; NULL = complete.
-    home_horizon TEXT COLLATE "C"
+    last_posted_at BIGINT
 );
 CREATE UNIQUE INDEX users_local_username ON users (username_lower) WHERE host IS NULL;
 CREATE UNIQUE INDEX users_remote_username ON users (username_lower, host) WHERE host IS NOT NULL;
@@ -149,15 +147,6 @@ CREATE TABLE note_visible_users (
     PRIMARY KEY (note_id, user_id)
 );
 CREATE INDEX note_visible_users_user ON note_visible_users (user_id, note_id);
-
--- The materialised home timeline: one row per (reader, note) written when the note is created.
-CREATE TABLE home_timeline (
-    user_id TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    note_id TEXT COLLATE "C" NOT NULL REFERENCES notes (id) ON DELETE CASCADE,
-    author_id TEXT COLLATE "C" NOT NULL,
-    PRIMARY KEY (user_id, note_id)
-);
-CREATE INDEX home_timeline_note ON home_timeline (note_id);
 
 CREATE TABLE polls (
     note_id TEXT COLLATE "C" PRIMARY KEY REFERENCES notes (id) ON DELETE CASCADE,

@@ -20,9 +20,7 @@ CREATE TABLE users (
     notes_count INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL,
     updated_at INTEGER,
-    last_posted_at INTEGER,
-    -- Oldest note id the materialised home timeline is complete down to; NULL = complete.
-    home_horizon TEXT
+    last_posted_at INTEGER
 );
 CREATE UNIQUE INDEX users_local_username ON users (username_lower) WHERE host IS NULL;
 CREATE UNIQUE INDEX users_remote_username ON users (username_lower, host) WHERE host IS NOT NULL;
@@ -148,15 +146,6 @@ CREATE TABLE note_visible_users (
     PRIMARY KEY (note_id, user_id)
 ) WITHOUT ROWID;
 CREATE INDEX note_visible_users_user ON note_visible_users (user_id, note_id);
-
--- The materialised home timeline: one row per (reader, note) written when the note is created.
-CREATE TABLE home_timeline (
-    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    note_id TEXT NOT NULL REFERENCES notes (id) ON DELETE CASCADE,
-    author_id TEXT NOT NULL,
-    PRIMARY KEY (user_id, note_id)
-) WITHOUT ROWID;
-CREATE INDEX home_timeline_note ON home_timeline (note_id);
 
 CREATE TABLE polls (
     note_id TEXT PRIMARY KEY REFERENCES notes (id) ON DELETE CASCADE,

@@ -37,13 +37,7 @@ pub async fn follow(
     }
     if !app
         .store
-        .follow(
-            &ids::aidx_at(now),
-            &me.id,
-            &followee.id,
-            now,
-            app.config.home_timeline_cap,
-        )
+        .follow(&ids::aidx_at(now), &me.id, &followee.id, now)
         .await?
     {
         return Err(Error::AlreadyFollowing);
@@ -78,13 +72,7 @@ pub async fn accept_request(app: &App, me: &UserRow, follower_id: &str) -> Resul
     }
     let now = ids::now_ms();
     app.store
-        .follow(
-            &ids::aidx_at(now),
-            &follower.id,
-            &me.id,
-            now,
-            app.config.home_timeline_cap,
-        )
+        .follow(&ids::aidx_at(now), &follower.id, &me.id, now)
         .await?;
     Ok(())
 }

@@ -54,6 +54,13 @@ pub fn aidx_floor(at_ms: i64) -> String {
     id
 }
 
+/// The eight-character time prefix of every id made at `at_ms`. As a bound it splits ids
+/// cleanly by time: every id made at `at_ms` or later sorts after it (a prefix sorts before
+/// its extensions) and every earlier id before it.
+pub fn time_prefix(at_ms: i64) -> String {
+    base36((at_ms - TIME_2000_MS).max(0) as u64, TIME_LEN)
+}
+
 /// The creation time encoded in an aidx id, if it is one.
 pub fn aidx_time(id: &str) -> Option<i64> {
     if id.len() != ID_LEN
@@ -99,6 +106,15 @@ mod tests {
         let t = 1_700_000_000_000;
         assert!(aidx_floor(t) <= aidx_at(t));
         assert!(aidx_floor(t + 1) > aidx_at(t));
+    }
+
+    #[test]
+    fn time_prefix_splits_ids_by_time() {
+        let t = 1_700_000_000_000;
+        let p = time_prefix(t);
+        assert!(aidx_at(t - 1).as_str() < p.as_str());
+        assert!(aidx_at(t).as_str() > p.as_str());
+        assert!(aidx_at(t + 1).as_str() > p.as_str());
     }
 
     #[test]

@@ -30,16 +30,8 @@ pub enum FollowSide {
 }
 
 impl Store {
-    /// Makes `follower` follow `followee`. Returns false if it already did. The followee's recent
-    /// notes are copied into the follower's home timeline so they show at once.
-    pub async fn follow(
-        &self,
-        id: &str,
-        follower: &str,
-        followee: &str,
-        now: i64,
-        home_cap: usize,
-    ) -> Result<bool> {
+    /// Makes `follower` follow `followee`. Returns false if it already did.
+    pub async fn follow(&self, id: &str, follower: &str, followee: &str, now: i64) -> Result<bool> {
         with_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
             let inserted = sqlx::query(
@@ -69,51 +61,12 @@ impl Store {
                 .bind(followee)
                 .execute(&mut *tx)
                 .await?;
-            // Backfill: the followee's newest notes above the follower's horizon. If the cap
-            // cut the backfill short, the horizon moves up to where it stopped.
-            let horizon: Option<String> =
-                sqlx::query_scalar("SELECT home_horizon FROM users WHERE id = $1")
-                    .bind(follower)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let floor = horizon.clone().unwrap_or_default();
-            sqlx::query(
-                "INSERT INTO home_timeline (user_id, note_id, author_id) \
-                 SELECT $1, n.id, n.user_id FROM notes n \
-                 WHERE n.user_id = $2 AND n.visibility IN ('public', 'home', 'followers') AND n.id > $3 \
-                 ORDER BY n.id DESC LIMIT $4 \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(follower)
-            .bind(followee)
-            .bind(&floor)
-            .bind(home_cap as i64)
-            .execute(&mut *tx)
-            .await?;
-            let cut: Option<String> = sqlx::query_scalar(
-                "SELECT n.id FROM notes n \
-                 WHERE n.user_id = $1 AND n.visibility IN ('public', 'home', 'followers') AND n.id > $2 \
-                 ORDER BY n.id DESC LIMIT 1 OFFSET $3",
-            )
-            .bind(followee)
-            .bind(&floor)
-            .bind(home_cap as i64)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(cut) = cut {
-                sqlx::query("UPDATE users SET home_horizon = $2 WHERE id = $1")
-                    .bind(follower)
-                    .bind(cut)
-                    .execute(&mut *tx)
-                    .await?;
-            }
             tx.commit().await?;
             Ok::<_, super::StoreError>(true)
         })
     }
 
-    /// Ends a follow. Returns false if there was none. The followee's notes leave the former
-    /// follower's home timeline.
+    /// Ends a follow. Returns false if there was none.
     pub async fn unfollow(&self, follower: &str, followee: &str) -> Result<bool> {
         with_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
@@ -132,11 +85,6 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("UPDATE users SET followers_count = followers_count - 1 WHERE id = $1")
-                .bind(followee)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM home_timeline WHERE user_id = $1 AND author_id = $2")
-                .bind(follower)
                 .bind(followee)
                 .execute(&mut *tx)
                 .await?;

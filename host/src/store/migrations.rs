@@ -46,25 +46,47 @@ impl<'s> MigrationSource<'s> for Embedded {
     }
 }
 
+/// Applies pending migrations one at a time, reporting each: a long one (a rewrite of a large
+/// table) shows a spinner on a terminal and a log line every ten seconds otherwise.
 pub(super) async fn run(store: &Store) -> Result<usize> {
     let list = match store.backend() {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
     };
-    // Only for the log line; the migrator itself decides what runs. No table yet = none applied.
+    // No migrations table yet means nothing applied.
     let applied: Vec<i64> = with_pool!(&store.write, |p| {
         sqlx::query_scalar::<_, i64>("SELECT version FROM _sqlx_migrations WHERE success")
             .fetch_all(p)
             .await
     })
     .unwrap_or_default();
-    let pending = list.iter().filter(|(v, _, _)| !applied.contains(v)).count();
-    if pending > 0 {
-        tracing::info!(pending, total = list.len(), "applying database migrations");
+    let pending: Vec<usize> = (0..list.len())
+        .filter(|&i| !applied.contains(&list[i].0))
+        .collect();
+    if pending.is_empty() {
+        // Still let the migrator validate checksums of what was applied.
+        let migrator = Migrator::new(Embedded(list)).await?;
+        with_pool!(&store.write, |p| migrator.run(p).await)?;
+        return Ok(0);
     }
-    let migrator = Migrator::new(Embedded(list)).await?;
-    with_pool!(&store.write, |p| migrator.run(p).await)?;
-    Ok(pending)
+    tracing::info!(pending = pending.len(), "applying database migrations");
+    for (n, &i) in pending.iter().enumerate() {
+        let (version, description, _) = list[i];
+        let started = std::time::Instant::now();
+        let _activity = crate::progress::Activity::start(format!("migration {version} ({description})"));
+        // A migrator over the list up to this one applies exactly this one.
+        let migrator = Migrator::new(Embedded(&list[..=i])).await?;
+        with_pool!(&store.write, |p| migrator.run(p).await)?;
+        tracing::info!(
+            version,
+            description,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "migration {}/{} applied",
+            n + 1,
+            pending.len()
+        );
+    }
+    Ok(pending.len())
 }
 
 #[cfg(test)]

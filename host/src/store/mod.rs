@@ -5,6 +5,7 @@
 mod auth;
 mod follows;
 mod migrations;
+mod note_writer;
 mod notes;
 mod timelines;
 mod users;
@@ -33,6 +34,9 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    /// The transaction a write was batched into failed as a whole.
+    #[error("write failed: {0}")]
+    Batch(String),
     /// A precondition checked inside a transaction failed; nothing was written.
     #[error("{0}")]
     Conflict(&'static str),
@@ -71,6 +75,7 @@ enum Pool {
 pub struct Store {
     read: Pool,
     write: Pool,
+    note_writer: tokio::sync::mpsc::Sender<note_writer::WriteJob>,
 }
 
 /// Runs `$body` with `$p` bound to the concrete pool, so one statement serves both backends.
@@ -103,7 +108,6 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
-                .pragma("cache_size", "-32000")
                 .pragma("temp_store", "memory")
                 .log_statements(tracing::log::LevelFilter::Trace);
             if let Some(parent) = opts.get_filename().parent()
@@ -114,23 +118,24 @@ impl Store {
                     source,
                 })?;
             }
+            // The writer keeps a large page cache: it is never invalidated by its own commits.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
-                .connect_with(opts.clone())
+                .connect_with(opts.clone().pragma("cache_size", "-65536"))
                 .await?;
+            // A reader's page cache is dropped whenever another connection has committed, and
+            // dropping costs time in proportion to its size: readers keep a small one and rely
+            // on the operating system's file cache.
             let read = SqlitePoolOptions::new()
                 .max_connections(8)
                 .idle_timeout(None)
                 .max_lifetime(None)
-                .connect_with(opts)
+                .connect_with(opts.pragma("cache_size", "-2048"))
                 .await?;
-            Ok(Self {
-                read: Pool::Sqlite(read),
-                write: Pool::Sqlite(write),
-            })
+            Ok(Self::new(Pool::Sqlite(read), Pool::Sqlite(write)))
         } else {
             let opts =
                 PgConnectOptions::from_str(url)?.log_statements(tracing::log::LevelFilter::Trace);
@@ -152,10 +157,16 @@ impl Store {
                 }
                 Err(e) => return Err(e.into()),
             };
-            Ok(Self {
-                read: Pool::Postgres(pool.clone()),
-                write: Pool::Postgres(pool),
-            })
+            Ok(Self::new(Pool::Postgres(pool.clone()), Pool::Postgres(pool)))
+        }
+    }
+
+    fn new(read: Pool, write: Pool) -> Self {
+        let note_writer = note_writer::spawn(write.clone());
+        Self {
+            read,
+            write,
+            note_writer,
         }
     }
 

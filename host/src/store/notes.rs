@@ -1,6 +1,6 @@
-//! Notes, their mentions and audiences, polls and votes. Creating a note also writes it into
-//! the materialised home timelines of the readers it is for (fan-out on write), so reading a
-//! home timeline is one index range scan.
+//! Notes, their mentions and audiences, polls and votes.
+
+use tokio::sync::oneshot;
 
 use super::{Result, Store, StoreError, placeholders, with_pool};
 
@@ -42,7 +42,7 @@ pub struct PollRow {
 }
 
 /// A note to insert, with everything derived from it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct NewNote {
     pub row: NoteRow,
     pub mentioned_ids: Vec<String>,
@@ -51,110 +51,16 @@ pub struct NewNote {
 }
 
 impl Store {
-    /// Inserts a note with its mentions, audience and poll, bumps the counters it affects, and
-    /// fans it out to home timelines, all in one transaction.
+    /// Inserts a note with its mentions, audience and poll and bumps the counters it affects,
+    /// atomically (see [`super::note_writer`]).
     pub async fn insert_note(&self, note: &NewNote) -> Result<()> {
-        let n = &note.row;
-        with_pool!(&self.write, |p| {
-            let mut tx = p.begin().await?;
-            sqlx::query(
-                "INSERT INTO notes (id, user_id, user_host, text, cw, visibility, local_only, reply_id, \
-                 reply_user_id, renote_id, renote_user_id, has_poll, tags, uri, url, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-            )
-            .bind(&n.id)
-            .bind(&n.user_id)
-            .bind(&n.user_host)
-            .bind(&n.text)
-            .bind(&n.cw)
-            .bind(&n.visibility)
-            .bind(n.local_only)
-            .bind(&n.reply_id)
-            .bind(&n.reply_user_id)
-            .bind(&n.renote_id)
-            .bind(&n.renote_user_id)
-            .bind(n.has_poll)
-            .bind(&n.tags)
-            .bind(&n.uri)
-            .bind(&n.url)
-            .bind(n.created_at)
-            .execute(&mut *tx)
-            .await?;
-            for (table, ids) in [
-                ("note_mentions", &note.mentioned_ids),
-                ("note_visible_users", &note.visible_user_ids),
-            ] {
-                for uid in ids.iter() {
-                    sqlx::query(&format!(
-                        "INSERT INTO {table} (note_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-                    ))
-                    .bind(&n.id)
-                    .bind(uid)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-            if let Some(poll) = &note.poll {
-                sqlx::query(
-                    "INSERT INTO polls (note_id, choices, multiple, expires_at) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(&n.id)
-                .bind(&poll.choices)
-                .bind(poll.multiple)
-                .bind(poll.expires_at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            sqlx::query(
-                "UPDATE users SET notes_count = notes_count + 1, last_posted_at = $2 WHERE id = $1",
-            )
-            .bind(&n.user_id)
-            .bind(n.created_at)
-            .execute(&mut *tx)
-            .await?;
-            if let Some(reply) = &n.reply_id {
-                sqlx::query("UPDATE notes SET replies_count = replies_count + 1 WHERE id = $1")
-                    .bind(reply)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            if let Some(renote) = &n.renote_id {
-                sqlx::query("UPDATE notes SET renote_count = renote_count + 1 WHERE id = $1")
-                    .bind(renote)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            // Fan-out. The author always sees their own note. Followers get it unless it is a
-            // specified note not addressed to them, or a reply to a third person (Misskey
-            // keeps those out of home timelines unless the reader is the one replied to).
-            sqlx::query(
-                "INSERT INTO home_timeline (user_id, note_id, author_id) VALUES ($1, $2, $1) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(&n.user_id)
-            .bind(&n.id)
-            .execute(&mut *tx)
-            .await?;
-            let audience = if n.visibility == "specified" {
-                "SELECT f.follower_id, $2, $1 FROM follows f \
-                 JOIN note_visible_users v ON v.note_id = $2 AND v.user_id = f.follower_id \
-                 WHERE f.followee_id = $1"
-            } else {
-                "SELECT f.follower_id, $2, $1 FROM follows f \
-                 WHERE f.followee_id = $1 \
-                 AND (CAST($3 AS TEXT) IS NULL OR $3 = $1 OR f.follower_id = $3)"
-            };
-            sqlx::query(&format!(
-                "INSERT INTO home_timeline (user_id, note_id, author_id) {audience} ON CONFLICT DO NOTHING"
-            ))
-            .bind(&n.user_id)
-            .bind(&n.id)
-            .bind(&n.reply_user_id)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(())
-        })
+        let stopped = || StoreError::Batch("the note writer has stopped".into());
+        let (reply, outcome) = oneshot::channel();
+        self.note_writer
+            .send((note.clone(), reply))
+            .await
+            .map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
     }
 
     pub async fn note_by_id(&self, id: &str) -> Result<Option<NoteRow>> {

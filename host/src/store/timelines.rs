@@ -5,35 +5,46 @@
 use super::{NOTE_COLUMNS, NoteRow, Result, Store, with_pool};
 use crate::core::visibility::{sql_renote_visible, sql_visible};
 
-/// Id bounds and size of one page. Dates are turned into ids by the caller.
+/// Id bounds (both exclusive), size and order of one page. Dates are turned into ids by the
+/// caller.
 #[derive(Debug, Clone, Default)]
 pub struct Page {
     pub since_id: Option<String>,
     pub until_id: Option<String>,
     pub limit: i64,
+    /// The oldest notes of the range, oldest first, instead of the newest, newest first.
+    pub oldest_first: bool,
 }
 
 impl Page {
-    /// Misskey's rule: with only `sinceId`, the page is the oldest notes after it, ascending.
+    /// A page as a client asks for it. Misskey's rule: with only `sinceId`, the page is the
+    /// oldest notes after it, ascending; otherwise the newest, descending.
+    pub fn new(since_id: Option<String>, until_id: Option<String>, limit: i64) -> Self {
+        let oldest_first = since_id.is_some() && until_id.is_none();
+        Self {
+            since_id,
+            until_id,
+            limit,
+            oldest_first,
+        }
+    }
+
+    /// The newest `limit` notes.
+    pub fn newest(limit: i64) -> Self {
+        Self::new(None, None, limit)
+    }
+
     pub fn ascending(&self) -> bool {
-        self.since_id.is_some() && self.until_id.is_none()
+        self.oldest_first
     }
 }
 
 /// Where the notes of a listing come from.
 #[derive(Debug, Clone)]
 pub enum NoteSource {
-    /// The reader's materialised home timeline (ids above their horizon).
-    Home {
-        user_id: String,
-        above: Option<String>,
-    },
-    /// Notes of the people `user_id` follows and their own, read from `notes` directly; serves
-    /// home-timeline pages older than the materialised part.
-    Followed {
-        user_id: String,
-        at_most: String,
-    },
+    /// The home timeline: notes of the people `user_id` follows and their own, without replies
+    /// to third persons (Misskey's rule) unless they are replies to `user_id`.
+    Followed { user_id: String },
     LocalPublic,
     GlobalPublic,
     User {
@@ -118,29 +129,15 @@ impl Store {
         // `key` is the column the listing is ordered and paged by: the index's own column, so
         // the database walks the index instead of sorting (it equals `n.id` in every case).
         let (from, key, mut conds) = match source {
-            NoteSource::Home { user_id, above } => {
+            NoteSource::Followed { user_id } => {
                 let u = args.push(user_id.clone());
-                let mut c = vec![format!("h.user_id = {u}")];
-                if let Some(h) = above {
-                    c.push(format!("h.note_id > {}", args.push(h.clone())));
-                }
-                (
-                    "home_timeline h JOIN notes n ON n.id = h.note_id".to_owned(),
-                    "h.note_id",
-                    c,
-                )
-            }
-            NoteSource::Followed { user_id, at_most } => {
-                let u = args.push(user_id.clone());
-                let m = args.push(at_most.clone());
                 (
                     "notes n".to_owned(),
                     "n.id",
                     vec![
                         format!(
-                            "(n.user_id = {u} OR n.user_id IN (SELECT followee_id FROM follows WHERE follower_id = {u}))"
+                            "(n.user_id IN (SELECT followee_id FROM follows WHERE follower_id = {u}) OR n.user_id = {u})"
                         ),
-                        format!("n.id <= {m}"),
                         format!(
                             "(n.reply_id IS NULL OR n.reply_user_id = n.user_id OR n.reply_user_id = {u} OR n.user_id = {u})"
                         ),
@@ -247,46 +244,5 @@ impl Store {
             }
             q.fetch_all(p).await
         })?)
-    }
-
-    /// Trims every home timeline that grew past `cap * 5 / 4` back to `cap` entries and moves
-    /// the owner's horizon up, so older pages are served from `notes` instead. Returns how many
-    /// timelines were trimmed.
-    pub async fn trim_home_timelines(&self, cap: usize) -> Result<usize> {
-        let over: Vec<String> = with_pool!(&self.read, |p| sqlx::query_scalar::<_, String>(
-            "SELECT user_id FROM home_timeline GROUP BY user_id HAVING COUNT(*) > $1"
-        )
-        .bind((cap * 5 / 4) as i64)
-        .fetch_all(p)
-        .await)?;
-        for user in &over {
-            with_pool!(&self.write, |p| {
-                let mut tx = p.begin().await?;
-                let cut: Option<String> = sqlx::query_scalar(
-                    "SELECT note_id FROM home_timeline WHERE user_id = $1 ORDER BY note_id DESC LIMIT 1 OFFSET $2",
-                )
-                .bind(user)
-                .bind(cap as i64)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(cut) = cut {
-                    sqlx::query("DELETE FROM home_timeline WHERE user_id = $1 AND note_id <= $2")
-                        .bind(user)
-                        .bind(&cut)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query(
-                        "UPDATE users SET home_horizon = $2 WHERE id = $1 AND (home_horizon IS NULL OR home_horizon < $2)",
-                    )
-                    .bind(user)
-                    .bind(&cut)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
-                Ok::<_, super::StoreError>(())
-            })?;
-        }
-        Ok(over.len())
     }
 }

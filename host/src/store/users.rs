@@ -26,13 +26,12 @@ pub struct UserRow {
     pub created_at: i64,
     pub updated_at: Option<i64>,
     pub last_posted_at: Option<i64>,
-    pub home_horizon: Option<String>,
 }
 
 const USER_COLUMNS: &str = "u.id, u.username, u.username_lower, u.host, u.name, u.description, \
     u.location, u.birthday, u.lang, u.fields, u.is_locked, u.is_bot, u.is_cat, u.is_admin, \
     u.is_suspended, u.followers_count, u.following_count, u.notes_count, u.created_at, \
-    u.updated_at, u.last_posted_at, u.home_horizon";
+    u.updated_at, u.last_posted_at";
 
 pub struct NewLocalUser<'a> {
     pub id: &'a str,

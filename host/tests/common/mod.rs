@@ -45,8 +45,8 @@ pub fn backend() -> String {
     std::env::var("TSUDOI_TEST_BACKEND").unwrap_or_else(|_| "sqlite".into())
 }
 
-/// A fresh, migrated database and an `App` over it. `cap` sets the home timeline cap.
-pub async fn fresh(cap: Option<usize>) -> TestDb {
+/// A fresh, migrated database and an `App` over it.
+pub async fn fresh() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
     let (url, pg) = if backend() == "postgres" {
         let admin = std::env::var("TSUDOI_TEST_POSTGRES_URL")
@@ -62,13 +62,10 @@ pub async fn fresh(cap: Option<usize>) -> TestDb {
         )
     };
     let dir_str = dir.path().display().to_string();
-    let mut env = vec![
+    let env = [
         ("TSUDOI_DATA_DIR", dir_str),
         ("TSUDOI_DATABASE_URL", url.clone()),
     ];
-    if let Some(cap) = cap {
-        env.push(("TSUDOI_HOME_TIMELINE_CAP", cap.to_string()));
-    }
     let config = Config::load_with_env(None, |k| {
         env.iter().find(|(ek, _)| *ek == k).map(|(_, v)| v.clone())
     })

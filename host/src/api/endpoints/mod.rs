@@ -58,11 +58,7 @@ impl Paging {
             (None, Some(d)) => Some(ids::aidx_floor(d)),
             (None, None) => None,
         };
-        Ok(Page {
-            since_id,
-            until_id,
-            limit,
-        })
+        Ok(Page::new(since_id, until_id, limit))
     }
 }
 
