@@ -254,8 +254,9 @@ async fn home_timeline_pages_through_every_time_window_without_gaps() {
     }
     let very_old = backdated(&db, &a, 3 * 365 * 24 * HOUR, "years ago").await;
     expected.push((3 * 365 * 24 * HOUR, very_old));
-    expected.sort();
-    let newest_first: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
+    // Ids sort by creation time, newest last.
+    let mut newest_first: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
+    newest_first.sort_by(|x, y| y.cmp(x));
 
     // Descending, page by page.
     let mut seen = Vec::new();
