@@ -21,7 +21,10 @@ enum Backend {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "tsudoi-bench", about = "Seed a large instance and measure Tsudoi against same-run baselines")]
+#[command(
+    name = "tsudoi-bench",
+    about = "Seed a large instance and measure Tsudoi against same-run baselines"
+)]
 struct Args {
     #[arg(long, value_enum, default_value = "sqlite")]
     backend: Backend,
@@ -45,7 +48,11 @@ struct Args {
     #[arg(long, default_value = "target/bench-data")]
     data_dir: PathBuf,
     /// PostgreSQL server (the database name is replaced by one per seed shape).
-    #[arg(long, env = "TSUDOI_TEST_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    #[arg(
+        long,
+        env = "TSUDOI_TEST_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/test"
+    )]
     postgres_url: String,
     /// Throw away an existing seed and make a new one.
     #[arg(long)]
@@ -70,13 +77,17 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let shape = seed::Shape {
         users: args.users,
         notes: args.notes,
         follows: args.follows,
     };
-    let name = format!("tsudoi_bench_{}_{}_{}", args.users, args.notes, args.follows);
+    let name = format!(
+        "tsudoi_bench_{}_{}_{}",
+        args.users, args.notes, args.follows
+    );
     let url = match args.backend {
         Backend::Sqlite => {
             std::fs::create_dir_all(&args.data_dir)?;

@@ -12,8 +12,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use tsudoi::core::ids;
 use tsudoi::app::App;
+use tsudoi::core::ids;
 use tsudoi::core::timelines;
 use tsudoi::store::{NoteFilter, NoteSource, Page};
 
@@ -64,14 +64,19 @@ fn rss_kib(pid: u32) -> Option<u64> {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// An axum server whose only handler returns `[]`: the floor for any API call over HTTP.
 async fn empty_server() -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let app = axum::Router::new().route("/api/empty", axum::routing::post(|| async { axum::Json(json!([])) }));
+    let app = axum::Router::new().route(
+        "/api/empty",
+        axum::routing::post(|| async { axum::Json(json!([])) }),
+    );
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -83,7 +88,11 @@ async fn post(client: &reqwest::Client, url: &str, body: &Value) -> anyhow::Resu
     let status = res.status();
     let text = res.text().await?;
     anyhow::ensure!(status.is_success(), "{url}: {status}: {text}");
-    Ok(if text.is_empty() { Value::Null } else { serde_json::from_str(&text)? })
+    Ok(if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text)?
+    })
 }
 
 /// `n` sequential calls of `call(i)`, timed one by one.
@@ -116,12 +125,17 @@ struct Sampled {
 
 pub async fn run(p: &Plan) -> anyhow::Result<()> {
     let mut rows: Vec<Row> = Vec::new();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
     let empty = empty_server().await?;
 
     // Cold start: spawn to first answered request, against the seeded database.
     let t = Instant::now();
-    let status = std::process::Command::new(&p.server).arg("--version").stdout(Stdio::null()).status()?;
+    let status = std::process::Command::new(&p.server)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()?;
     anyhow::ensure!(status.success(), "{} --version failed", p.server.display());
     let exec_baseline = t.elapsed();
     let port = free_port()?;
@@ -137,12 +151,15 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
         .context("starting the server")?;
     let pid = child.id().context("server pid")?;
     loop {
-        if let Ok(r) = client.get(format!("{origin}/healthz")).send().await {
-            if r.status().is_success() {
-                break;
-            }
+        if let Ok(r) = client.get(format!("{origin}/healthz")).send().await
+            && r.status().is_success()
+        {
+            break;
         }
-        anyhow::ensure!(t.elapsed() < Duration::from_secs(30), "server did not start");
+        anyhow::ensure!(
+            t.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
         if let Some(code) = child.try_wait()? {
             anyhow::bail!("server exited: {code}");
         }
@@ -180,7 +197,12 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
             .context("seeded user missing")?;
         let deep_until = nth_home_note(&p.app, &user, 100).await?;
         let deeper_until = nth_home_note(&p.app, &user, 1000).await?;
-        sampled.push(Sampled { user, token: token(i), deep_until, deeper_until });
+        sampled.push(Sampled {
+            user,
+            token: token(i),
+            deep_until,
+            deeper_until,
+        });
     }
     let api = |e: &str| format!("{origin}/api/{e}");
 
@@ -204,10 +226,17 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     let store_home_p50 = percentile(&mut store_home, 0.5);
     let mut home = sample(p.requests, |i| {
         let s = &sampled[i % sampled.len()];
-        let (c, u, body) = (client.clone(), api("notes/timeline"), json!({ "i": s.token, "limit": 20 }));
+        let (c, u, body) = (
+            client.clone(),
+            api("notes/timeline"),
+            json!({ "i": s.token, "limit": 20 }),
+        );
         async move {
             let v = post(&c, &u, &body).await?;
-            anyhow::ensure!(v.as_array().is_some_and(|a| a.len() == 20), "short home page: {v}");
+            anyhow::ensure!(
+                v.as_array().is_some_and(|a| a.len() == 20),
+                "short home page: {v}"
+            );
             Ok(())
         }
     })
@@ -216,7 +245,11 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     rows.push(Row {
         figure: "home timeline, first page (limit 20) p50".into(),
         value: ms(h50),
-        baseline: format!("same read in-process {} + empty handler {}", ms(store_home_p50), ms(empty_p50)),
+        baseline: format!(
+            "same read in-process {} + empty handler {}",
+            ms(store_home_p50),
+            ms(empty_p50)
+        ),
         ratio: ratio(h50, store_home_p50 + empty_p50),
         target: "≤ 5 ms".into(),
     });
@@ -236,7 +269,11 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
         let chosen: Vec<(&Sampled, String)> = sampled
             .iter()
             .filter_map(|s| {
-                let until = if deeper { s.deeper_until.clone() } else { s.deep_until.clone() };
+                let until = if deeper {
+                    s.deeper_until.clone()
+                } else {
+                    s.deep_until.clone()
+                };
                 until.map(|u| (s, u))
             })
             .collect();
@@ -245,10 +282,17 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
         }
         let mut lat = sample(p.requests, |i| {
             let (s, until) = &chosen[i % chosen.len()];
-            let (c, u, body) = (client.clone(), api("notes/timeline"), json!({ "i": s.token, "limit": 20, "untilId": until }));
+            let (c, u, body) = (
+                client.clone(),
+                api("notes/timeline"),
+                json!({ "i": s.token, "limit": 20, "untilId": until }),
+            );
             async move {
                 let v = post(&c, &u, &body).await?;
-                anyhow::ensure!(v.as_array().is_some_and(|a| a.len() == 20), "short deep page: {v}");
+                anyhow::ensure!(
+                    v.as_array().is_some_and(|a| a.len() == 20),
+                    "short deep page: {v}"
+                );
                 Ok(())
             }
         })
@@ -270,7 +314,15 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
         let viewer = s.user.id.clone();
         async move {
             store
-                .list_notes(&NoteSource::LocalPublic, Some(&viewer), &NoteFilter { with_replies: false, ..NoteFilter::default() }, &Page::newest(20))
+                .list_notes(
+                    &NoteSource::LocalPublic,
+                    Some(&viewer),
+                    &NoteFilter {
+                        with_replies: false,
+                        ..NoteFilter::default()
+                    },
+                    &Page::newest(20),
+                )
                 .await?;
             Ok(())
         }
@@ -279,7 +331,11 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     let store_local_p50 = percentile(&mut store_local, 0.5);
     let mut local = sample(p.requests, |i| {
         let s = &sampled[i % sampled.len()];
-        let (c, u, body) = (client.clone(), api("notes/local-timeline"), json!({ "i": s.token, "limit": 20 }));
+        let (c, u, body) = (
+            client.clone(),
+            api("notes/local-timeline"),
+            json!({ "i": s.token, "limit": 20 }),
+        );
         async move { post(&c, &u, &body).await.map(|_| ()) }
     })
     .await?;
@@ -287,7 +343,11 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     rows.push(Row {
         figure: "local timeline (limit 20) p50 / p99".into(),
         value: format!("{} / {}", ms(l50), ms(l99)),
-        baseline: format!("same read in-process {} + empty handler {}", ms(store_local_p50), ms(empty_p50)),
+        baseline: format!(
+            "same read in-process {} + empty handler {}",
+            ms(store_local_p50),
+            ms(empty_p50)
+        ),
         ratio: ratio(l50, store_local_p50 + empty_p50),
         target: "p50 ≤ 3 ms".into(),
     });
@@ -299,7 +359,12 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     for t in 0..p.concurrency {
-        let (c, u, done, failed) = (client.clone(), api("notes/create"), done.clone(), failed.clone());
+        let (c, u, done, failed) = (
+            client.clone(),
+            api("notes/create"),
+            done.clone(),
+            failed.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut j = 0usize;
             let mut first_error = None;
@@ -310,11 +375,10 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
                 let body = json!({ "i": token(user), "text": format!("bench post {t}-{j} with some text #bench") });
                 match post(&c, &u, &body).await {
                     Ok(v) => {
-                        if samples.len() < 2 {
-                            if let Some(id) = v["createdNote"]["id"].as_str() {
+                        if samples.len() < 2
+                            && let Some(id) = v["createdNote"]["id"].as_str() {
                                 samples.push((user, id.to_owned()));
                             }
-                        }
                         done.fetch_add(1, Ordering::Relaxed)
                     }
                     Err(e) => {
@@ -348,11 +412,22 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
         let follower = p
             .app
             .store
-            .follows_page(&author.id, tsudoi::store::FollowSide::Followers, None, None, 1)
+            .follows_page(
+                &author.id,
+                tsudoi::store::FollowSide::Followers,
+                None,
+                None,
+                1,
+            )
             .await?
             .pop()
             .context("a follower")?;
-        let follower = p.app.store.user_by_id(&follower.follower_id).await?.context("follower")?;
+        let follower = p
+            .app
+            .store
+            .user_by_id(&follower.follower_id)
+            .await?
+            .context("follower")?;
         let follower_index: usize = follower.username.trim_start_matches('u').parse()?;
         let at = ids::aidx_time(note_id).context("note time")?;
         let page = post(
@@ -361,7 +436,10 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
             &json!({ "i": token(follower_index), "sinceId": ids::time_prefix(at), "untilId": ids::time_prefix(at + 1), "limit": 100 }),
         )
         .await?;
-        if page.as_array().is_some_and(|a| a.iter().any(|n| n["id"] == note_id.as_str())) {
+        if page
+            .as_array()
+            .is_some_and(|a| a.iter().any(|n| n["id"] == note_id.as_str()))
+        {
             reached += 1;
         }
     }
@@ -385,7 +463,10 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     let base_rate = base_done.load(Ordering::Relaxed) as f64 / 3.0;
     rows.push(Row {
         figure: format!("notes/create sustained, {} in flight", p.concurrency),
-        value: format!("{rate:.0} notes/s ({} failed)", failed.load(Ordering::Relaxed)),
+        value: format!(
+            "{rate:.0} notes/s ({} failed)",
+            failed.load(Ordering::Relaxed)
+        ),
         baseline: format!("empty handler {base_rate:.0} req/s"),
         ratio: format!("{:.2}", rate / base_rate.max(1.0)),
         target: "≥ 1000 notes/s".into(),
@@ -415,7 +496,10 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     println!("| figure | value | baseline (same run) | ratio | target |");
     println!("|---|---|---|---|---|");
     for r in rows {
-        println!("| {} | {} | {} | {} | {} |", r.figure, r.value, r.baseline, r.ratio, r.target);
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            r.figure, r.value, r.baseline, r.ratio, r.target
+        );
     }
     if let Some(e) = errors.first() {
         println!("\nfirst notes/create error: {e}");
@@ -424,12 +508,22 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
 }
 
 /// The id of the `n`th note of `user`'s home timeline, newest first, if it has that many.
-async fn nth_home_note(app: &App, user: &tsudoi::store::UserRow, n: usize) -> anyhow::Result<Option<String>> {
+async fn nth_home_note(
+    app: &App,
+    user: &tsudoi::store::UserRow,
+    n: usize,
+) -> anyhow::Result<Option<String>> {
     let mut until: Option<String> = None;
     let mut seen = 0;
     while seen < n {
         let want = (n - seen).min(100) as i64;
-        let rows = timelines::home(app, user, &NoteFilter::default(), &Page::new(None, until.clone(), want)).await?;
+        let rows = timelines::home(
+            app,
+            user,
+            &NoteFilter::default(),
+            &Page::new(None, until.clone(), want),
+        )
+        .await?;
         if rows.is_empty() {
             return Ok(None);
         }

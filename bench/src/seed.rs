@@ -60,9 +60,16 @@ macro_rules! in_tx {
 
 pub async fn seed(db: &Db, shape: Shape, password_hash: &str) -> anyhow::Result<()> {
     let started = Instant::now();
-    let mut rng = StdRng::seed_from_u64(0x75d0_1);
-    let Shape { users, notes, follows } = shape;
-    anyhow::ensure!(follows < users, "each user must follow fewer users than exist");
+    let mut rng = StdRng::seed_from_u64(0x75_d001);
+    let Shape {
+        users,
+        notes,
+        follows,
+    } = shape;
+    anyhow::ensure!(
+        follows < users,
+        "each user must follow fewer users than exist"
+    );
     let end = ids::now_ms() - 3_600_000;
     let start = end - 30 * 86_400_000;
 
@@ -86,7 +93,9 @@ pub async fn seed(db: &Db, shape: Shape, password_hash: &str) -> anyhow::Result<
     }
 
     // Notes, oldest first; index order is id order.
-    let user_ids: Vec<String> = (0..users).map(|i| ids::aidx_at(start - 86_400_000 + i as i64)).collect();
+    let user_ids: Vec<String> = (0..users)
+        .map(|i| ids::aidx_at(start - 86_400_000 + i as i64))
+        .collect();
     let mut seeded: Vec<SeedNote> = Vec::with_capacity(notes);
     let mut by_author: Vec<Vec<u32>> = vec![Vec::new(); users];
     let mut replies_count = vec![0i64; notes];
@@ -148,9 +157,13 @@ pub async fn seed(db: &Db, shape: Shape, password_hash: &str) -> anyhow::Result<
                     .push_bind(last);
             });
             q.build().execute(&mut *tx).await?;
-            let mut q = QueryBuilder::<DB>::new("INSERT INTO user_credentials (user_id, password_hash, token) ");
+            let mut q = QueryBuilder::<DB>::new(
+                "INSERT INTO user_credentials (user_id, password_hash, token) ",
+            );
             q.push_values(chunk, |mut b, &i| {
-                b.push_bind(user_ids[i].clone()).push_bind(password_hash.to_owned()).push_bind(token(i));
+                b.push_bind(user_ids[i].clone())
+                    .push_bind(password_hash.to_owned())
+                    .push_bind(token(i));
             });
             q.build().execute(&mut *tx).await?;
             progress.inc(chunk.len() as u64);
@@ -165,9 +178,15 @@ pub async fn seed(db: &Db, shape: Shape, password_hash: &str) -> anyhow::Result<
         for (u, list) in following.iter().enumerate() {
             for &v in list {
                 follow_seq += 1;
-                pending.push((ids::aidx_at(start - 3_600_000 + follow_seq / 100), u as u32, v));
+                pending.push((
+                    ids::aidx_at(start - 3_600_000 + follow_seq / 100),
+                    u as u32,
+                    v,
+                ));
                 if pending.len() == 2000 {
-                    let mut q = QueryBuilder::<DB>::new("INSERT INTO follows (id, follower_id, followee_id, created_at) ");
+                    let mut q = QueryBuilder::<DB>::new(
+                        "INSERT INTO follows (id, follower_id, followee_id, created_at) ",
+                    );
                     q.push_values(pending.drain(..), |mut b, (id, a, c)| {
                         b.push_bind(id)
                             .push_bind(user_ids[a as usize].clone())
@@ -180,7 +199,9 @@ pub async fn seed(db: &Db, shape: Shape, password_hash: &str) -> anyhow::Result<
             }
         }
         if !pending.is_empty() {
-            let mut q = QueryBuilder::<DB>::new("INSERT INTO follows (id, follower_id, followee_id, created_at) ");
+            let mut q = QueryBuilder::<DB>::new(
+                "INSERT INTO follows (id, follower_id, followee_id, created_at) ",
+            );
             q.push_values(pending.drain(..), |mut b, (id, a, c)| {
                 b.push_bind(id)
                     .push_bind(user_ids[a as usize].clone())
@@ -204,7 +225,9 @@ pub async fn seed(db: &Db, shape: Shape, password_hash: &str) -> anyhow::Result<
                 let text = if n.renote_of.is_some() {
                     None
                 } else {
-                    Some(format!("Seeded note {k}: the quick brown fox jumps over the lazy dog #bench"))
+                    Some(format!(
+                        "Seeded note {k}: the quick brown fox jumps over the lazy dog #bench"
+                    ))
                 };
                 let reply = n.reply_to.map(|r| &seeded[r as usize]);
                 let renote = n.renote_of.map(|r| &seeded[r as usize]);
@@ -229,13 +252,23 @@ pub async fn seed(db: &Db, shape: Shape, password_hash: &str) -> anyhow::Result<
     match db {
         Db::Sqlite(p) => {
             sqlx::query("ANALYZE").execute(p).await?;
-            sqlx::query("CREATE TABLE bench_seed (shape TEXT NOT NULL)").execute(p).await?;
-            sqlx::query("INSERT INTO bench_seed VALUES ($1)").bind(format!("{shape:?}")).execute(p).await?;
+            sqlx::query("CREATE TABLE bench_seed (shape TEXT NOT NULL)")
+                .execute(p)
+                .await?;
+            sqlx::query("INSERT INTO bench_seed VALUES ($1)")
+                .bind(format!("{shape:?}"))
+                .execute(p)
+                .await?;
         }
         Db::Postgres(p) => {
             sqlx::query("ANALYZE").execute(p).await?;
-            sqlx::query("CREATE TABLE bench_seed (shape TEXT NOT NULL)").execute(p).await?;
-            sqlx::query("INSERT INTO bench_seed VALUES ($1)").bind(format!("{shape:?}")).execute(p).await?;
+            sqlx::query("CREATE TABLE bench_seed (shape TEXT NOT NULL)")
+                .execute(p)
+                .await?;
+            sqlx::query("INSERT INTO bench_seed VALUES ($1)")
+                .bind(format!("{shape:?}"))
+                .execute(p)
+                .await?;
         }
     }
     tracing::info!("seeded in {:.1} s", started.elapsed().as_secs_f64());
@@ -263,6 +296,10 @@ pub async fn password_hash(app: &tsudoi::app::App) -> anyhow::Result<String> {
     )
     .await
     .context("creating the template account")?;
-    let (hash, _) = app.store.credentials(&user.id).await?.context("template credentials")?;
+    let (hash, _) = app
+        .store
+        .credentials(&user.id)
+        .await?
+        .context("template credentials")?;
     Ok(hash)
 }

@@ -241,7 +241,18 @@ async fn home_timeline_pages_through_every_time_window_without_gaps() {
     // Notes minutes, hours, days, months and years old, so the windows must widen.
     const HOUR: i64 = 3_600_000;
     let mut expected: Vec<(i64, String)> = Vec::new();
-    let minutes = [1, 30, 90, 3 * 60, 20 * 60, 50 * 60, 200 * 60, 2000 * 60, 9000 * 60, 30000 * 60];
+    let minutes = [
+        1,
+        30,
+        90,
+        3 * 60,
+        20 * 60,
+        50 * 60,
+        200 * 60,
+        2000 * 60,
+        9000 * 60,
+        30000 * 60,
+    ];
     for (i, m) in minutes.iter().enumerate() {
         for (who, u) in [(0, &a), (1, &b), (2, &reader)] {
             if (i + who) % 2 == 0 {
@@ -263,7 +274,9 @@ async fn home_timeline_pages_through_every_time_window_without_gaps() {
     let mut until = None;
     loop {
         let p = Page::new(None, until.clone(), 4);
-        let rows = timelines::home(&db.app, &reader, &NoteFilter::default(), &p).await.unwrap();
+        let rows = timelines::home(&db.app, &reader, &NoteFilter::default(), &p)
+            .await
+            .unwrap();
         if rows.is_empty() {
             break;
         }
@@ -278,7 +291,9 @@ async fn home_timeline_pages_through_every_time_window_without_gaps() {
     let mut since = Some(ids::time_prefix(0));
     loop {
         let p = Page::new(since.clone(), None, 3);
-        let rows = timelines::home(&db.app, &reader, &NoteFilter::default(), &p).await.unwrap();
+        let rows = timelines::home(&db.app, &reader, &NoteFilter::default(), &p)
+            .await
+            .unwrap();
         if rows.is_empty() {
             break;
         }
@@ -288,7 +303,11 @@ async fn home_timeline_pages_through_every_time_window_without_gaps() {
     assert_eq!(seen, oldest_first);
 
     // A window with both ends.
-    let p = Page::new(Some(newest_first[8].clone()), Some(newest_first[2].clone()), 100);
+    let p = Page::new(
+        Some(newest_first[8].clone()),
+        Some(newest_first[2].clone()),
+        100,
+    );
     let rows: Vec<String> = timelines::home(&db.app, &reader, &NoteFilter::default(), &p)
         .await
         .unwrap()
@@ -398,9 +417,26 @@ async fn a_failing_note_in_a_batch_does_not_take_the_others_down() {
         assert_eq!(r.is_ok(), i != 10, "note {i}: {r:?}");
     }
     let author = db.app.store.user_by_id(&author.id).await.unwrap().unwrap();
-    assert_eq!(author.notes_count, 39, "counters count only what was written");
-    assert!(db.app.store.note_by_id(&notes[10].row.id).await.unwrap().is_none());
-    assert!(db.app.store.note_by_id(&notes[11].row.id).await.unwrap().is_some());
+    assert_eq!(
+        author.notes_count, 39,
+        "counters count only what was written"
+    );
+    assert!(
+        db.app
+            .store
+            .note_by_id(&notes[10].row.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.app
+            .store
+            .note_by_id(&notes[11].row.id)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 async fn futures_join(db: &common::TestDb, notes: &[NewNote]) -> Vec<Result<(), String>> {

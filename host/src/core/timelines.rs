@@ -23,7 +23,12 @@ fn window(k: u32) -> i64 {
     FIRST_WINDOW_MS * WINDOW_GROWTH.pow(k)
 }
 
-pub async fn home(app: &App, me: &UserRow, filter: &NoteFilter, page: &Page) -> Result<Vec<NoteRow>> {
+pub async fn home(
+    app: &App,
+    me: &UserRow,
+    filter: &NoteFilter,
+    page: &Page,
+) -> Result<Vec<NoteRow>> {
     let source = NoteSource::Followed {
         user_id: me.id.clone(),
     };
@@ -33,7 +38,10 @@ pub async fn home(app: &App, me: &UserRow, filter: &NoteFilter, page: &Page) -> 
         // Oldest first after `since`: windows reach forward in time.
         let since = page.since_id.clone().unwrap_or_default();
         let Some(start) = ids::aidx_time(&since) else {
-            return Ok(app.store.list_notes(&source, Some(&me.id), filter, page).await?);
+            return Ok(app
+                .store
+                .list_notes(&source, Some(&me.id), filter, page)
+                .await?);
         };
         let mut lower = since;
         for k in 0..=WINDOWS {
@@ -44,7 +52,11 @@ pub async fn home(app: &App, me: &UserRow, filter: &NoteFilter, page: &Page) -> 
                 limit: (want - out.len()) as i64,
                 oldest_first: true,
             };
-            out.extend(app.store.list_notes(&source, Some(&me.id), filter, &slice).await?);
+            out.extend(
+                app.store
+                    .list_notes(&source, Some(&me.id), filter, &slice)
+                    .await?,
+            );
             match upper {
                 Some(u) if out.len() < want => lower = u,
                 _ => break,
@@ -57,7 +69,12 @@ pub async fn home(app: &App, me: &UserRow, filter: &NoteFilter, page: &Page) -> 
         None => ids::now_ms(),
         Some(until) => match ids::aidx_time(until) {
             Some(t) => t,
-            None => return Ok(app.store.list_notes(&source, Some(&me.id), filter, page).await?),
+            None => {
+                return Ok(app
+                    .store
+                    .list_notes(&source, Some(&me.id), filter, page)
+                    .await?);
+            }
         },
     };
     let mut upper = page.until_id.clone();
@@ -78,7 +95,11 @@ pub async fn home(app: &App, me: &UserRow, filter: &NoteFilter, page: &Page) -> 
             limit: (want - out.len()) as i64,
             oldest_first: false,
         };
-        out.extend(app.store.list_notes(&source, Some(&me.id), filter, &slice).await?);
+        out.extend(
+            app.store
+                .list_notes(&source, Some(&me.id), filter, &slice)
+                .await?,
+        );
         if out.len() >= want || last {
             break;
         }
@@ -87,16 +108,37 @@ pub async fn home(app: &App, me: &UserRow, filter: &NoteFilter, page: &Page) -> 
     Ok(out)
 }
 
-pub async fn local(app: &App, viewer: Option<&str>, filter: &NoteFilter, page: &Page) -> Result<Vec<NoteRow>> {
-    Ok(app.store.list_notes(&NoteSource::LocalPublic, viewer, filter, page).await?)
+pub async fn local(
+    app: &App,
+    viewer: Option<&str>,
+    filter: &NoteFilter,
+    page: &Page,
+) -> Result<Vec<NoteRow>> {
+    Ok(app
+        .store
+        .list_notes(&NoteSource::LocalPublic, viewer, filter, page)
+        .await?)
 }
 
-pub async fn global(app: &App, viewer: Option<&str>, filter: &NoteFilter, page: &Page) -> Result<Vec<NoteRow>> {
-    Ok(app.store.list_notes(&NoteSource::GlobalPublic, viewer, filter, page).await?)
+pub async fn global(
+    app: &App,
+    viewer: Option<&str>,
+    filter: &NoteFilter,
+    page: &Page,
+) -> Result<Vec<NoteRow>> {
+    Ok(app
+        .store
+        .list_notes(&NoteSource::GlobalPublic, viewer, filter, page)
+        .await?)
 }
 
 /// Home plus local: what Misskey calls the social timeline.
-pub async fn hybrid(app: &App, me: &UserRow, filter: &NoteFilter, page: &Page) -> Result<Vec<NoteRow>> {
+pub async fn hybrid(
+    app: &App,
+    me: &UserRow,
+    filter: &NoteFilter,
+    page: &Page,
+) -> Result<Vec<NoteRow>> {
     let (home, local) = tokio::try_join!(
         home(app, me, filter, page),
         local(app, Some(&me.id), filter, page)
@@ -117,6 +159,12 @@ fn merge(a: Vec<NoteRow>, b: Vec<NoteRow>, page: &Page) -> Vec<NoteRow> {
     all
 }
 
-pub async fn list(app: &App, source: NoteSource, viewer: Option<&str>, filter: &NoteFilter, page: &Page) -> Result<Vec<NoteRow>> {
+pub async fn list(
+    app: &App,
+    source: NoteSource,
+    viewer: Option<&str>,
+    filter: &NoteFilter,
+    page: &Page,
+) -> Result<Vec<NoteRow>> {
     Ok(app.store.list_notes(&source, viewer, filter, page).await?)
 }

@@ -1,6 +1,6 @@
 //! Who may see a note: the one rule, stated twice in the same place, once as a Rust function
 //! (for a single note in hand) and once as a SQL fragment (for every query that lists notes).
-//! Every read path uses one of the two; `tests/visibility.rs` checks that they agree.
+//! Every read path uses one of the two; `host/tests/store.rs` checks that they agree.
 //!
 //! The rule (Misskey's):
 //! - `public` and `home` notes: everyone, signed in or not.

@@ -29,6 +29,13 @@ pub enum FollowSide {
     Following,
 }
 
+/// Moves the follower's `following_count` and the followee's `followers_count` by `$3`, in
+/// the same transaction as the relation itself so the counters never drift.
+const ADJUST_COUNTS: &str = "UPDATE users SET \
+    following_count = following_count + CASE WHEN id = $1 THEN $3 ELSE 0 END, \
+    followers_count = followers_count + CASE WHEN id = $2 THEN $3 ELSE 0 END \
+    WHERE id IN ($1, $2)";
+
 impl Store {
     /// Makes `follower` follow `followee`. Returns false if it already did.
     pub async fn follow(&self, id: &str, follower: &str, followee: &str, now: i64) -> Result<bool> {
@@ -53,12 +60,10 @@ impl Store {
                 .bind(followee)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE users SET following_count = following_count + 1 WHERE id = $1")
+            sqlx::query(ADJUST_COUNTS)
                 .bind(follower)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE users SET followers_count = followers_count + 1 WHERE id = $1")
                 .bind(followee)
+                .bind(1i64)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
@@ -80,12 +85,10 @@ impl Store {
             if deleted == 0 {
                 return Ok(false);
             }
-            sqlx::query("UPDATE users SET following_count = following_count - 1 WHERE id = $1")
+            sqlx::query(ADJUST_COUNTS)
                 .bind(follower)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE users SET followers_count = followers_count - 1 WHERE id = $1")
                 .bind(followee)
+                .bind(-1i64)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;

@@ -73,7 +73,8 @@ pub(super) async fn run(store: &Store) -> Result<usize> {
     for (n, &i) in pending.iter().enumerate() {
         let (version, description, _) = list[i];
         let started = std::time::Instant::now();
-        let _activity = crate::progress::Activity::start(format!("migration {version} ({description})"));
+        let _activity =
+            crate::progress::Activity::start(format!("migration {version} ({description})"));
         // A migrator over the list up to this one applies exactly this one.
         let migrator = Migrator::new(Embedded(&list[..=i])).await?;
         with_pool!(&store.write, |p| migrator.run(p).await)?;

@@ -157,7 +157,10 @@ impl Store {
                 }
                 Err(e) => return Err(e.into()),
             };
-            Ok(Self::new(Pool::Postgres(pool.clone()), Pool::Postgres(pool)))
+            Ok(Self::new(
+                Pool::Postgres(pool.clone()),
+                Pool::Postgres(pool),
+            ))
         }
     }
 

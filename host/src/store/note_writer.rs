@@ -56,11 +56,19 @@ pub(super) fn spawn(pool: Pool) -> mpsc::Sender<WriteJob> {
 async fn write(pool: &Pool, notes: &[&NewNote]) -> Result<()> {
     let mentions: Vec<(&str, &str)> = notes
         .iter()
-        .flat_map(|n| n.mentioned_ids.iter().map(move |u| (n.row.id.as_str(), u.as_str())))
+        .flat_map(|n| {
+            n.mentioned_ids
+                .iter()
+                .map(move |u| (n.row.id.as_str(), u.as_str()))
+        })
         .collect();
     let audience: Vec<(&str, &str)> = notes
         .iter()
-        .flat_map(|n| n.visible_user_ids.iter().map(move |u| (n.row.id.as_str(), u.as_str())))
+        .flat_map(|n| {
+            n.visible_user_ids
+                .iter()
+                .map(move |u| (n.row.id.as_str(), u.as_str()))
+        })
         .collect();
     let polls: Vec<&NewNote> = notes.iter().copied().filter(|n| n.poll.is_some()).collect();
     // Counter deltas, summed per row so each row is updated once.
@@ -104,7 +112,10 @@ async fn write(pool: &Pool, notes: &[&NewNote]) -> Result<()> {
                 .push_bind(n.created_at);
         });
         q.build().execute(&mut *tx).await?;
-        for (table, pairs) in [("note_mentions", &mentions), ("note_visible_users", &audience)] {
+        for (table, pairs) in [
+            ("note_mentions", &mentions),
+            ("note_visible_users", &audience),
+        ] {
             if pairs.is_empty() {
                 continue;
             }
@@ -116,7 +127,8 @@ async fn write(pool: &Pool, notes: &[&NewNote]) -> Result<()> {
             q.build().execute(&mut *tx).await?;
         }
         if !polls.is_empty() {
-            let mut q = QueryBuilder::new("INSERT INTO polls (note_id, choices, multiple, expires_at) ");
+            let mut q =
+                QueryBuilder::new("INSERT INTO polls (note_id, choices, multiple, expires_at) ");
             q.push_values(polls.iter(), |mut b, n| {
                 let poll = n.poll.as_ref().expect("filtered on poll");
                 b.push_bind(&n.row.id)

@@ -44,7 +44,9 @@ impl Page {
 pub enum NoteSource {
     /// The home timeline: notes of the people `user_id` follows and their own, without replies
     /// to third persons (Misskey's rule) unless they are replies to `user_id`.
-    Followed { user_id: String },
+    Followed {
+        user_id: String,
+    },
     LocalPublic,
     GlobalPublic,
     User {
