@@ -139,24 +139,25 @@ impl Store {
         } else {
             let opts =
                 PgConnectOptions::from_str(url)?.log_statements(tracing::log::LevelFilter::Trace);
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .connect_with(opts)
-                .await;
-            let pool = match pool {
-                Ok(pool) => pool,
+            // One plain connection first: its error says what is wrong ("connection refused",
+            // "password authentication failed") where a pool would only time out.
+            match <sqlx::PgConnection as sqlx::Connection>::connect_with(&opts).await {
+                Ok(conn) => {
+                    let _ = sqlx::Connection::close(conn).await;
+                }
                 // A fresh instance names a database that does not exist yet: create it, as
                 // SQLite creates its file.
                 Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {
                     use sqlx::migrate::MigrateDatabase;
                     sqlx::Postgres::create_database(url).await?;
-                    PgPoolOptions::new()
-                        .max_connections(16)
-                        .connect(url)
-                        .await?
                 }
                 Err(e) => return Err(e.into()),
-            };
+            }
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
             Ok(Self::new(
                 Pool::Postgres(pool.clone()),
                 Pool::Postgres(pool),

@@ -51,12 +51,14 @@ async function dropDatabase(database) {
 }
 
 /**
- * Starts a server. `env` adds TSUDOI_* settings. Returns { origin, client(token), stop(), log() }.
+ * Starts a server. `env` adds TSUDOI_* settings. `reuse` (the `storage` of an earlier server)
+ * starts on that server's data instead of fresh data. Returns { origin, client(token), stop(),
+ * kill(), log(), env, storage }.
  */
-export async function startServer(env = {}) {
+export async function startServer(env = {}, reuse = null) {
   const port = await freePort();
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tsudoi-e2e-'));
-  const database = `tsudoi_e2e_${process.pid}_${port}_${Date.now().toString(36)}`;
+  const dataDir = reuse?.dataDir ?? await mkdtemp(path.join(os.tmpdir(), 'tsudoi-e2e-'));
+  const database = reuse?.database ?? `tsudoi_e2e_${process.pid}_${port}_${Date.now().toString(36)}`;
   const settings = {
     TSUDOI_LISTEN: `127.0.0.1:${port}`,
     TSUDOI_DATA_DIR: dataDir,
@@ -92,6 +94,15 @@ export async function startServer(env = {}) {
     dataDir,
     /** The TSUDOI_* settings the server runs with, for CLI commands against the same data. */
     env: settings,
+    /** What a later `startServer(env, storage)` needs to start on the same data. */
+    storage: { dataDir, database },
+    /** Kills the process at once (SIGKILL), leaving its data for a restart. */
+    async kill() {
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
     client: (credential) => new Misskey.api.APIClient({ origin, credential }),
     log: () => output,
     async stop() {
