@@ -57,7 +57,7 @@ async fn meta(ctx: Ctx, _: MetaParams) -> ApiResult<Reply> {
         "enableTestcaptcha": false,
         "googleAnalyticsMeasurementId": null,
         "swPublickey": null,
-        "mascotImageUrl": null,
+        "mascotImageUrl": format!("{}/identicon/tsudoi", c.base_url()),
         "bannerUrl": null,
         "serverErrorImageUrl": null,
         "infoImageUrl": null,

@@ -1,0 +1,114 @@
+// Entity shapes checked by the TypeScript compiler against misskey-js's own typings: real
+// responses from a real server are written into a .ts file as values of the response type of
+// their endpoint (`Misskey.Endpoints[name]['res']`), and `tsc --strict` must accept them. A
+// missing field, a wrong type or a wrong nullability fails the test with tsc's message.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startServer, signup } from './lib/server.mjs';
+
+const run = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+let server;
+
+before(async () => { server = await startServer(); });
+after(async () => { await server?.stop(); });
+
+test('responses satisfy misskey-js response types under tsc --strict', async () => {
+  const samples = []; // [endpoint, response]
+  const call = async (api, endpoint, params) => {
+    const res = await api.request(endpoint, params);
+    samples.push([endpoint, res]);
+    return res;
+  };
+  const anon = server.client();
+  const signupRes = await call(anon, 'signup', { username: 'shape_a', password: 'pw' });
+  const a = { id: signupRes.id, api: server.client(signupRes.token) };
+  const b = await signup(server, 'shape_b', 'pw');
+  await call(anon, 'signin-flow', { username: 'shape_b', password: 'pw' });
+  await call(a.api, 'i', {});
+  await call(a.api, 'i/update', { name: 'A', fields: [{ name: 'k', value: 'v' }], birthday: '2001-02-03' });
+  await call(b.api, 'following/create', { userId: a.id });
+  await call(a.api, 'following/create', { userId: b.id });
+  await call(anon, 'users/show', { userId: a.id });
+  await call(b.api, 'users/show', { userId: a.id });
+  await call(b.api, 'users/show', { userIds: [a.id, b.id] });
+  await call(anon, 'users/followers', { userId: a.id });
+  await call(anon, 'users/following', { userId: a.id });
+  await call(b.api, 'users/relation', { userId: a.id });
+  const { createdNote: root } = await call(a.api, 'notes/create', {
+    text: 'hello @shape_b #shapes', cw: 'cw', poll: { choices: ['x', 'y'], expiredAfter: 60_000 },
+  });
+  await call(b.api, 'notes/create', { text: 'reply', replyId: root.id });
+  await call(b.api, 'notes/create', { renoteId: root.id });
+  await call(b.api, 'notes/create', { text: 'quote', renoteId: root.id, visibility: 'home' });
+  await call(a.api, 'notes/create', { text: 'direct', visibility: 'specified', visibleUserIds: [b.id] });
+  await call(anon, 'notes/show', { noteId: root.id });
+  for (const ep of ['notes/timeline', 'notes/hybrid-timeline', 'notes/mentions']) await call(b.api, ep, {});
+  for (const ep of ['notes/local-timeline', 'notes/global-timeline']) await call(anon, ep, {});
+  await call(anon, 'users/notes', { userId: a.id });
+  await call(anon, 'notes/children', { noteId: root.id });
+  await call(anon, 'notes/replies', { noteId: root.id });
+  await call(anon, 'notes/renotes', { noteId: root.id });
+  await call(anon, 'meta', { detail: true });
+  const locked = await signup(server, 'shape_locked', 'pw');
+  await locked.api.request('i/update', { isLocked: true });
+  await a.api.request('following/create', { userId: locked.id });
+  await call(locked.api, 'following/requests/list', {});
+  await call(a.api, 'following/requests/sent', {});
+  const app = await call(anon, 'app/create', { name: 'x', description: 'y', permission: ['read:account'] });
+  await call(anon, 'auth/session/generate', { appSecret: app.secret });
+  const session = randomUUID();
+  await fetch(`${server.origin}/miauth/${session}?name=S&permission=read:account`);
+  await fetch(`${server.origin}/miauth/${session}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username: 'shape_a', password: 'pw' }),
+  });
+  const check = await anon.request(`miauth/${session}/check`, {});
+  assert.equal(check.ok, true);
+
+  const lines = [
+    "import type * as Misskey from 'misskey-js';",
+    "type Res<E extends keyof Misskey.Endpoints> = Misskey.Endpoints[E]['res'];",
+    // Inferred against the expected type: literals keep their literal types ('public',
+    // true) and every required field must be present with the right type, while fields the
+    // type does not know are allowed, as they are for any client.
+    'const conforms = <T,>() => <U extends T>(value: U): U => value;',
+  ];
+  samples.forEach(([endpoint, res], i) => {
+    // users/show's response type is a hand-written switch on `userIds` in misskey-js.
+    const type = endpoint === 'users/show'
+      ? (Array.isArray(res) ? 'Misskey.entities.UserDetailed[]' : 'Misskey.entities.UserDetailed')
+      : `Res<'${endpoint}'>`;
+    lines.push(`export const typed${i} = conforms<${type}>()(${JSON.stringify(res)});`);
+  });
+  lines.push(`export const miauth = conforms<{ ok: true; token: string; user: Misskey.entities.UserDetailedNotMe }>()(${JSON.stringify(check)});`);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tsudoi-shapes-'));
+  try {
+    const file = path.join(dir, 'responses.ts');
+    await writeFile(file, lines.join('\n'));
+    await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        strict: true, noEmit: true, target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext',
+        skipLibCheck: true, typeRoots: [], baseUrl: here, paths: { 'misskey-js': [path.join(here, 'node_modules/misskey-js')] },
+      },
+      files: ['responses.ts'],
+    }));
+    try {
+      await run(path.join(here, 'node_modules/.bin/tsc'), ['-p', dir], { maxBuffer: 16 << 20 });
+    } catch (e) {
+      assert.fail(`tsc rejected the responses:\n${e.stdout}${e.stderr}`);
+    }
+  } finally {
+    // TSUDOI_KEEP_SHAPES=1 keeps the generated file to read alongside tsc's message.
+    if (!process.env.TSUDOI_KEEP_SHAPES) await rm(dir, { recursive: true, force: true });
+  }
+});
