@@ -47,11 +47,6 @@ pub fn user_lite(app: &App, u: &UserRow) -> Value {
     })
 }
 
-/// The URL of a local user's profile page.
-pub fn user_url(app: &App, u: &UserRow) -> String {
-    format!("{}/@{}", app.config.base_url(), u.username)
-}
-
 fn detailed_fields(app: &App, u: &UserRow) -> ApiResult<serde_json::Map<String, Value>> {
     let fields: Value = serde_json::from_str(&u.fields).map_err(ApiError::internal)?;
     let mut m = match user_lite(app, u) {
