@@ -55,7 +55,29 @@ pub(crate) struct Parser<'a> {
     /// Byte offset of each character, and of the end.
     offsets: Vec<usize>,
     st: State,
+    /// For each closing token, every position where a scan for it would stop (computed once,
+    /// on first use): a block that never closes then costs a binary search, not a rescan of
+    /// the rest of the input at every line that opens one.
+    stops: [Option<Vec<usize>>; 3],
+    /// Item boundaries of `<center>` and link-label scans that failed, by (rule, position,
+    /// depth). A later scan that reaches one of them would continue exactly as the failed one
+    /// and fail the same way, so it stops there: thousands of unclosed `[` stay linear.
+    dead: std::collections::HashSet<(u8, usize, usize)>,
 }
+
+/// Closing tokens found by [`Parser::scan_to`].
+#[derive(Clone, Copy)]
+enum Closer {
+    /// `</plain>`, optionally after a newline.
+    Plain = 0,
+    /// `\]`, optionally after a newline.
+    Math = 1,
+    /// A newline, then a line that is exactly ```` ``` ````.
+    Fence = 2,
+}
+
+const RULE_CENTER: u8 = 0;
+const RULE_LINK: u8 = 1;
 
 fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\u{3000}' | '\t')
@@ -110,6 +132,8 @@ impl<'a> Parser<'a> {
                 nest_limit,
                 link_label: false,
             },
+            stops: [None, None, None],
+            dead: Default::default(),
         }
     }
 
@@ -257,6 +281,68 @@ impl<'a> Parser<'a> {
             i += 1;
         }
         (i - start >= min).then_some(i)
+    }
+
+    /// Items from `start` until `stop` (or an item fails), for a rule whose failed scans are
+    /// remembered in `dead`. `None` when the scan reached a boundary of a scan that failed
+    /// before (the caller fails at once); otherwise the end, the items and the boundaries
+    /// visited, which the caller marks dead if the rule then fails.
+    fn memo_items(
+        &mut self,
+        rule: u8,
+        start: usize,
+        stop: impl Fn(&Self, usize) -> bool,
+        item: impl Fn(&mut Self, usize) -> Res,
+    ) -> Option<(usize, Vec<Out>, Vec<usize>)> {
+        let depth = self.st.depth;
+        let mut items = Vec::new();
+        let mut visited = Vec::new();
+        let mut k = start;
+        while k < self.len() {
+            if stop(self, k) {
+                break;
+            }
+            if self.dead.contains(&(rule, k, depth)) {
+                self.mark_dead(rule, &visited);
+                return None;
+            }
+            visited.push(k);
+            let Some((next, out)) = item(self, k) else {
+                break;
+            };
+            items.push(out);
+            k = next;
+        }
+        Some((k, items, visited))
+    }
+
+    fn mark_dead(&mut self, rule: u8, visited: &[usize]) {
+        let depth = self.st.depth;
+        self.dead.extend(visited.iter().map(|&k| (rule, k, depth)));
+    }
+
+    /// `chars_until` for a closing token: the first position from `start` where the scan
+    /// would stop (or the end), if at least `min` characters lie before it.
+    fn scan_to(&mut self, closer: Closer, start: usize, min: usize) -> Option<usize> {
+        let slot = closer as usize;
+        if self.stops[slot].is_none() {
+            let stop = |p: &Self, x: usize| match closer {
+                Closer::Plain => p.starts(p.newline_opt(x), "</plain>"),
+                Closer::Math => p.starts(p.newline_opt(x), "\\]"),
+                Closer::Fence => p
+                    .newline(x)
+                    .and_then(|y| p.lit(y, "```"))
+                    .is_some_and(|y| p.line_end(y)),
+            };
+            let all: Vec<usize> = (0..self.len()).filter(|&x| stop(self, x)).collect();
+            self.stops[slot] = Some(all);
+        }
+        let stops = self.stops[slot].as_deref().unwrap_or_default();
+        let x = stops
+            .get(stops.partition_point(|&x| x < start))
+            .copied()
+            .unwrap_or(self.len());
+        (x - start >= min).then_some(x)
     }
 
     /// mfm-js's `mergeText`: adjacent text becomes one text node.
@@ -424,12 +510,7 @@ impl<'a> Parser<'a> {
         let j = self.lit(j, "```")?;
         let lang_end = self.chars_until(j, 0, |p, x| p.newline(x).is_some())?;
         let code_start = self.newline(lang_end)?;
-        let close = |p: &Self, x: usize| {
-            p.newline(x)
-                .and_then(|y| p.lit(y, "```"))
-                .is_some_and(|y| p.line_end(y))
-        };
-        let code_end = self.chars_until(code_start, 1, close)?;
+        let code_end = self.scan_to(Closer::Fence, code_start, 1)?;
         let k = self.newline(code_end)?;
         let k = self.lit(k, "```")?;
         if !self.line_end(k) {
@@ -453,8 +534,7 @@ impl<'a> Parser<'a> {
         }
         let j = self.lit(j, "\\[")?;
         let start = self.newline_opt(j);
-        let close = |p: &Self, x: usize| p.starts(p.newline_opt(x), "\\]");
-        let end = self.chars_until(start, 1, close)?;
+        let end = self.scan_to(Closer::Math, start, 1)?;
         let k = self.newline_opt(end);
         let k = self.lit(k, "\\]")?;
         if !self.line_end(k) {
@@ -476,13 +556,20 @@ impl<'a> Parser<'a> {
         }
         let j = self.lit(j, "<center>")?;
         let start = self.newline_opt(j);
-        let (end, items) =
-            self.inlines_until(start, |p, x| p.starts(p.newline_opt(x), "</center>"))?;
-        let k = self.newline_opt(end);
-        let k = self.lit(k, "</center>")?;
-        if !self.line_end(k) {
+        let (end, items, visited) = self.memo_items(
+            RULE_CENTER,
+            start,
+            |p, x| p.starts(p.newline_opt(x), "</center>"),
+            |p, x| p.nest_inline(x),
+        )?;
+        let closed = (!items.is_empty())
+            .then(|| self.lit(self.newline_opt(end), "</center>"))
+            .flatten()
+            .filter(|&k| self.line_end(k));
+        let Some(k) = closed else {
+            self.mark_dead(RULE_CENTER, &visited);
             return None;
-        }
+        };
         let k = self.newline_opt(k);
         Some((k, Out::Node(Node::Center(self.merge(items)))))
     }
@@ -657,7 +744,7 @@ impl<'a> Parser<'a> {
     fn plain_tag(&mut self, i: usize) -> Res {
         let j = self.lit(i, "<plain>")?;
         let start = self.newline_opt(j);
-        let end = self.chars_until(start, 1, |p, x| p.starts(p.newline_opt(x), "</plain>"))?;
+        let end = self.scan_to(Closer::Plain, start, 1)?;
         let k = self.newline_opt(end);
         let k = self.lit(k, "</plain>")?;
         Some((
@@ -933,14 +1020,9 @@ impl<'a> Parser<'a> {
             Some(j) => (true, j),
             None => (false, self.lit(i, "[")?),
         };
-        let mut items = Vec::new();
-        let mut k = j;
-        while k < self.len() {
-            if self.at(k) == Some(']') || self.newline(k).is_some() {
-                break;
-            }
-            let r = self.nest(
-                k,
+        let label_item = |p: &mut Self, x: usize| {
+            p.nest(
+                x,
                 |p, x| {
                     p.st.link_label = true;
                     let r = p.inline(x);
@@ -948,21 +1030,28 @@ impl<'a> Parser<'a> {
                     r
                 },
                 |p, x| p.char_text(x),
-            );
-            let Some((next, out)) = r else { break };
-            items.push(out);
-            k = next;
-        }
-        if items.is_empty() {
-            return None;
-        }
-        let k = self.lit(k, "]")?;
-        let k = self.lit(k, "(")?;
-        let (k, url) = match self.url_alt(k).or_else(|| self.url(k))? {
-            (k, Out::Node(Node::Url { url, .. })) => (k, url),
-            _ => return None,
+            )
         };
-        let k = self.lit(k, ")")?;
+        let (k, items, visited) = self.memo_items(
+            RULE_LINK,
+            j,
+            |p, x| p.at(x) == Some(']') || p.newline(x).is_some(),
+            label_item,
+        )?;
+        let rest = |p: &mut Self| -> Option<(usize, String)> {
+            let k = p.lit(k, "]")?;
+            let k = p.lit(k, "(")?;
+            let (k, url) = match p.url_alt(k).or_else(|| p.url(k))? {
+                (k, Out::Node(Node::Url { url, .. })) => (k, url),
+                _ => return None,
+            };
+            Some((p.lit(k, ")")?, url))
+        };
+        let found = if items.is_empty() { None } else { rest(self) };
+        let Some((k, url)) = found else {
+            self.mark_dead(RULE_LINK, &visited);
+            return None;
+        };
         Some((
             k,
             Out::Node(Node::Link {
