@@ -9,10 +9,12 @@
 
 mod node;
 mod parser;
+mod render;
 mod stringify;
 
 pub use node::{FnArg, Node, to_json};
 pub use parser::DEFAULT_NEST_LIMIT;
+pub use render::{RenderOptions, escape, to_html, to_text};
 pub use stringify::to_mfm;
 
 /// Parses MFM with the default nesting limit (20, as mfm-js).
@@ -20,9 +22,15 @@ pub fn parse(text: &str) -> Vec<Node> {
     parse_with_nest_limit(text, DEFAULT_NEST_LIMIT)
 }
 
-/// Parses MFM; below `nest_limit` levels of nesting, markup is read as text.
+/// Deepest nesting [`parse_with_nest_limit`] allows. Each level is a few stack frames; this
+/// keeps the worst case well inside a 512 KiB stack (mfm-js, asked for more, fails with a
+/// JavaScript stack overflow on deep enough input instead).
+pub const MAX_NEST_LIMIT: usize = 64;
+
+/// Parses MFM; below `nest_limit` levels of nesting (at most [`MAX_NEST_LIMIT`]), markup is
+/// read as text.
 pub fn parse_with_nest_limit(text: &str, nest_limit: usize) -> Vec<Node> {
-    parser::Parser::new(text, nest_limit).parse_full()
+    parser::Parser::new(text, nest_limit.min(MAX_NEST_LIMIT)).parse_full()
 }
 
 /// The simple parser used for names: text, emoji codes, Unicode emoji and `<plain>`.
