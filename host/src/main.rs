@@ -42,6 +42,28 @@ enum Command {
     Invite(InviteCommand),
     /// Print the effective configuration (secrets redacted) and exit.
     Config,
+    /// MFM tools for plugin authors and debugging; they read MFM on standard input.
+    #[command(subcommand)]
+    Mfm(MfmCommand),
+}
+
+#[derive(Subcommand)]
+enum MfmCommand {
+    /// Print the tree as JSON, in mfm-js's shape (one array for the whole input).
+    Parse {
+        /// Use the simple parser (text and emoji only), as for display names.
+        #[arg(long)]
+        simple: bool,
+        /// Nesting limit (mfm-js's default is 20).
+        #[arg(long, default_value_t = tsudoi_mfm::DEFAULT_NEST_LIMIT)]
+        nest_limit: usize,
+    },
+    /// Print the HTML this server renders (links point at the configured URL).
+    Render {
+        /// Print plain text instead of HTML.
+        #[arg(long)]
+        text: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -67,6 +89,13 @@ enum InviteCommand {
         #[arg(long)]
         expires_in_days: Option<u32>,
     },
+}
+
+fn read_stdin() -> anyhow::Result<String> {
+    let mut input = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
+        .context("cannot read standard input")?;
+    Ok(input)
 }
 
 fn init_tracing() {
@@ -102,8 +131,28 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Mfm(MfmCommand::Parse { simple, nest_limit }) = &cli.command {
+        let input = read_stdin()?;
+        let tree = if *simple {
+            tsudoi_mfm::parse_simple(&input)
+        } else {
+            tsudoi_mfm::parse_with_nest_limit(&input, *nest_limit)
+        };
+        println!("{}", tsudoi_mfm::to_json(&tree));
+        return Ok(());
+    }
     let config = Config::load(cli.config.as_deref()).context("invalid configuration")?;
     match cli.command {
+        Command::Mfm(MfmCommand::Parse { .. }) => unreachable!("handled above"),
+        Command::Mfm(MfmCommand::Render { text }) => {
+            let tree = tsudoi_mfm::parse(&read_stdin()?);
+            if text {
+                println!("{}", tsudoi_mfm::to_text(&tree));
+            } else {
+                println!("{}", tsudoi::api::entities::render_mfm(&config, &tree));
+            }
+            Ok(())
+        }
         Command::Serve => serve(config).await,
         Command::Migrate => {
             let store = tsudoi::store::Store::connect(&config.database_url).await?;

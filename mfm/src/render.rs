@@ -332,29 +332,29 @@ fn render_fn(
         }
         "ruby" => {
             // `$[ruby base reading]`: the first word is the base, the rest its reading.
-            if let [Node::Text(t)] = children {
-                if let Some((base, reading)) = t.trim().split_once([' ', '\u{3000}']) {
-                    out.push_str("<ruby>");
-                    escape(base, out);
-                    out.push_str("<rp>(</rp><rt>");
-                    escape(reading.trim(), out);
-                    out.push_str("</rt><rp>)</rp></ruby>");
-                    return;
-                }
+            if let [Node::Text(t)] = children
+                && let Some((base, reading)) = t.trim().split_once([' ', '\u{3000}'])
+            {
+                out.push_str("<ruby>");
+                escape(base, out);
+                out.push_str("<rp>(</rp><rt>");
+                escape(reading.trim(), out);
+                out.push_str("</rt><rp>)</rp></ruby>");
+                return;
             }
             render_all(children, opts, out);
             return;
         }
         "unixtime" => {
-            if let [Node::Text(t)] = children {
-                if let Ok(secs) = t.trim().parse::<i64>() {
-                    out.push_str("<time class=\"mfm-unixtime\" datetime=\"");
-                    out.push_str(&secs.to_string());
-                    out.push_str("\">");
-                    escape(t.trim(), out);
-                    out.push_str("</time>");
-                    return;
-                }
+            if let [Node::Text(t)] = children
+                && let Ok(secs) = t.trim().parse::<i64>()
+            {
+                out.push_str("<time class=\"mfm-unixtime\" datetime=\"");
+                out.push_str(&secs.to_string());
+                out.push_str("\">");
+                escape(t.trim(), out);
+                out.push_str("</time>");
+                return;
             }
             render_all(children, opts, out);
             return;
@@ -429,13 +429,12 @@ fn text_all(nodes: &[Node], out: &mut String) {
                 text_all(c, out)
             }
             Node::Fn { name, children, .. } => {
-                if name == "ruby" {
-                    if let [Node::Text(t)] = children.as_slice() {
-                        if let Some((base, reading)) = t.trim().split_once([' ', '\u{3000}']) {
-                            out.push_str(&format!("{base}({})", reading.trim()));
-                            continue;
-                        }
-                    }
+                if name == "ruby"
+                    && let [Node::Text(t)] = children.as_slice()
+                    && let Some((base, reading)) = t.trim().split_once([' ', '\u{3000}'])
+                {
+                    out.push_str(&format!("{base}({})", reading.trim()));
+                    continue;
                 }
                 text_all(children, out);
             }

@@ -101,3 +101,19 @@ test('meta, NodeInfo and the OpenAPI document describe this server', async () =>
     await server.stop();
   }
 });
+
+test('mfm parse and render read standard input', async () => {
+  const runWith = (args, input) => new Promise((resolve, reject) => {
+    const child = execFile(tsudoiBinary(), args, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    child.stdin.end(input);
+  });
+  const tree = JSON.parse(await runWith(['mfm', 'parse'], '**hi** @bob@example.com #tag'));
+  assert.deepEqual(tree[0], { type: 'bold', children: [{ type: 'text', props: { text: 'hi' } }] });
+  assert.deepEqual(tree[2], { type: 'mention', props: { username: 'bob', host: 'example.com', acct: '@bob@example.com' } });
+  const simple = JSON.parse(await runWith(['mfm', 'parse', '--simple'], '**hi** :e:'));
+  assert.deepEqual(simple, [{ type: 'text', props: { text: '**hi** ' } }, { type: 'emojiCode', props: { name: 'e' } }]);
+  const html = await runWith(['mfm', 'render'], '**hi** <script>x</script>');
+  assert.equal(html.trim(), '<p><b>hi</b> &lt;script&gt;x&lt;/script&gt;</p>');
+  const text = await runWith(['mfm', 'render', '--text'], '$[x2 **big**] [l](https://x.test)');
+  assert.equal(text.trim(), 'big l (https://x.test)');
+});

@@ -20,6 +20,37 @@ pub fn iso(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// MFM as HTML with this server's links: mentions to profiles, hashtags to tag pages. The one
+/// place the host renders MFM, for federation `content` and web pages alike.
+pub fn render_mfm(config: &crate::config::Config, tree: &[tsudoi_mfm::Node]) -> String {
+    let base = config.base_url();
+    let own_host = config.host();
+    let mention_url = |user: &str, host: Option<&str>| match host {
+        Some(h) if !h.eq_ignore_ascii_case(&own_host) => format!("{base}/@{user}@{h}"),
+        _ => format!("{base}/@{user}"),
+    };
+    let hashtag_url = |tag: &str| {
+        let encoded: String = tag
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        format!("{base}/tags/{encoded}")
+    };
+    let options = tsudoi_mfm::RenderOptions {
+        mention_url: &mention_url,
+        hashtag_url: &hashtag_url,
+        emoji_url: &|_| None,
+        search_url: "https://www.google.com/search?q=",
+    };
+    tsudoi_mfm::to_html(tree, &options)
+}
+
 fn avatar_url(app: &App, u: &UserRow) -> String {
     let host = u.host.clone().unwrap_or_else(|| app.config.host());
     format!(

@@ -4,7 +4,6 @@ pub mod accounts;
 pub mod apps;
 pub mod follows;
 pub mod ids;
-pub mod mentions;
 pub mod notes;
 pub mod timelines;
 pub mod visibility;

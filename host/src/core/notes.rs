@@ -2,7 +2,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::mentions::{extract_hashtags, extract_mentions};
 use super::visibility::{NoteAudience, Visibility, may_see};
 use super::{Error, Result, ids};
 use crate::app::App;
@@ -138,8 +137,18 @@ pub async fn create(app: &App, author: &UserRow, mut input: CreateNote) -> Resul
         }
     }
 
-    let mut mentioned_ids =
-        resolve_mentions(app, input.text.as_deref(), input.cw.as_deref()).await?;
+    // What the note refers to, from the MFM of its text, CW and poll choices (as Misskey).
+    let mut trees: Vec<Vec<tsudoi_mfm::Node>> = Vec::new();
+    for source in [input.text.as_deref(), input.cw.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        trees.push(tsudoi_mfm::parse(source));
+    }
+    if let Some((choices, _, _)) = &poll {
+        trees.extend(choices.iter().map(|c| tsudoi_mfm::parse(c)));
+    }
+    let mut mentioned_ids = resolve_mentions(app, &trees).await?;
     if mentioned_ids.len() > MENTION_LIMIT {
         return Err(Error::TooManyMentions);
     }
@@ -168,8 +177,7 @@ pub async fn create(app: &App, author: &UserRow, mut input: CreateNote) -> Resul
     }
     let mentioned_ids = dedup(mentioned_ids);
 
-    let mut tags = extract_hashtags(input.text.as_deref().unwrap_or_default());
-    tags.extend(extract_hashtags(input.cw.as_deref().unwrap_or_default()));
+    let tags = normalized_tags(&trees);
     let row = NoteRow {
         id: ids::aidx_at(now),
         user_id: author.id.clone(),
@@ -183,7 +191,7 @@ pub async fn create(app: &App, author: &UserRow, mut input: CreateNote) -> Resul
         renote_user_id: renote.as_ref().map(|r| r.user_id.clone()),
         renote_id: renote.map(|r| r.id),
         has_poll: poll.is_some(),
-        tags: crate::store::to_json(&dedup(tags)),
+        tags: crate::store::to_json(&tags),
         replies_count: 0,
         renote_count: 0,
         uri: None,
@@ -256,21 +264,37 @@ fn validate_poll(p: PollInput, now: i64) -> Result<(Vec<String>, bool, Option<i6
     Ok((p.choices, p.multiple, expires_at))
 }
 
-/// Local users mentioned in the text or CW. Mentions of this server's own host count as local;
+/// Hashtags as Misskey stores them: NFKC-normalised and lower-cased, at most 128 characters
+/// each and 32 in all, without duplicates.
+fn normalized_tags(trees: &[Vec<tsudoi_mfm::Node>]) -> Vec<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let mut out: Vec<String> = Vec::new();
+    for tree in trees {
+        for tag in tsudoi_mfm::hashtags(tree) {
+            let tag: String = tag.nfkc().collect::<String>().to_lowercase();
+            if tag.chars().count() <= 128 && !out.contains(&tag) && out.len() < 32 {
+                out.push(tag);
+            }
+        }
+    }
+    out
+}
+
+/// Local users mentioned in the note. Mentions of this server's own host count as local;
 /// other hosts wait for federation.
-async fn resolve_mentions(app: &App, text: Option<&str>, cw: Option<&str>) -> Result<Vec<String>> {
+async fn resolve_mentions(app: &App, trees: &[Vec<tsudoi_mfm::Node>]) -> Result<Vec<String>> {
     let own_host = app.config.host().to_lowercase();
     let mut out = Vec::new();
-    for text in [text, cw].into_iter().flatten() {
-        for m in extract_mentions(text) {
-            let local = match &m.host {
+    for tree in trees {
+        for (username, host, _) in tsudoi_mfm::mentions(tree) {
+            let local = match &host {
                 None => true,
-                Some(h) => *h == own_host,
+                Some(h) => h.to_lowercase() == own_host,
             };
             if !local {
                 continue;
             }
-            if let Some(u) = app.store.user_by_username(&m.username, None).await? {
+            if let Some(u) = app.store.user_by_username(&username, None).await? {
                 out.push(u.id);
             }
         }
