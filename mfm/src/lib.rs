@@ -7,11 +7,13 @@
 //! assert_eq!(tsudoi_mfm::mentions(&tree)[0].2, "@alice@example.com");
 //! ```
 
+mod html;
 mod node;
 mod parser;
 mod render;
 mod stringify;
 
+pub use html::html_to_mfm;
 pub use node::{FnArg, Node, to_json};
 pub use parser::DEFAULT_NEST_LIMIT;
 pub use render::{RenderOptions, escape, to_html, to_text};

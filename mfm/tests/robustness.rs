@@ -21,6 +21,7 @@ fn exercise(input: &str) {
     let _ = to_mfm(&tree);
     let _ = parse_simple(input);
     let _ = tsudoi_mfm::to_json(&tree);
+    let _ = tsudoi_mfm::html_to_mfm(input);
 }
 
 /// Runs `f` on a thread with a 512 KiB stack: a recursion that is not bounded by the nesting
