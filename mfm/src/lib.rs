@@ -19,6 +19,10 @@ pub use parser::DEFAULT_NEST_LIMIT;
 pub use render::{RenderOptions, escape, to_html, to_text};
 pub use stringify::to_mfm;
 
+/// The stylesheet for the HTML [`to_html`] makes: the `$[fn]` effects as Misskey's web
+/// client shows them, driven by the classes and custom properties the renderer emits.
+pub const STYLESHEET: &str = include_str!("../assets/mfm.css");
+
 /// Parses MFM with the default nesting limit (20, as mfm-js).
 pub fn parse(text: &str) -> Vec<Node> {
     parse_with_nest_limit(text, DEFAULT_NEST_LIMIT)

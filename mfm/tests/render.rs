@@ -285,3 +285,21 @@ fn plain_text_keeps_words_and_drops_markup() {
         "Hello @alice #tag big label (https://x.test) code\n> quoted\n漢字(かんじ)"
     );
 }
+
+#[test]
+fn the_stylesheet_covers_every_effect_the_renderer_emits() {
+    for name in [
+        "tada", "jelly", "twitch", "shake", "spin", "jump", "bounce", "flip", "x2", "x3", "x4",
+        "scale", "position", "fg", "bg", "border", "font", "blur", "rainbow", "sparkle", "rotate",
+    ] {
+        let class = format!(".mfm-{name}");
+        assert!(
+            tsudoi_mfm::STYLESHEET.contains(&class),
+            "mfm.css has no {class}"
+        );
+        assert!(
+            html(&format!("$[{name} x]")).contains(&format!("class=\"mfm-{name}")),
+            "{name} renders no class"
+        );
+    }
+}
