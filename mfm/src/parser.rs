@@ -974,15 +974,21 @@ impl<'a> Parser<'a> {
         (!stop).then_some(i + 1)
     }
 
-    /// A hashtag character, or a bracketed group of them (nested up to the limit).
-    fn hashtag_item(&mut self, i: usize) -> Option<usize> {
-        for (open, close) in [("(", ")"), ("[", "]"), ("「", "」"), ("（", "）")] {
+    /// A character of a hashtag or URL (`single`), or a bracketed group of such items, nested
+    /// up to the limit: mfm-js's `innerItem` of both rules.
+    fn bracketed_item(
+        &mut self,
+        i: usize,
+        pairs: &[(&str, &str)],
+        single: fn(&Self, usize) -> Option<usize>,
+    ) -> Option<usize> {
+        for (open, close) in pairs {
             if let Some(mut k) = self.lit(i, open) {
                 while k < self.len() {
                     let r = self.nest(
                         k,
-                        |p, x| p.hashtag_item(x).map(|n| (n, ())),
-                        |p, x| p.hashtag_char(x).map(|n| (n, ())),
+                        |p, x| p.bracketed_item(x, pairs, single).map(|n| (n, ())),
+                        |p, x| single(p, x).map(|n| (n, ())),
                     );
                     let Some((next, ())) = r else { break };
                     k = next;
@@ -992,7 +998,15 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        self.hashtag_char(i)
+        single(self, i)
+    }
+
+    fn hashtag_item(&mut self, i: usize) -> Option<usize> {
+        self.bracketed_item(
+            i,
+            &[("(", ")"), ("[", "]"), ("「", "」"), ("（", "）")],
+            Self::hashtag_char,
+        )
     }
 
     fn emoji_code(&mut self, i: usize) -> Res {
@@ -1072,23 +1086,7 @@ impl<'a> Parser<'a> {
     }
 
     fn url_item(&mut self, i: usize) -> Option<usize> {
-        for (open, close) in [("(", ")"), ("[", "]")] {
-            if let Some(mut k) = self.lit(i, open) {
-                while k < self.len() {
-                    let r = self.nest(
-                        k,
-                        |p, x| p.url_item(x).map(|n| (n, ())),
-                        |p, x| p.url_char(x).map(|n| (n, ())),
-                    );
-                    let Some((next, ())) = r else { break };
-                    k = next;
-                }
-                if let Some(end) = self.lit(k, close) {
-                    return Some(end);
-                }
-            }
-        }
-        self.url_char(i)
+        self.bracketed_item(i, &[("(", ")"), ("[", "]")], Self::url_char)
     }
 
     fn url(&mut self, i: usize) -> Res {
