@@ -5,5 +5,6 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod core;
+pub mod plugins;
 pub mod progress;
 pub mod store;

@@ -1,0 +1,118 @@
+//! Moderation plugins: loaded once, then asked about each note. Each call gets a fresh
+//! instance (a store costs ~20 µs), so a trap or a timeout leaves nothing behind.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::host_imports;
+use super::{CallError, LoadError, call_error, compile, linker, store};
+
+wasmtime::component::bindgen!({
+    path: "../wit/0.1.0",
+    world: "moderation-filter",
+    with: {
+        "tsudoi:plugin/log": host_imports::log,
+        "tsudoi:plugin/kv": host_imports::kv,
+        "tsudoi:plugin/http": host_imports::http,
+    },
+    imports: { default: trappable },
+});
+
+pub use self::tsudoi::plugin::types::{
+    Actor, Attachment, Direction, Note, PluginError, Visibility,
+};
+pub use exports::tsudoi::plugin::moderation::{Context, Verdict};
+
+impl self::tsudoi::plugin::types::Host for super::HostState {}
+
+/// Default deadline for one moderation call.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(50);
+
+/// A compiled moderation plugin, ready to instantiate.
+pub struct ModerationPlugin {
+    pub name: Arc<str>,
+    pub version: String,
+    pre: ModerationFilterPre<super::HostState>,
+    config: Option<String>,
+    pub deadline: Duration,
+}
+
+impl ModerationPlugin {
+    /// Compiles `wasm`, checks its WIT version and kind, and asks it who it is (and, with a
+    /// configuration, whether it accepts it).
+    pub fn load(wasm: &[u8], config: Option<String>) -> Result<Self, LoadError> {
+        let component = compile(wasm, "moderation", "moderation")?;
+        let mut linker = linker()?;
+        // The shared types travel in an interface of their own that the component imports.
+        self::tsudoi::plugin::types::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        let pre = ModerationFilterPre::new(pre).map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        let mut plugin = Self {
+            name: Arc::from("(loading)"),
+            version: String::new(),
+            pre,
+            config,
+            deadline: DEFAULT_DEADLINE,
+        };
+        let info = plugin.with_instance(Duration::from_secs(5), |store, instance| {
+            instance
+                .tsudoi_plugin_meta()
+                .call_info(store)
+                .map_err(|e| call_error(e, Duration::from_secs(5)))
+        });
+        let info = info.map_err(|e| LoadError::Start(e.to_string()))?;
+        plugin.name = Arc::from(info.name.as_str());
+        plugin.version = info.version;
+        Ok(plugin)
+    }
+
+    /// Instantiates the plugin in a fresh store, configures it, and runs `f`.
+    fn with_instance<T>(
+        &self,
+        deadline: Duration,
+        f: impl FnOnce(
+            &mut wasmtime::Store<super::HostState>,
+            &ModerationFilter,
+        ) -> Result<T, CallError>,
+    ) -> Result<T, CallError> {
+        let mut store = store(&self.name, deadline);
+        let instance = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| call_error(e, deadline))?;
+        if let Some(config) = &self.config {
+            instance
+                .tsudoi_plugin_meta()
+                .call_configure(&mut store, config)
+                .map_err(|e| call_error(e, deadline))?
+                .map_err(CallError::Config)?;
+        }
+        f(&mut store, &instance)
+    }
+
+    /// Asks the plugin about a note. Blocks: call it from a blocking thread.
+    pub fn check_note(&self, ctx: &Context, note: &Note) -> Result<Verdict, CallError> {
+        let deadline = self.deadline;
+        self.with_instance(deadline, |store, instance| {
+            instance
+                .tsudoi_plugin_moderation()
+                .call_check_note(store, ctx, note)
+                .map_err(|e| call_error(e, deadline))?
+                .map_err(|e| CallError::Plugin(plugin_error(&e)))
+        })
+    }
+}
+
+fn plugin_error(e: &PluginError) -> String {
+    match e {
+        PluginError::Config(m) => format!("configuration: {m}"),
+        PluginError::Transient(m) => format!("transient: {m}"),
+        PluginError::Other(m) => m.clone(),
+    }
+}

@@ -1,0 +1,96 @@
+//! The Rust SDK for Tsudoi plugins.
+//!
+//! A plugin is a WebAssembly component built for `wasm32-wasip2` against the WIT package
+//! `tsudoi:plugin` (in `wit/` of the Tsudoi repository). This crate hides the generated
+//! bindings behind one trait per plugin kind and one macro that exports it:
+//!
+//! ```ignore
+//! use tsudoi_sdk::moderation::*;
+//!
+//! struct NoSpam;
+//!
+//! impl ModerationFilter for NoSpam {
+//!     fn info() -> PluginInfo {
+//!         PluginInfo { name: "no-spam".into(), version: "1.0.0".into(), config_schema: None }
+//!     }
+//!     fn check_note(_ctx: Context, note: Note) -> Result<Verdict, PluginError> {
+//!         let spam = note.text.as_deref().is_some_and(|t| t.contains("buy now"));
+//!         Ok(if spam { Verdict::Reject("spam".into()) } else { Verdict::Accept })
+//!     }
+//! }
+//!
+//! tsudoi_sdk::register_moderation!(NoSpam);
+//! ```
+//!
+//! Build it with `cargo build --target wasm32-wasip2 --release` and install the `.wasm` file.
+
+/// The version of the WIT package this SDK builds plugins against.
+pub const WIT_VERSION: &str = "0.1.0";
+
+pub mod moderation {
+    //! Moderation filters: look at every note and activity entering or leaving the server
+    //! and accept, reject, rewrite or flag it.
+
+    wit_bindgen::generate!({
+        path: "../wit/0.1.0",
+        world: "moderation-filter",
+        pub_export_macro: true,
+        export_macro_name: "export_moderation_filter",
+        default_bindings_module: "tsudoi_sdk::moderation",
+    });
+
+    pub use exports::tsudoi::plugin::meta::PluginInfo;
+    pub use exports::tsudoi::plugin::moderation::{Context, Verdict};
+    pub use tsudoi::plugin::log::{Level, log};
+    pub use tsudoi::plugin::types::{Actor, Attachment, Direction, Note, PluginError, Visibility};
+
+    /// What a moderation plugin implements. Only `info` and `check_note` are required.
+    pub trait ModerationFilter {
+        /// Name, version and configuration schema.
+        fn info() -> PluginInfo;
+        /// The admin's configuration (JSON, already checked against the schema).
+        fn configure(_config_json: String) -> Result<(), String> {
+            Ok(())
+        }
+        /// A note entering or leaving the server.
+        fn check_note(ctx: Context, note: Note) -> Result<Verdict, PluginError>;
+        /// An activity without a note (follow, reaction, …). Accepts by default.
+        fn check_activity(
+            _ctx: Context,
+            _object_id: Option<String>,
+        ) -> Result<Verdict, PluginError> {
+            Ok(Verdict::Accept)
+        }
+    }
+
+    /// Connects a [`ModerationFilter`] to the generated exports; used by
+    /// [`register_moderation!`](crate::register_moderation).
+    pub struct Adapter<T>(core::marker::PhantomData<T>);
+
+    impl<T: ModerationFilter> exports::tsudoi::plugin::meta::Guest for Adapter<T> {
+        fn info() -> PluginInfo {
+            T::info()
+        }
+        fn configure(config_json: String) -> Result<(), String> {
+            T::configure(config_json)
+        }
+    }
+
+    impl<T: ModerationFilter> exports::tsudoi::plugin::moderation::Guest for Adapter<T> {
+        fn check_note(ctx: Context, note: Note) -> Result<Verdict, PluginError> {
+            T::check_note(ctx, note)
+        }
+        fn check_activity(ctx: Context, object_id: Option<String>) -> Result<Verdict, PluginError> {
+            T::check_activity(ctx, object_id)
+        }
+    }
+}
+
+/// Exports a type implementing [`moderation::ModerationFilter`] as the plugin's component.
+#[macro_export]
+macro_rules! register_moderation {
+    ($plugin:ty) => {
+        type __TsudoiModerationExport = $crate::moderation::Adapter<$plugin>;
+        $crate::moderation::export_moderation_filter!(__TsudoiModerationExport with_types_in $crate::moderation);
+    };
+}
