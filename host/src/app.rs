@@ -12,6 +12,7 @@ pub struct App(Arc<AppInner>);
 pub struct AppInner {
     pub config: Config,
     pub store: Store,
+    pub plugins: crate::plugins::registry::Registry,
     pub started_at: std::time::Instant,
 }
 
@@ -38,7 +39,26 @@ impl App {
         App(Arc::new(AppInner {
             config,
             store,
+            plugins: Default::default(),
             started_at: std::time::Instant::now(),
         }))
+    }
+
+    /// Loads the installed plugins now, then keeps watching for changes (installs, upgrades,
+    /// configuration) made by the CLI, the admin API or another server.
+    pub async fn watch_plugins(&self) {
+        if let Err(e) = self.plugins.refresh(&self.store).await {
+            tracing::error!(error = %e, "cannot load plugins");
+        }
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if let Err(e) = app.plugins.refresh(&app.store).await {
+                    tracing::warn!(error = %e, "plugin refresh failed");
+                }
+            }
+        });
     }
 }

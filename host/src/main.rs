@@ -42,9 +42,48 @@ enum Command {
     Invite(InviteCommand),
     /// Print the effective configuration (secrets redacted) and exit.
     Config,
+    /// Manage plugins (WebAssembly components). Running servers pick changes up within a
+    /// second, without a restart.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
     /// MFM tools for plugin authors and debugging; they read MFM on standard input.
     #[command(subcommand)]
     Mfm(MfmCommand),
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Install a plugin from a .wasm component, or upgrade the installed one of the same name.
+    Install {
+        file: PathBuf,
+        /// The plugin's configuration as JSON; the plugin checks it before anything is
+        /// installed. (`--config` names the server's configuration file.)
+        #[arg(long = "plugin-config", value_name = "JSON")]
+        plugin_config: Option<String>,
+        /// Reject notes when the plugin fails, instead of accepting and flagging them.
+        #[arg(long)]
+        fail_closed: bool,
+        /// Place in the chain (lowest runs first).
+        #[arg(long, default_value_t = 0)]
+        position: i64,
+    },
+    /// List installed plugins.
+    List,
+    Enable {
+        name: String,
+    },
+    Disable {
+        name: String,
+    },
+    /// Replace a plugin's configuration (JSON); the plugin checks it first.
+    Configure {
+        name: String,
+        #[arg(value_name = "JSON")]
+        settings: String,
+    },
+    Remove {
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -190,6 +229,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{code}");
             Ok(())
         }
+        Command::Plugin(cmd) => plugin_command(config, cmd).await,
         Command::Config => {
             println!("listen = \"{}\"", config.listen);
             println!("url = \"{}\"", config.base_url());
@@ -205,9 +245,105 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+async fn plugin_command(config: Config, cmd: PluginCommand) -> anyhow::Result<()> {
+    use tsudoi::plugins::moderation::ModerationPlugin;
+    let store = tsudoi::store::Store::open(&config.database_url).await?;
+    // Loading checks the WIT version, the kind and the configuration before anything is stored.
+    async fn check(wasm: Vec<u8>, config: Option<String>) -> anyhow::Result<ModerationPlugin> {
+        Ok(tokio::task::spawn_blocking(move || ModerationPlugin::load(&wasm, config)).await??)
+    }
+    let now = ids::now_ms();
+    match cmd {
+        PluginCommand::Install {
+            file,
+            plugin_config: config,
+            fail_closed,
+            position,
+        } => {
+            let wasm =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let plugin = check(wasm.clone(), config.clone())
+                .await
+                .with_context(|| format!("{} cannot be installed", file.display()))?;
+            store
+                .upsert_plugin(&tsudoi::store::PluginRow {
+                    name: plugin.name.to_string(),
+                    kind: "moderation".into(),
+                    version: plugin.version.clone(),
+                    wasm,
+                    config,
+                    enabled: true,
+                    position,
+                    failure_policy: if fail_closed {
+                        "fail-closed"
+                    } else {
+                        "fail-open"
+                    }
+                    .into(),
+                    updated_at: now,
+                })
+                .await?;
+            println!("installed {} {} (moderation)", plugin.name, plugin.version);
+        }
+        PluginCommand::List => {
+            for p in store.list_plugins().await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\tposition {}",
+                    p.name,
+                    p.version,
+                    p.kind,
+                    if p.enabled { "enabled" } else { "disabled" },
+                    p.failure_policy,
+                    p.position
+                );
+            }
+        }
+        PluginCommand::Enable { name } => {
+            anyhow::ensure!(
+                store
+                    .update_plugin(&name, Some(true), None, None, now)
+                    .await?,
+                "no plugin named {name}"
+            );
+            println!("enabled {name}");
+        }
+        PluginCommand::Disable { name } => {
+            anyhow::ensure!(
+                store
+                    .update_plugin(&name, Some(false), None, None, now)
+                    .await?,
+                "no plugin named {name}"
+            );
+            println!("disabled {name}");
+        }
+        PluginCommand::Configure {
+            name,
+            settings: config,
+        } => {
+            let row = store
+                .plugin(&name)
+                .await?
+                .with_context(|| format!("no plugin named {name}"))?;
+            check(row.wasm, Some(config.clone()))
+                .await
+                .with_context(|| format!("{name} refused the configuration"))?;
+            store
+                .update_plugin(&name, None, Some(Some(&config)), None, now)
+                .await?;
+            println!("configured {name}");
+        }
+        PluginCommand::Remove { name } => {
+            anyhow::ensure!(store.remove_plugin(&name).await?, "no plugin named {name}");
+            println!("removed {name}");
+        }
+    }
+    Ok(())
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let app = App::build(config).await?;
+    app.watch_plugins().await;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

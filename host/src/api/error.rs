@@ -328,6 +328,11 @@ impl From<core::Error> for ApiError {
                 "This session is not completed yet.",
                 "8c8a4145-02cc-4cca-8e66-29ba60445a8e",
             ),
+            E::RejectedByPlugin { plugin, reason } => Self::bad(
+                "REJECTED_BY_MODERATION",
+                format!("The note was rejected by the moderation plugin {plugin}: {reason}"),
+                "0b9a0a8e-3c4c-4d2f-9f51-6a0f7c1d2e3b",
+            ),
             E::Store(e) => ApiError::internal(e),
             E::Internal(e) => ApiError::internal(e),
         }

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod apps;
 pub mod follows;
 pub mod ids;
+pub mod moderation;
 pub mod notes;
 pub mod timelines;
 pub mod visibility;
@@ -78,6 +79,8 @@ pub enum Error {
     NoSuchSession,
     #[error("the user has not approved the session yet")]
     PendingSession,
+    #[error("rejected by {plugin}: {reason}")]
+    RejectedByPlugin { plugin: String, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]

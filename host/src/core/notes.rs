@@ -137,6 +137,28 @@ pub async fn create(app: &App, author: &UserRow, mut input: CreateNote) -> Resul
         }
     }
 
+    // The moderation chain sees the note before anything is stored, and may reject, rewrite
+    // or flag it.
+    let id = ids::aidx_at(now);
+    let decision = super::moderation::check_new_note(
+        app,
+        author,
+        super::moderation::Draft {
+            id: &id,
+            created_at: now,
+            text: &mut input.text,
+            cw: &mut input.cw,
+            visibility: &mut input.visibility,
+            local_only: &mut input.local_only,
+            reply_id: reply.as_ref().map(|r| r.id.as_str()),
+            renote_id: renote.as_ref().map(|r| r.id.as_str()),
+        },
+    )
+    .await?;
+    if input.text.is_none() && input.cw.is_none() && renote.is_none() && poll.is_none() {
+        return Err(Error::EmptyNote);
+    }
+
     // What the note refers to, from the MFM of its text, CW and poll choices (as Misskey).
     let mut trees: Vec<Vec<tsudoi_mfm::Node>> = Vec::new();
     for source in [input.text.as_deref(), input.cw.as_deref()]
@@ -179,7 +201,7 @@ pub async fn create(app: &App, author: &UserRow, mut input: CreateNote) -> Resul
 
     let tags = normalized_tags(&trees);
     let row = NoteRow {
-        id: ids::aidx_at(now),
+        id,
         user_id: author.id.clone(),
         user_host: author.host.clone(),
         text: input.text,
@@ -211,6 +233,11 @@ pub async fn create(app: &App, author: &UserRow, mut input: CreateNote) -> Resul
         visible_user_ids,
     };
     app.store.insert_note(&new).await?;
+    for (plugin, reason) in &decision.flags {
+        app.store
+            .add_flag(&ids::aidx(), &new.row.id, plugin, reason, ids::now_ms())
+            .await?;
+    }
     Ok(new.row)
 }
 

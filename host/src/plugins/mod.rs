@@ -5,6 +5,7 @@
 
 mod host_imports;
 pub mod moderation;
+pub mod registry;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;

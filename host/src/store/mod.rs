@@ -7,12 +7,14 @@ mod follows;
 mod migrations;
 mod note_writer;
 mod notes;
+mod plugins;
 mod timelines;
 mod users;
 
 pub use auth::*;
 pub use follows::*;
 pub use notes::*;
+pub use plugins::*;
 pub use timelines::*;
 pub use users::*;
 

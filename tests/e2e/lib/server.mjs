@@ -19,6 +19,12 @@ export function tsudoiBinary() {
   return path.join(target, 'debug', 'tsudoi');
 }
 
+/** A plugin component built by scripts/build-plugins. */
+export function pluginWasm(name) {
+  const target = process.env.CARGO_TARGET_DIR ?? path.join(repoRoot, 'target');
+  return path.join(target, 'wasm32-wasip2', 'plugin', `${name}.wasm`);
+}
+
 export const backend = process.env.TSUDOI_TEST_BACKEND ?? 'sqlite';
 const postgresBase = process.env.TSUDOI_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -1,0 +1,189 @@
+//! Installed plugins (their components, configuration and place in the chain) and the review
+//! queue moderation plugins fill.
+
+use super::{Result, Store, with_pool};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PluginRow {
+    pub name: String,
+    pub kind: String,
+    pub version: String,
+    pub wasm: Vec<u8>,
+    pub config: Option<String>,
+    pub enabled: bool,
+    pub position: i64,
+    pub failure_policy: String,
+    pub updated_at: i64,
+}
+
+/// A plugin without its component, for listings.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PluginSummary {
+    pub name: String,
+    pub kind: String,
+    pub version: String,
+    pub enabled: bool,
+    pub position: i64,
+    pub failure_policy: String,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FlagRow {
+    pub id: String,
+    pub note_id: String,
+    pub plugin: String,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+impl Store {
+    /// Installs or upgrades (same name) a plugin; an upgrade keeps its place and state.
+    pub async fn upsert_plugin(&self, p: &PluginRow) -> Result<()> {
+        with_pool!(&self.write, |pool| {
+            sqlx::query(
+            "INSERT INTO plugins (name, kind, version, wasm, config, enabled, position, failure_policy, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, version = excluded.version, \
+             wasm = excluded.wasm, config = excluded.config, failure_policy = excluded.failure_policy, \
+             updated_at = excluded.updated_at"
+        )
+        .bind(&p.name)
+        .bind(&p.kind)
+        .bind(&p.version)
+        .bind(&p.wasm)
+        .bind(&p.config)
+        .bind(p.enabled)
+        .bind(p.position)
+        .bind(&p.failure_policy)
+        .bind(p.updated_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    pub async fn plugin(&self, name: &str) -> Result<Option<PluginRow>> {
+        Ok(with_pool!(&self.read, |pool| {
+            sqlx::query_as::<_, PluginRow>(
+            "SELECT name, kind, version, wasm, config, enabled, position, failure_policy, updated_at \
+             FROM plugins WHERE name = $1"
+        )
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+        })?)
+    }
+
+    /// Enabled plugins of `kind`, in chain order.
+    pub async fn enabled_plugins(&self, kind: &str) -> Result<Vec<PluginRow>> {
+        Ok(with_pool!(&self.read, |pool| {
+            sqlx::query_as::<_, PluginRow>(
+            "SELECT name, kind, version, wasm, config, enabled, position, failure_policy, updated_at \
+             FROM plugins WHERE kind = $1 AND enabled ORDER BY position, name"
+        )
+        .bind(kind)
+        .fetch_all(pool)
+        .await
+        })?)
+    }
+
+    pub async fn list_plugins(&self) -> Result<Vec<PluginSummary>> {
+        Ok(with_pool!(&self.read, |pool| sqlx::query_as::<
+            _,
+            PluginSummary,
+        >(
+            "SELECT name, kind, version, enabled, position, failure_policy, updated_at \
+             FROM plugins ORDER BY kind, position, name"
+        )
+        .fetch_all(pool)
+        .await)?)
+    }
+
+    /// Changes a plugin's state; returns false if there is no such plugin.
+    pub async fn update_plugin(
+        &self,
+        name: &str,
+        enabled: Option<bool>,
+        config: Option<Option<&str>>,
+        position: Option<i64>,
+        now: i64,
+    ) -> Result<bool> {
+        let sql = "UPDATE plugins SET enabled = COALESCE($2, enabled), \
+                   config = CASE WHEN $3 THEN $4 ELSE config END, \
+                   position = COALESCE($5, position), updated_at = $6 WHERE name = $1";
+        Ok(with_pool!(&self.write, |pool| sqlx::query(sql)
+            .bind(name)
+            .bind(enabled)
+            .bind(config.is_some())
+            .bind(config.flatten())
+            .bind(position)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?
+            == 1)
+    }
+
+    pub async fn remove_plugin(&self, name: &str) -> Result<bool> {
+        Ok(with_pool!(&self.write, |pool| sqlx::query(
+            "DELETE FROM plugins WHERE name = $1"
+        )
+        .bind(name)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?
+            == 1)
+    }
+
+    /// A cheap fingerprint of the installed plugins: it changes whenever one is installed,
+    /// changed or removed, so servers can notice without reading the components.
+    pub async fn plugins_fingerprint(&self) -> Result<(i64, i64)> {
+        Ok(with_pool!(&self.read, |pool| sqlx::query_as::<
+            _,
+            (i64, i64),
+        >(
+            "SELECT CAST(COALESCE(MAX(updated_at), 0) AS BIGINT), COUNT(*) FROM plugins"
+        )
+        .fetch_one(pool)
+        .await)?)
+    }
+
+    pub async fn add_flag(
+        &self,
+        id: &str,
+        note_id: &str,
+        plugin: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<()> {
+        with_pool!(&self.write, |pool| {
+            sqlx::query(
+            "INSERT INTO moderation_flags (id, note_id, plugin, reason, created_at) VALUES ($1, $2, $3, $4, $5)"
+        )
+        .bind(id)
+        .bind(note_id)
+        .bind(plugin)
+        .bind(reason)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Unresolved flags, newest first.
+    pub async fn open_flags(&self, limit: i64) -> Result<Vec<FlagRow>> {
+        Ok(with_pool!(&self.read, |pool| {
+            sqlx::query_as::<_, FlagRow>(
+                "SELECT id, note_id, plugin, reason, created_at FROM moderation_flags \
+             WHERE resolved_at IS NULL ORDER BY id DESC LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+}

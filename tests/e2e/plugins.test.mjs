@@ -1,0 +1,136 @@
+// Moderation plugins through the whole server: installed from the shell while the server
+// runs, applied to notes posted with misskey-js, upgraded under load, and failing safely.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { startServer, signup, apiError, tsudoiBinary, pluginWasm } from './lib/server.mjs';
+
+const run = promisify(execFile);
+let server;
+let alice;
+
+const cli = (...args) => run(tsudoiBinary(), ['plugin', ...args], { env: { ...process.env, ...server.env } });
+
+/** Retries `fn` until it stops throwing (the server notices plugin changes within a second). */
+async function eventually(fn, ms = 5000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+before(async () => {
+  server = await startServer();
+  alice = await signup(server, 'plugin_alice');
+});
+after(async () => { await server?.stop(); });
+
+test('a keyword filter installed at runtime rejects, and a rejected note is not stored', async () => {
+  const out = await cli('install', pluginWasm('keyword_filter'), '--plugin-config', '{"keywords":["buy now"]}');
+  assert.match(out.stdout, /installed keyword-filter 0\.1\.0 \(moderation\)/);
+  await eventually(async () => {
+    const e = await apiError(() => alice.api.request('notes/create', { text: 'buy now (probe)' }));
+    assert.equal(e.code, 'REJECTED_BY_MODERATION');
+  });
+  // Probes posted before the server picked the plugin up were stored; count from here.
+  const before = (await alice.api.request('i', {})).notesCount;
+  const err = await apiError(() => alice.api.request('notes/create', { text: 'BUY NOW cheap pills' }));
+  assert.equal(err.code, 'REJECTED_BY_MODERATION');
+  assert.match(err.message, /keyword-filter/);
+  assert.match(err.message, /buy now/);
+  assert.equal((await alice.api.request('i', {})).notesCount, before, 'nothing was stored');
+  const texts = (await alice.api.request('users/notes', { userId: alice.id, limit: 100 })).map((n) => n.text);
+  assert.ok(!texts.includes('BUY NOW cheap pills'));
+  const ok = (await alice.api.request('notes/create', { text: 'a normal note' })).createdNote;
+  assert.equal(ok.text, 'a normal note');
+  const list = (await cli('list')).stdout;
+  assert.match(list, /keyword-filter\t0\.1\.0\tmoderation\tenabled\tfail-open/);
+});
+
+test('reconfigured to add a CW, the note is stored rewritten; disabled, it does nothing', async () => {
+  await cli('configure', 'keyword-filter', '{"keywords":["spoiler"],"action":"cw"}');
+  const note = await eventually(async () => {
+    const { createdNote } = await alice.api.request('notes/create', { text: 'the spoiler is here' });
+    if (createdNote.cw == null) {
+      await alice.api.request('notes/delete', { noteId: createdNote.id });
+      throw new Error('not rewritten yet');
+    }
+    return createdNote;
+  });
+  assert.equal(note.cw, 'filtered: spoiler');
+  assert.equal((await server.client().request('notes/show', { noteId: note.id })).cw, 'filtered: spoiler');
+  const refused = await cli('configure', 'keyword-filter', '{"keywords": 5}').catch((e) => e);
+  assert.match(refused.stderr, /refused the configuration/);
+  await cli('disable', 'keyword-filter');
+  await eventually(async () => {
+    const { createdNote } = await alice.api.request('notes/create', { text: 'spoiler again' });
+    assert.equal(createdNote.cw, null);
+  });
+  await cli('enable', 'keyword-filter');
+});
+
+test('hostile plugins cost a call, not the server: fail-open accepts, fail-closed rejects', async () => {
+  await cli('install', pluginWasm('hostile_plugin'), '--position', '5');
+  // `trap` and `loop` are accepted (fail-open); the server keeps answering.
+  const trapped = await eventually(async () => {
+    const { createdNote } = await alice.api.request('notes/create', { text: 'trap' });
+    return createdNote;
+  });
+  assert.equal(trapped.text, 'trap');
+  const started = Date.now();
+  const looped = (await alice.api.request('notes/create', { text: 'loop' })).createdNote;
+  assert.equal(looped.text, 'loop');
+  assert.ok(Date.now() - started < 2000, 'a looping plugin is cut off at its deadline');
+  assert.equal((await server.client().request('meta', {})).name, 'Tsudoi');
+  await cli('install', pluginWasm('hostile_plugin'), '--fail-closed');
+  const rejected = await eventually(async () => {
+    const e = await apiError(() => alice.api.request('notes/create', { text: 'trap' }));
+    return e;
+  });
+  assert.equal(rejected.code, 'REJECTED_BY_MODERATION');
+  await cli('remove', 'hostile');
+});
+
+test('a plugin built against another WIT version is refused with a clear message', async () => {
+  const e = await cli('install', pluginWasm('future_version_plugin')).catch((err) => err);
+  assert.notEqual(e.code, 0);
+  assert.match(e.stderr, /tsudoi:plugin\/moderation@0\.2\.0/);
+  assert.match(e.stderr, /0\.1\.0/);
+});
+
+test('upgrading a plugin while a client posts continuously fails no request', async () => {
+  await cli('configure', 'keyword-filter', '{"keywords":["forbidden"]}');
+  let stop = false;
+  const failures = [];
+  let posted = 0;
+  // Several authors, so the per-user posting limit (300 an hour) is not what is measured.
+  const authors = [];
+  for (let i = 0; i < 6; i++) authors.push(await signup(server, `steady_${i}`));
+  const poster = async (k) => {
+    while (!stop) {
+      try {
+        await authors[(posted + k) % authors.length].api.request('notes/create', { text: `steady ${posted}` });
+        posted += 1;
+      } catch (e) {
+        failures.push(e);
+      }
+    }
+  };
+  const posters = [poster(0), poster(1)];
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setTimeout(r, 400));
+    await cli('install', pluginWasm('keyword_filter'), '--plugin-config', '{"keywords":["forbidden"]}');
+  }
+  await new Promise((r) => setTimeout(r, 1200));
+  stop = true;
+  await Promise.all(posters);
+  assert.deepEqual(failures, []);
+  assert.ok(posted > 20, `posted ${posted}`);
+});
