@@ -44,10 +44,19 @@ impl App {
         }))
     }
 
+    /// Where compiled plugin code is cached.
+    pub fn plugin_cache_dir(&self) -> std::path::PathBuf {
+        plugin_cache_dir(&self.config)
+    }
+
     /// Loads the installed plugins now, then keeps watching for changes (installs, upgrades,
     /// configuration) made by the CLI, the admin API or another server.
     pub async fn watch_plugins(&self) {
-        if let Err(e) = self.plugins.refresh(&self.store).await {
+        if let Err(e) = self
+            .plugins
+            .refresh(&self.store, &self.plugin_cache_dir())
+            .await
+        {
             tracing::error!(error = %e, "cannot load plugins");
         }
         let app = self.clone();
@@ -55,10 +64,20 @@ impl App {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
             loop {
                 tick.tick().await;
-                if let Err(e) = app.plugins.refresh(&app.store).await {
+                if let Err(e) = app
+                    .plugins
+                    .refresh(&app.store, &app.plugin_cache_dir())
+                    .await
+                {
                     tracing::warn!(error = %e, "plugin refresh failed");
                 }
             }
         });
     }
+}
+
+/// Where compiled plugin code is cached: under the data directory, shared by the CLI (which
+/// compiles on install) and the server (which then starts without compiling).
+pub fn plugin_cache_dir(config: &Config) -> std::path::PathBuf {
+    config.data_dir.join("plugin-cache")
 }

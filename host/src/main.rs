@@ -249,9 +249,18 @@ async fn plugin_command(config: Config, cmd: PluginCommand) -> anyhow::Result<()
     use tsudoi::plugins::moderation::ModerationPlugin;
     let store = tsudoi::store::Store::open(&config.database_url).await?;
     // Loading checks the WIT version, the kind and the configuration before anything is stored.
-    async fn check(wasm: Vec<u8>, config: Option<String>) -> anyhow::Result<ModerationPlugin> {
-        Ok(tokio::task::spawn_blocking(move || ModerationPlugin::load(&wasm, config)).await??)
-    }
+    let cache = tsudoi::app::plugin_cache_dir(&config);
+    let check = |wasm: Vec<u8>, settings: Option<String>| {
+        let cache = cache.clone();
+        async move {
+            anyhow::Ok(
+                tokio::task::spawn_blocking(move || {
+                    ModerationPlugin::load(&wasm, settings, Some(&cache))
+                })
+                .await??,
+            )
+        }
+    };
     let now = ids::now_ms();
     match cmd {
         PluginCommand::Install {

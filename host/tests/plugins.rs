@@ -25,6 +25,10 @@ fn wasm(name: &str) -> Vec<u8> {
     })
 }
 
+fn load_plugin(wasm: &[u8], config: Option<String>) -> Result<ModerationPlugin, LoadError> {
+    ModerationPlugin::load(wasm, config, None)
+}
+
 fn note(text: &str) -> Note {
     Note {
         id: "atest00000000000".into(),
@@ -68,7 +72,7 @@ fn ctx() -> Context {
 
 #[test]
 fn keyword_filter_rejects_flags_and_rewrites() {
-    let reject = ModerationPlugin::load(
+    let reject = load_plugin(
         &wasm("keyword_filter"),
         Some(r#"{"keywords":["Buy Now"]}"#.into()),
     )
@@ -82,7 +86,7 @@ fn keyword_filter_rejects_flags_and_rewrites() {
         Verdict::Reject(reason) => assert!(reason.contains("buy now"), "{reason}"),
         other => panic!("expected a rejection, got {other:?}"),
     }
-    let cw = ModerationPlugin::load(
+    let cw = load_plugin(
         &wasm("keyword_filter"),
         Some(r#"{"keywords":["spoiler"],"action":"cw"}"#.into()),
     )
@@ -94,7 +98,7 @@ fn keyword_filter_rejects_flags_and_rewrites() {
         }
         other => panic!("expected a rewrite, got {other:?}"),
     }
-    let flag = ModerationPlugin::load(
+    let flag = load_plugin(
         &wasm("keyword_filter"),
         Some(r#"{"keywords":["maybe"],"action":"flag"}"#.into()),
     )
@@ -107,13 +111,13 @@ fn keyword_filter_rejects_flags_and_rewrites() {
 
 #[test]
 fn configuration_errors_are_reported_not_crashed_on() {
-    let unconfigured = ModerationPlugin::load(&wasm("keyword_filter"), None).unwrap();
+    let unconfigured = load_plugin(&wasm("keyword_filter"), None).unwrap();
     assert!(
         matches!(unconfigured.check_note(&ctx(), &note("x")), Err(CallError::Plugin(m)) if m.contains("no keywords"))
     );
     // A configuration the plugin refuses is caught when the plugin is loaded (installed or
     // reconfigured), before any note depends on it.
-    let bad = ModerationPlugin::load(&wasm("keyword_filter"), Some("{\"keywords\": 5}".into()));
+    let bad = load_plugin(&wasm("keyword_filter"), Some("{\"keywords\": 5}".into()));
     let err = bad.err().expect("a bad configuration must be refused");
     assert!(
         err.to_string().contains("rejected its configuration"),
@@ -123,7 +127,7 @@ fn configuration_errors_are_reported_not_crashed_on() {
 
 #[test]
 fn an_infinite_loop_is_stopped_at_the_deadline() {
-    let mut plugin = ModerationPlugin::load(&wasm("hostile_plugin"), None).unwrap();
+    let mut plugin = load_plugin(&wasm("hostile_plugin"), None).unwrap();
     plugin.deadline = Duration::from_millis(50);
     let started = Instant::now();
     let result = plugin.check_note(&ctx(), &note("loop"));
@@ -139,7 +143,7 @@ fn an_infinite_loop_is_stopped_at_the_deadline() {
 
 #[test]
 fn traps_memory_hoarding_and_errors_fail_the_call_only() {
-    let mut plugin = ModerationPlugin::load(&wasm("hostile_plugin"), None).unwrap();
+    let mut plugin = load_plugin(&wasm("hostile_plugin"), None).unwrap();
     // Long enough that the memory cap, not the deadline, stops the hoarding.
     plugin.deadline = Duration::from_secs(5);
     assert!(matches!(
@@ -164,7 +168,7 @@ fn traps_memory_hoarding_and_errors_fail_the_call_only() {
 
 #[test]
 fn components_for_another_wit_version_or_kind_are_refused_with_a_clear_message() {
-    let err = ModerationPlugin::load(&wasm("future_version_plugin"), None)
+    let err = load_plugin(&wasm("future_version_plugin"), None)
         .err()
         .expect("must be refused");
     assert!(
@@ -176,7 +180,7 @@ fn components_for_another_wit_version_or_kind_are_refused_with_a_clear_message()
         message.contains("0.2.0") && message.contains("0.1.0"),
         "{message}"
     );
-    let err = ModerationPlugin::load(b"not wasm at all", None)
+    let err = load_plugin(b"not wasm at all", None)
         .err()
         .expect("must be refused");
     assert!(matches!(err, LoadError::Invalid(_)), "{err}");
@@ -184,8 +188,7 @@ fn components_for_another_wit_version_or_kind_are_refused_with_a_clear_message()
 
 #[test]
 fn concurrent_calls_are_independent() {
-    let plugin =
-        std::sync::Arc::new(ModerationPlugin::load(&wasm("hostile_plugin"), None).unwrap());
+    let plugin = std::sync::Arc::new(load_plugin(&wasm("hostile_plugin"), None).unwrap());
     let handles: Vec<_> = (0..8)
         .map(|i| {
             let p = plugin.clone();
@@ -199,4 +202,45 @@ fn concurrent_calls_are_independent() {
         let (i, r) = h.join().unwrap();
         assert_eq!(r.is_ok(), i % 2 == 1, "call {i}: {r:?}");
     }
+}
+
+#[test]
+fn compiled_code_is_cached_on_disk_and_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = wasm("keyword_filter");
+    let config = Some(r#"{"keywords":["x"]}"#.to_owned());
+    let first = Instant::now();
+    ModerationPlugin::load(&bytes, config.clone(), Some(dir.path())).unwrap();
+    let compiled = first.elapsed();
+    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(entries.len(), 1, "one compiled artifact");
+    let second = Instant::now();
+    let cached = ModerationPlugin::load(&bytes, config, Some(dir.path())).unwrap();
+    let reused = second.elapsed();
+    assert!(matches!(
+        cached.check_note(&ctx(), &note("x marks")).unwrap(),
+        Verdict::Reject(_)
+    ));
+    assert!(
+        reused < compiled,
+        "cached load {reused:?} should beat compiling {compiled:?}"
+    );
+    // A corrupt artifact is discarded and rebuilt, not trusted.
+    let path = std::fs::read_dir(dir.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::write(&path, b"garbage").unwrap();
+    let rebuilt = ModerationPlugin::load(
+        &bytes,
+        Some(r#"{"keywords":["x"]}"#.into()),
+        Some(dir.path()),
+    )
+    .unwrap();
+    assert!(matches!(
+        rebuilt.check_note(&ctx(), &note("x")).unwrap(),
+        Verdict::Reject(_)
+    ));
 }

@@ -7,6 +7,7 @@ mod host_imports;
 pub mod moderation;
 pub mod registry;
 
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -126,20 +127,30 @@ pub(crate) fn store(plugin: &Arc<str>, deadline: Duration) -> Store<HostState> {
     };
     let mut store = Store::new(engine(), state);
     store.limiter(|s| &mut s.limits);
-    let ticks = (deadline.as_millis() / TICK.as_millis()).max(1) as u64 + 1;
-    store.set_epoch_deadline(ticks);
+    set_deadline(&mut store, deadline);
     store.epoch_deadline_trap();
     store
 }
 
-/// Compiles a component and checks it was built against this host's WIT package.
+/// Arms the store's deadline `deadline` from now (in whole ticks, rounded up, plus the tick
+/// in progress).
+pub(crate) fn set_deadline(store: &mut Store<HostState>, deadline: Duration) {
+    let ticks = deadline.as_millis().div_ceil(TICK.as_millis()).max(1) as u64 + 1;
+    store.set_epoch_deadline(ticks);
+}
+
+/// Compiles a component (or takes it from the on-disk cache in `cache`) and checks it was
+/// built against this host's WIT package.
 pub(crate) fn compile(
     wasm: &[u8],
     kind: &'static str,
     interface: &str,
+    cache: Option<&Path>,
 ) -> Result<Component, LoadError> {
-    let component =
-        Component::new(engine(), wasm).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+    let component = match cache {
+        Some(dir) => cached_compile(wasm, dir)?,
+        None => Component::new(engine(), wasm).map_err(|e| LoadError::Invalid(format!("{e:#}")))?,
+    };
     let exports: Vec<String> = component
         .component_type()
         .exports(engine())
@@ -173,6 +184,47 @@ pub(crate) fn compile(
             exports.join(", ")
         },
     })
+}
+
+/// Compiled code is kept in `dir`, named by the component's hash and the engine's
+/// compatibility hash, so a restart (or a second server) loads it in milliseconds instead of
+/// compiling again, and an upgraded wasmtime never reads code compiled by another.
+fn cached_compile(wasm: &[u8], dir: &Path) -> Result<Component, LoadError> {
+    use sha2::{Digest, Sha256};
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    engine().precompile_compatibility_hash().hash(&mut h);
+    let name = format!(
+        "{}-{:016x}.cwasm",
+        hex::encode(Sha256::digest(wasm)),
+        h.finish()
+    );
+    let path = dir.join(name);
+    // Read into memory rather than mapped: a file truncated under a mapping would kill the
+    // process with SIGBUS.
+    if let Ok(bytes) = std::fs::read(&path) {
+        // SAFETY: the file was written by `Component::serialize` of this same engine
+        // configuration (the name carries its compatibility hash) into the server's own data
+        // directory; wasmtime checks the header and refuses a foreign or corrupt artifact.
+        match unsafe { Component::deserialize(engine(), &bytes) } {
+            Ok(c) => return Ok(c),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "discarding a bad compiled-plugin cache entry")
+            }
+        }
+    }
+    let component =
+        Component::new(engine(), wasm).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+    if let Ok(bytes) = component.serialize() {
+        let tmp = path.with_extension("tmp");
+        let written = std::fs::create_dir_all(dir)
+            .and_then(|_| std::fs::write(&tmp, bytes))
+            .and_then(|_| std::fs::rename(&tmp, &path));
+        if let Err(e) = written {
+            tracing::warn!(dir = %dir.display(), error = %e, "cannot cache compiled plugin");
+        }
+    }
+    Ok(component)
 }
 
 /// A linker with the host imports every plugin may use.

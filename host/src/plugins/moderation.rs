@@ -1,5 +1,6 @@
-//! Moderation plugins: loaded once, then asked about each note. Each call gets a fresh
-//! instance (a store costs ~20 µs), so a trap or a timeout leaves nothing behind.
+//! Moderation plugins: compiled once, instantiated a few times, then asked about each note.
+//! A call reuses a warm instance when one is free; an instance that trapped or timed out is
+//! thrown away, so a failure leaves nothing behind.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +29,15 @@ impl self::tsudoi::plugin::types::Host for super::HostState {}
 /// Default deadline for one moderation call.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(50);
 
+/// Warm instances kept per plugin: enough for the blocking threads that call at once.
+const MAX_WARM: usize = 4;
+
+/// An instance that answered its last call normally and can answer the next.
+struct Warm {
+    store: wasmtime::Store<super::HostState>,
+    instance: ModerationFilter,
+}
+
 /// A compiled moderation plugin, ready to instantiate.
 pub struct ModerationPlugin {
     pub name: Arc<str>,
@@ -35,13 +45,21 @@ pub struct ModerationPlugin {
     pre: ModerationFilterPre<super::HostState>,
     config: Option<String>,
     pub deadline: Duration,
+    /// Instances are reused across calls (the plugin keeps its state, as in any long-running
+    /// server); one that trapped or ran out of time is dropped, as wasmtime requires.
+    warm: std::sync::Mutex<Vec<Warm>>,
 }
 
 impl ModerationPlugin {
     /// Compiles `wasm`, checks its WIT version and kind, and asks it who it is (and, with a
     /// configuration, whether it accepts it).
-    pub fn load(wasm: &[u8], config: Option<String>) -> Result<Self, LoadError> {
-        let component = compile(wasm, "moderation", "moderation")?;
+    /// Compiled code is cached in `cache` when given.
+    pub fn load(
+        wasm: &[u8],
+        config: Option<String>,
+        cache: Option<&std::path::Path>,
+    ) -> Result<Self, LoadError> {
+        let component = compile(wasm, "moderation", "moderation", cache)?;
         let mut linker = linker()?;
         // The shared types travel in an interface of their own that the component imports.
         self::tsudoi::plugin::types::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
@@ -59,6 +77,7 @@ impl ModerationPlugin {
             pre,
             config,
             deadline: DEFAULT_DEADLINE,
+            warm: Default::default(),
         };
         let info = plugin.with_instance(Duration::from_secs(5), |store, instance| {
             instance
@@ -72,7 +91,7 @@ impl ModerationPlugin {
         Ok(plugin)
     }
 
-    /// Instantiates the plugin in a fresh store, configures it, and runs `f`.
+    /// Runs `f` on a warm instance, or on a new one (instantiated and configured).
     fn with_instance<T>(
         &self,
         deadline: Duration,
@@ -81,6 +100,26 @@ impl ModerationPlugin {
             &ModerationFilter,
         ) -> Result<T, CallError>,
     ) -> Result<T, CallError> {
+        let pooled = self.warm.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut warm = match pooled {
+            Some(mut w) => {
+                super::set_deadline(&mut w.store, deadline);
+                w
+            }
+            None => self.fresh(deadline)?,
+        };
+        let result = f(&mut warm.store, &warm.instance);
+        // After a trap or a timeout the instance cannot be entered again: drop it.
+        if !matches!(result, Err(CallError::Trap(_)) | Err(CallError::Timeout(_))) {
+            let mut pool = self.warm.lock().unwrap_or_else(|p| p.into_inner());
+            if pool.len() < MAX_WARM {
+                pool.push(warm);
+            }
+        }
+        result
+    }
+
+    fn fresh(&self, deadline: Duration) -> Result<Warm, CallError> {
         let mut store = store(&self.name, deadline);
         let instance = self
             .pre
@@ -93,7 +132,7 @@ impl ModerationPlugin {
                 .map_err(|e| call_error(e, deadline))?
                 .map_err(CallError::Config)?;
         }
-        f(&mut store, &instance)
+        Ok(Warm { store, instance })
     }
 
     /// Asks the plugin about a note. Blocks: call it from a blocking thread.

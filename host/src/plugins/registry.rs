@@ -34,7 +34,11 @@ impl Registry {
     }
 
     /// Reloads the chains if the installed plugins changed since the last look.
-    pub async fn refresh(&self, store: &Store) -> Result<(), crate::store::StoreError> {
+    pub async fn refresh(
+        &self,
+        store: &Store,
+        cache: &std::path::Path,
+    ) -> Result<(), crate::store::StoreError> {
         let fingerprint = store.plugins_fingerprint().await?;
         {
             let seen = self.fingerprint.lock().unwrap_or_else(|p| p.into_inner());
@@ -63,8 +67,11 @@ impl Registry {
                 continue;
             }
             let (name, wasm, config) = (row.name.clone(), row.wasm, row.config);
-            let loaded =
-                tokio::task::spawn_blocking(move || ModerationPlugin::load(&wasm, config)).await;
+            let cache = cache.to_owned();
+            let loaded = tokio::task::spawn_blocking(move || {
+                ModerationPlugin::load(&wasm, config, Some(&cache))
+            })
+            .await;
             match loaded {
                 Ok(Ok(plugin)) => {
                     tracing::info!(plugin = %name, version = %plugin.version, "moderation plugin loaded");
