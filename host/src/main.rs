@@ -295,6 +295,9 @@ async fn plugin_command(config: Config, cmd: PluginCommand) -> anyhow::Result<()
             println!("installed {} {} (moderation)", plugin.name, plugin.version);
         }
         PluginCommand::List => {
+            for (kind, message) in store.unread_admin_notices().await? {
+                println!("notice ({kind}): {message}");
+            }
             for p in store.list_plugins().await? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}\tposition {}",

@@ -98,6 +98,27 @@ test('hostile plugins cost a call, not the server: fail-open accepts, fail-close
   await cli('remove', 'hostile');
 });
 
+test('a plugin that keeps failing is disabled, the admin is told, and /metrics counts it', async () => {
+  await cli('install', pluginWasm('hostile_plugin'), '--position', '7');
+  // The first `trap` the new (fail-open) plugin sees is accepted: its first failure.
+  await eventually(async () => {
+    const { createdNote } = await alice.api.request('notes/create', { text: 'trap' });
+    assert.equal(createdNote.text, 'trap');
+  });
+  for (let i = 0; i < 4; i++) {
+    const { createdNote } = await alice.api.request('notes/create', { text: 'trap' });
+    assert.equal(createdNote.text, 'trap', 'fail-open: the note is accepted');
+  }
+  const list = (await cli('list')).stdout;
+  assert.match(list, /hostile\t0\.1\.0\tmoderation\tdisabled/);
+  assert.match(list, /notice \(plugin-disabled\): The moderation plugin hostile failed 5 times in a row/);
+  const metrics = await (await fetch(`${server.origin}/metrics`)).text();
+  const failures = Number(/tsudoi_plugin_failures_total\{kind="moderation",plugin="hostile"\} (\d+)/.exec(metrics)?.[1]);
+  assert.ok(failures >= 5, `failures counted: ${failures}`);
+  assert.match(metrics, /tsudoi_plugin_call_seconds_count\{kind="moderation",plugin="hostile"\} \d+/);
+  await cli('remove', 'hostile');
+});
+
 test('a plugin built against another WIT version is refused with a clear message', async () => {
   const e = await cli('install', pluginWasm('future_version_plugin')).catch((err) => err);
   assert.notEqual(e.code, 0);

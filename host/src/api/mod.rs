@@ -158,6 +158,7 @@ pub fn router(app: App) -> Router {
         .route("/api/{*endpoint}", any(dispatch))
         .route("/api.json", get(openapi::document))
         .route("/healthz", get(health))
+        .route("/metrics", get(metrics))
         .merge(nodeinfo::routes())
         .merge(pages::routes())
         .fallback(fallback)
@@ -169,6 +170,15 @@ async fn health(State(state): State<Arc<ApiState>>) -> Response {
         Ok(()) => (StatusCode::OK, "ok").into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
+}
+
+/// Prometheus metrics: the plugin runtime's calls, failures and latencies.
+async fn metrics(State(state): State<Arc<ApiState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.app.plugins.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn fallback() -> Response {

@@ -75,6 +75,41 @@ fn actor(u: &UserRow) -> wit::Actor {
     }
 }
 
+/// Counts consecutive failures; at the limit the plugin is disabled for every server (they
+/// reload within a second) and the administrators get a notice.
+async fn track_failures(
+    app: &App,
+    plugin: &crate::plugins::moderation::ModerationPlugin,
+    failed: bool,
+) {
+    use std::sync::atomic::Ordering;
+    if !failed {
+        plugin.failures_in_a_row.store(0, Ordering::Relaxed);
+        return;
+    }
+    let count = plugin.failures_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
+    if count != crate::plugins::moderation::FAILURES_BEFORE_DISABLE {
+        return;
+    }
+    let now = super::ids::now_ms();
+    let message = format!(
+        "The moderation plugin {} failed {count} times in a row and was disabled. Fix or reconfigure it, then enable it again (tsudoi plugin enable {}).",
+        plugin.name, plugin.name
+    );
+    tracing::error!(plugin = %plugin.name, failures = count, "plugin disabled after repeated failures");
+    let disabled = app
+        .store
+        .update_plugin(&plugin.name, Some(false), None, None, now)
+        .await;
+    let noticed = app
+        .store
+        .add_admin_notice(&super::ids::aidx(), "plugin-disabled", &message, now)
+        .await;
+    if let Err(e) = disabled.and(noticed) {
+        tracing::error!(plugin = %plugin.name, error = %e, "cannot record the disabled plugin");
+    }
+}
+
 /// Runs the moderation chain on a note about to be created by `author`.
 pub async fn check_new_note(app: &App, author: &UserRow, draft: Draft<'_>) -> Result<Decision> {
     let chain = app.plugins.moderation();
@@ -114,9 +149,14 @@ pub async fn check_new_note(app: &App, author: &UserRow, draft: Draft<'_>) -> Re
         let plugin = link.plugin.clone();
         let call_ctx = ctx.clone();
         let name = plugin.name.to_string();
+        let started = std::time::Instant::now();
         let outcome = tokio::task::spawn_blocking(move || plugin.check_note(&call_ctx, &note))
             .await
             .map_err(|e| Error::Internal(format!("plugin call panicked: {e}")))?;
+        app.plugins
+            .metrics
+            .record("moderation", &name, started.elapsed(), outcome.is_err());
+        track_failures(app, &link.plugin, outcome.is_err()).await;
         match outcome {
             Ok(wit::Verdict::Accept) => {}
             Ok(wit::Verdict::Reject(reason)) => {

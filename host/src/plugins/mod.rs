@@ -4,6 +4,7 @@
 //! a plugin that traps, loops or grows without bound costs one failed call, never the host.
 
 mod host_imports;
+pub mod metrics;
 pub mod moderation;
 pub mod registry;
 

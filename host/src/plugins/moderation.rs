@@ -26,6 +26,10 @@ pub use exports::tsudoi::plugin::moderation::{Context, Verdict};
 
 impl self::tsudoi::plugin::types::Host for super::HostState {}
 
+/// Consecutive failed calls after which a plugin is disabled (and the admin told): a broken
+/// plugin should not keep flagging or rejecting every note.
+pub const FAILURES_BEFORE_DISABLE: u32 = 5;
+
 /// Default deadline for one moderation call.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(50);
 
@@ -45,6 +49,9 @@ pub struct ModerationPlugin {
     pre: ModerationFilterPre<super::HostState>,
     config: Option<String>,
     pub deadline: Duration,
+    /// Failed calls since the last one that succeeded; the hook disables the plugin when it
+    /// reaches [`FAILURES_BEFORE_DISABLE`].
+    pub failures_in_a_row: std::sync::atomic::AtomicU32,
     /// Instances are reused across calls (the plugin keeps its state, as in any long-running
     /// server); one that trapped or ran out of time is dropped, as wasmtime requires.
     warm: std::sync::Mutex<Vec<Warm>>,
@@ -77,6 +84,7 @@ impl ModerationPlugin {
             pre,
             config,
             deadline: DEFAULT_DEADLINE,
+            failures_in_a_row: Default::default(),
             warm: Default::default(),
         };
         let info = plugin.with_instance(Duration::from_secs(5), |store, instance| {

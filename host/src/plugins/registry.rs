@@ -22,6 +22,7 @@ pub struct ChainedModeration {
 pub struct Registry {
     moderation: RwLock<Arc<Vec<ChainedModeration>>>,
     fingerprint: Mutex<Option<(i64, i64)>>,
+    pub metrics: super::metrics::PluginMetrics,
 }
 
 impl Registry {

@@ -23,6 +23,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "plugins",
         include_str!("../../../migrations/sqlite/0002_plugins.sql"),
     ),
+    (
+        3,
+        "admin notices",
+        include_str!("../../../migrations/sqlite/0003_admin_notices.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -34,6 +39,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "plugins",
         include_str!("../../../migrations/postgres/0002_plugins.sql"),
+    ),
+    (
+        3,
+        "admin notices",
+        include_str!("../../../migrations/postgres/0003_admin_notices.sql"),
     ),
 ];
 

@@ -186,4 +186,37 @@ impl Store {
             .await
         })?)
     }
+
+    /// Records something the administrators must see.
+    pub async fn add_admin_notice(
+        &self,
+        id: &str,
+        kind: &str,
+        message: &str,
+        now: i64,
+    ) -> Result<()> {
+        with_pool!(&self.write, |pool| sqlx::query(
+            "INSERT INTO admin_notices (id, kind, message, created_at) VALUES ($1, $2, $3, $4)"
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(message)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Unread notices, newest first, as `(kind, message)`.
+    pub async fn unread_admin_notices(&self) -> Result<Vec<(String, String)>> {
+        Ok(with_pool!(&self.read, |pool| sqlx::query_as::<
+            _,
+            (String, String),
+        >(
+            "SELECT kind, message FROM admin_notices WHERE read_at IS NULL ORDER BY id DESC"
+        )
+        .fetch_all(pool)
+        .await)?)
+    }
 }
