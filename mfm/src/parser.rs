@@ -720,18 +720,17 @@ impl<'a> Parser<'a> {
     }
 
     fn italic_asta(&mut self, i: usize) -> Res {
-        let (j, k, end) = self.plain_run(i, "*")?;
-        if self.alnum_before(i) {
-            return None;
-        }
-        Some((
-            end,
-            Out::Node(Node::Italic(vec![Node::Text(self.slice(j, k).to_owned())])),
-        ))
+        self.italic_run(i, "*")
     }
 
     fn italic_under(&mut self, i: usize) -> Res {
-        let (j, k, end) = self.plain_run(i, "_")?;
+        self.italic_run(i, "_")
+    }
+
+    /// `*italic*` and `_italic_`: letters, digits and spaces between the marks, not right
+    /// after a letter or digit (so `snake_case` stays text).
+    fn italic_run(&mut self, i: usize, mark: &str) -> Res {
+        let (j, k, end) = self.plain_run(i, mark)?;
         if self.alnum_before(i) {
             return None;
         }
