@@ -67,6 +67,17 @@ enum PluginCommand {
         #[arg(long, default_value_t = 0)]
         position: i64,
     },
+    /// Run a plugin on fixture notes without a server and print its verdicts (JSON lines):
+    /// for plugin authors testing offline.
+    Test {
+        /// The .wasm component.
+        file: PathBuf,
+        /// A JSON array of notes: `{"text", "cw"?, "visibility"?}` each.
+        #[arg(long)]
+        notes: PathBuf,
+        #[arg(long = "plugin-config", value_name = "JSON")]
+        plugin_config: Option<String>,
+    },
     /// List installed plugins.
     List,
     Enable {
@@ -247,6 +258,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn plugin_command(config: Config, cmd: PluginCommand) -> anyhow::Result<()> {
     use tsudoi::plugins::moderation::ModerationPlugin;
+    if let PluginCommand::Test {
+        file,
+        notes,
+        plugin_config,
+    } = cmd
+    {
+        return plugin_test(&file, &notes, plugin_config).await;
+    }
     let store = tsudoi::store::Store::open(&config.database_url).await?;
     // Loading checks the WIT version, the kind and the configuration before anything is stored.
     let cache = tsudoi::app::plugin_cache_dir(&config);
@@ -294,6 +313,7 @@ async fn plugin_command(config: Config, cmd: PluginCommand) -> anyhow::Result<()
                 .await?;
             println!("installed {} {} (moderation)", plugin.name, plugin.version);
         }
+        PluginCommand::Test { .. } => unreachable!("handled above"),
         PluginCommand::List => {
             for (kind, message) in store.unread_admin_notices().await? {
                 println!("notice ({kind}): {message}");
@@ -348,6 +368,98 @@ async fn plugin_command(config: Config, cmd: PluginCommand) -> anyhow::Result<()
             anyhow::ensure!(store.remove_plugin(&name).await?, "no plugin named {name}");
             println!("removed {name}");
         }
+    }
+    Ok(())
+}
+
+/// `tsudoi plugin test`: no database, no server; the plugin runs exactly as it would in one.
+async fn plugin_test(
+    file: &std::path::Path,
+    notes: &std::path::Path,
+    plugin_config: Option<String>,
+) -> anyhow::Result<()> {
+    use tsudoi::plugins::moderation::{self as m, ModerationPlugin};
+    #[derive(serde::Deserialize)]
+    struct Fixture {
+        text: Option<String>,
+        cw: Option<String>,
+        #[serde(default)]
+        visibility: Option<String>,
+    }
+    let wasm = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let fixtures: Vec<Fixture> = serde_json::from_str(
+        &std::fs::read_to_string(notes)
+            .with_context(|| format!("cannot read {}", notes.display()))?,
+    )
+    .with_context(|| format!("{} is not a JSON array of notes", notes.display()))?;
+    let plugin =
+        tokio::task::spawn_blocking(move || ModerationPlugin::load(&wasm, plugin_config, None))
+            .await?
+            .with_context(|| format!("{} cannot be loaded", file.display()))?;
+    let ctx = m::Context {
+        direction: m::Direction::Incoming,
+        activity_type: "Create".into(),
+        peer_host: None,
+        actor: m::Actor {
+            id: "fixture".into(),
+            username: "fixture".into(),
+            host: None,
+            display_name: None,
+            is_bot: false,
+            is_locked: false,
+            created_at: 0,
+            followers_count: 0,
+            following_count: 0,
+            notes_count: 0,
+        },
+        raw_activity: None,
+    };
+    for (i, f) in fixtures.into_iter().enumerate() {
+        let tree = tsudoi_mfm::parse(f.text.as_deref().unwrap_or_default());
+        let visibility = match f.visibility.as_deref() {
+            None | Some("public") => m::Visibility::Public,
+            Some("home") => m::Visibility::Home,
+            Some("followers") => m::Visibility::Followers,
+            Some("specified") => m::Visibility::Specified,
+            Some(other) => anyhow::bail!("note {i}: unknown visibility {other}"),
+        };
+        let note = m::Note {
+            id: format!("fixture{i}"),
+            uri: None,
+            author_id: "fixture".into(),
+            text: f.text.clone(),
+            content_warning: f.cw,
+            visibility,
+            local_only: false,
+            reply_to: None,
+            renote_of: None,
+            mentions: tsudoi_mfm::mentions(&tree)
+                .into_iter()
+                .map(|(_, _, acct)| acct)
+                .collect(),
+            hashtags: tsudoi_mfm::hashtags(&tree),
+            emojis: tsudoi_mfm::emoji_codes(&tree),
+            attachments: vec![],
+            lang: None,
+            created_at: 0,
+        };
+        let verdict = match plugin.check_note(&ctx, &note) {
+            Ok(m::Verdict::Accept) => serde_json::json!({ "verdict": "accept" }),
+            Ok(m::Verdict::Reject(reason)) => {
+                serde_json::json!({ "verdict": "reject", "reason": reason })
+            }
+            Ok(m::Verdict::Flag(reason)) => {
+                serde_json::json!({ "verdict": "flag", "reason": reason })
+            }
+            Ok(m::Verdict::Rewrite(n)) => serde_json::json!({
+                "verdict": "rewrite", "text": n.text, "cw": n.content_warning,
+            }),
+            Err(e) => serde_json::json!({ "verdict": "error", "error": e.to_string() }),
+        };
+        println!(
+            "{}",
+            serde_json::json!({ "note": i, "text": f.text, "result": verdict })
+        );
     }
     Ok(())
 }

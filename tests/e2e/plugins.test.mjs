@@ -119,6 +119,25 @@ test('a plugin that keeps failing is disabled, the admin is told, and /metrics c
   await cli('remove', 'hostile');
 });
 
+test('plugin test runs a plugin on fixture notes offline and prints its verdicts', async () => {
+  const { writeFile, mkdtemp } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tsudoi-fixtures-'));
+  const notes = path.join(dir, 'notes.json');
+  await writeFile(notes, JSON.stringify([{ text: 'hello' }, { text: 'BUY NOW' }, { text: 'x', cw: 'free crypto' }]));
+  const { stdout } = await run(tsudoiBinary(), [
+    'plugin', 'test', pluginWasm('keyword_filter'), '--notes', notes,
+    '--plugin-config', '{"keywords":["buy now","free crypto"],"action":"flag"}',
+  ]);
+  const verdicts = stdout.trim().split('\n').map((l) => JSON.parse(l).result);
+  assert.deepEqual(verdicts, [
+    { verdict: 'accept' },
+    { verdict: 'flag', reason: 'contains buy now' },
+    { verdict: 'flag', reason: 'contains free crypto' },
+  ]);
+});
+
 test('a plugin built against another WIT version is refused with a clear message', async () => {
   const e = await cli('install', pluginWasm('future_version_plugin')).catch((err) => err);
   assert.notEqual(e.code, 0);

@@ -96,6 +96,15 @@ impl ModerationPlugin {
         let info = info.map_err(|e| LoadError::Start(e.to_string()))?;
         plugin.name = Arc::from(info.name.as_str());
         plugin.version = info.version;
+        // The instance that answered `info` is kept warm; it now logs under the real name.
+        for w in plugin
+            .warm
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter_mut()
+        {
+            w.store.data_mut().plugin = plugin.name.clone();
+        }
         Ok(plugin)
     }
 
