@@ -415,7 +415,6 @@ async fn plugin_test(
         raw_activity: None,
     };
     for (i, f) in fixtures.into_iter().enumerate() {
-        let tree = tsudoi_mfm::parse(f.text.as_deref().unwrap_or_default());
         let visibility = match f.visibility.as_deref() {
             None | Some("public") => m::Visibility::Public,
             Some("home") => m::Visibility::Home,
@@ -423,26 +422,19 @@ async fn plugin_test(
             Some("specified") => m::Visibility::Specified,
             Some(other) => anyhow::bail!("note {i}: unknown visibility {other}"),
         };
-        let note = m::Note {
-            id: format!("fixture{i}"),
-            uri: None,
-            author_id: "fixture".into(),
-            text: f.text.clone(),
-            content_warning: f.cw,
+        let id = format!("fixture{i}");
+        let note = m::NoteFacts {
+            id: &id,
+            author_id: "fixture",
+            text: f.text.as_deref(),
+            cw: f.cw.as_deref(),
             visibility,
             local_only: false,
             reply_to: None,
             renote_of: None,
-            mentions: tsudoi_mfm::mentions(&tree)
-                .into_iter()
-                .map(|(_, _, acct)| acct)
-                .collect(),
-            hashtags: tsudoi_mfm::hashtags(&tree),
-            emojis: tsudoi_mfm::emoji_codes(&tree),
-            attachments: vec![],
-            lang: None,
             created_at: 0,
-        };
+        }
+        .to_note();
         let verdict = match plugin.check_note(&ctx, &note) {
             Ok(m::Verdict::Accept) => serde_json::json!({ "verdict": "accept" }),
             Ok(m::Verdict::Reject(reason)) => {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use ::tsudoi::plugins::moderation::{
-    Actor, Context, Direction, ModerationPlugin, Note, Verdict, Visibility,
+    Actor, Context, Direction, ModerationPlugin, Note, NoteFacts, Verdict, Visibility,
 };
 use ::tsudoi::plugins::{CallError, LoadError};
 
@@ -30,23 +30,18 @@ fn load_plugin(wasm: &[u8], config: Option<String>) -> Result<ModerationPlugin, 
 }
 
 fn note(text: &str) -> Note {
-    Note {
-        id: "atest00000000000".into(),
-        uri: None,
-        author_id: "aauthor000000000".into(),
-        text: Some(text.into()),
-        content_warning: None,
+    NoteFacts {
+        id: "atest00000000000",
+        author_id: "aauthor000000000",
+        text: Some(text),
+        cw: None,
         visibility: Visibility::Public,
         local_only: false,
         reply_to: None,
         renote_of: None,
-        mentions: vec![],
-        hashtags: vec![],
-        emojis: vec![],
-        attachments: vec![],
-        lang: None,
         created_at: 0,
     }
+    .to_note()
 }
 
 fn ctx() -> Context {

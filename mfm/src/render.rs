@@ -41,8 +41,8 @@ fn escaped(s: &str) -> String {
     out
 }
 
-/// Percent-encodes a query or path component.
-fn url_component(s: &str) -> String {
+/// Percent-encodes a query or path component (everything but unreserved characters).
+pub fn url_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

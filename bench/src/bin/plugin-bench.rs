@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use keyword_filter::filter::Filter;
 use tsudoi::plugins::moderation::{
-    Actor, Context, Direction, ModerationPlugin, Note, Verdict, Visibility,
+    Actor, Context, Direction, ModerationPlugin, Note, NoteFacts, Verdict, Visibility,
 };
 
 const CONFIG: &str =
@@ -30,24 +30,19 @@ fn wasm() -> Vec<u8> {
         .unwrap_or_else(|e| panic!("{}: {e}; run scripts/build-plugins first", path.display()))
 }
 
-fn note(text: String) -> Note {
-    Note {
-        id: "abench0000000000".into(),
-        uri: None,
-        author_id: "aauthor000000000".into(),
+fn note(text: &str) -> Note {
+    NoteFacts {
+        id: "abench0000000000",
+        author_id: "aauthor000000000",
         text: Some(text),
-        content_warning: None,
+        cw: None,
         visibility: Visibility::Public,
         local_only: false,
         reply_to: None,
         renote_of: None,
-        mentions: vec![],
-        hashtags: vec!["bench".into()],
-        emojis: vec![],
-        attachments: vec![],
-        lang: None,
         created_at: 0,
     }
+    .to_note()
 }
 
 fn ctx() -> Context {
@@ -97,7 +92,7 @@ fn main() {
         }
         text.push(c);
     }
-    let n = note(text.clone());
+    let n = note(&text);
     let ctx = ctx();
 
     // Install to first answer: compile (no cache), instantiate, configure, call.

@@ -29,19 +29,7 @@ pub fn render_mfm(config: &crate::config::Config, tree: &[tsudoi_mfm::Node]) -> 
         Some(h) if !h.eq_ignore_ascii_case(&own_host) => format!("{base}/@{user}@{h}"),
         _ => format!("{base}/@{user}"),
     };
-    let hashtag_url = |tag: &str| {
-        let encoded: String = tag
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
-        format!("{base}/tags/{encoded}")
-    };
+    let hashtag_url = |tag: &str| format!("{base}/tags/{}", tsudoi_mfm::url_component(tag));
     let options = tsudoi_mfm::RenderOptions {
         mention_url: &mention_url,
         hashtag_url: &hashtag_url,

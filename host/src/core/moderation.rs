@@ -124,28 +124,24 @@ pub async fn check_new_note(app: &App, author: &UserRow, draft: Draft<'_>) -> Re
         actor: actor(author),
         raw_activity: None,
     });
+    // Built once, and again only after a plugin rewrote the draft.
+    let facts = |d: &Draft<'_>| {
+        wit::NoteFacts {
+            id: d.id,
+            author_id: &author.id,
+            text: d.text.as_deref(),
+            cw: d.cw.as_deref(),
+            visibility: wit_visibility(*d.visibility),
+            local_only: *d.local_only,
+            reply_to: d.reply_id,
+            renote_of: d.renote_id,
+            created_at: d.created_at,
+        }
+        .to_note()
+    };
+    let mut current = facts(&draft);
     for link in chain.iter() {
-        let tree = tsudoi_mfm::parse(draft.text.as_deref().unwrap_or_default());
-        let note = wit::Note {
-            id: draft.id.to_owned(),
-            uri: None,
-            author_id: author.id.clone(),
-            text: draft.text.clone(),
-            content_warning: draft.cw.clone(),
-            visibility: wit_visibility(*draft.visibility),
-            local_only: *draft.local_only,
-            reply_to: draft.reply_id.map(str::to_owned),
-            renote_of: draft.renote_id.map(str::to_owned),
-            mentions: tsudoi_mfm::mentions(&tree)
-                .into_iter()
-                .map(|(_, _, acct)| acct)
-                .collect(),
-            hashtags: tsudoi_mfm::hashtags(&tree),
-            emojis: tsudoi_mfm::emoji_codes(&tree),
-            attachments: vec![],
-            lang: None,
-            created_at: draft.created_at,
-        };
+        let note = current.clone();
         let plugin = link.plugin.clone();
         let call_ctx = ctx.clone();
         let name = plugin.name.to_string();
@@ -184,6 +180,7 @@ pub async fn check_new_note(app: &App, author: &UserRow, draft: Draft<'_>) -> Re
                 *draft.cw = rewritten.content_warning.filter(|c| !c.trim().is_empty());
                 *draft.visibility = visibility;
                 *draft.local_only = *draft.local_only || rewritten.local_only;
+                current = facts(&draft);
             }
             Err(failure) => {
                 tracing::warn!(plugin = %name, error = %failure, "moderation plugin failed");

@@ -108,30 +108,6 @@ pub async fn home(
     Ok(out)
 }
 
-pub async fn local(
-    app: &App,
-    viewer: Option<&str>,
-    filter: &NoteFilter,
-    page: &Page,
-) -> Result<Vec<NoteRow>> {
-    Ok(app
-        .store
-        .list_notes(&NoteSource::LocalPublic, viewer, filter, page)
-        .await?)
-}
-
-pub async fn global(
-    app: &App,
-    viewer: Option<&str>,
-    filter: &NoteFilter,
-    page: &Page,
-) -> Result<Vec<NoteRow>> {
-    Ok(app
-        .store
-        .list_notes(&NoteSource::GlobalPublic, viewer, filter, page)
-        .await?)
-}
-
 /// Home plus local: what Misskey calls the social timeline.
 pub async fn hybrid(
     app: &App,
@@ -141,7 +117,7 @@ pub async fn hybrid(
 ) -> Result<Vec<NoteRow>> {
     let (home, local) = tokio::try_join!(
         home(app, me, filter, page),
-        local(app, Some(&me.id), filter, page)
+        list(app, NoteSource::LocalPublic, Some(&me.id), filter, page)
     )?;
     Ok(merge(home, local, page))
 }

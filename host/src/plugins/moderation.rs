@@ -26,6 +26,47 @@ pub use exports::tsudoi::plugin::moderation::{Context, Verdict};
 
 impl self::tsudoi::plugin::types::Host for super::HostState {}
 
+/// A note as moderation plugins see it. [`NoteFacts::to_note`] adds what the MFM of the text
+/// refers to (mentions, hashtags, custom emoji), so every caller fills those in the same way.
+#[derive(Debug, Clone, Copy)]
+pub struct NoteFacts<'a> {
+    pub id: &'a str,
+    pub author_id: &'a str,
+    pub text: Option<&'a str>,
+    pub cw: Option<&'a str>,
+    pub visibility: Visibility,
+    pub local_only: bool,
+    pub reply_to: Option<&'a str>,
+    pub renote_of: Option<&'a str>,
+    pub created_at: i64,
+}
+
+impl NoteFacts<'_> {
+    pub fn to_note(&self) -> Note {
+        let tree = tsudoi_mfm::parse(self.text.unwrap_or_default());
+        Note {
+            id: self.id.to_owned(),
+            uri: None,
+            author_id: self.author_id.to_owned(),
+            text: self.text.map(str::to_owned),
+            content_warning: self.cw.map(str::to_owned),
+            visibility: self.visibility,
+            local_only: self.local_only,
+            reply_to: self.reply_to.map(str::to_owned),
+            renote_of: self.renote_of.map(str::to_owned),
+            mentions: tsudoi_mfm::mentions(&tree)
+                .into_iter()
+                .map(|(_, _, acct)| acct)
+                .collect(),
+            hashtags: tsudoi_mfm::hashtags(&tree),
+            emojis: tsudoi_mfm::emoji_codes(&tree),
+            attachments: vec![],
+            lang: None,
+            created_at: self.created_at,
+        }
+    }
+}
+
 /// Consecutive failed calls after which a plugin is disabled (and the admin told): a broken
 /// plugin should not keep flagging or rejecting every note.
 pub const FAILURES_BEFORE_DISABLE: u32 = 5;

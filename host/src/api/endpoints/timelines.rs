@@ -128,7 +128,14 @@ impl LocalParams {
 
 async fn local(ctx: Ctx, p: LocalParams) -> ApiResult<Reply> {
     let page = p.paging.page(10)?;
-    let rows = timelines::local(&ctx.app, ctx.viewer_id(), &p.filter()?, &page).await?;
+    let rows = timelines::list(
+        &ctx.app,
+        NoteSource::LocalPublic,
+        ctx.viewer_id(),
+        &p.filter()?,
+        &page,
+    )
+    .await?;
     respond(&ctx, rows).await
 }
 
@@ -175,7 +182,14 @@ async fn global(ctx: Ctx, p: GlobalParams) -> ApiResult<Reply> {
         only_with_files: p.with_files,
         ..NoteFilter::default()
     };
-    let rows = timelines::global(&ctx.app, ctx.viewer_id(), &filter, &page).await?;
+    let rows = timelines::list(
+        &ctx.app,
+        NoteSource::GlobalPublic,
+        ctx.viewer_id(),
+        &filter,
+        &page,
+    )
+    .await?;
     respond(&ctx, rows).await
 }
 
