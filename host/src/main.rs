@@ -378,6 +378,7 @@ async fn plugin_test(
     notes: &std::path::Path,
     plugin_config: Option<String>,
 ) -> anyhow::Result<()> {
+    use tsudoi::core::visibility::Visibility;
     use tsudoi::plugins::moderation::{self as m, ModerationPlugin};
     #[derive(serde::Deserialize)]
     struct Fixture {
@@ -416,11 +417,10 @@ async fn plugin_test(
     };
     for (i, f) in fixtures.into_iter().enumerate() {
         let visibility = match f.visibility.as_deref() {
-            None | Some("public") => m::Visibility::Public,
-            Some("home") => m::Visibility::Home,
-            Some("followers") => m::Visibility::Followers,
-            Some("specified") => m::Visibility::Specified,
-            Some(other) => anyhow::bail!("note {i}: unknown visibility {other}"),
+            None => Visibility::Public,
+            Some(s) => {
+                Visibility::parse(s).with_context(|| format!("note {i}: unknown visibility {s}"))?
+            }
         };
         let id = format!("fixture{i}");
         let note = m::NoteFacts {
@@ -428,7 +428,7 @@ async fn plugin_test(
             author_id: "fixture",
             text: f.text.as_deref(),
             cw: f.cw.as_deref(),
-            visibility,
+            visibility: visibility.into(),
             local_only: false,
             reply_to: None,
             renote_of: None,

@@ -31,21 +31,27 @@ pub struct Draft<'a> {
     pub renote_id: Option<&'a str>,
 }
 
-fn wit_visibility(v: Visibility) -> wit::Visibility {
-    match v {
-        Visibility::Public => wit::Visibility::Public,
-        Visibility::Home => wit::Visibility::Home,
-        Visibility::Followers => wit::Visibility::Followers,
-        Visibility::Specified => wit::Visibility::Specified,
+/// The one mapping between the host's visibility and the WIT one (the chain and
+/// `tsudoi plugin test` both convert through it).
+impl From<Visibility> for wit::Visibility {
+    fn from(v: Visibility) -> Self {
+        match v {
+            Visibility::Public => wit::Visibility::Public,
+            Visibility::Home => wit::Visibility::Home,
+            Visibility::Followers => wit::Visibility::Followers,
+            Visibility::Specified => wit::Visibility::Specified,
+        }
     }
 }
 
-fn from_wit_visibility(v: wit::Visibility) -> Visibility {
-    match v {
-        wit::Visibility::Public => Visibility::Public,
-        wit::Visibility::Home => Visibility::Home,
-        wit::Visibility::Followers => Visibility::Followers,
-        wit::Visibility::Specified => Visibility::Specified,
+impl From<wit::Visibility> for Visibility {
+    fn from(v: wit::Visibility) -> Self {
+        match v {
+            wit::Visibility::Public => Visibility::Public,
+            wit::Visibility::Home => Visibility::Home,
+            wit::Visibility::Followers => Visibility::Followers,
+            wit::Visibility::Specified => Visibility::Specified,
+        }
     }
 }
 
@@ -131,7 +137,7 @@ pub async fn check_new_note(app: &App, author: &UserRow, draft: Draft<'_>) -> Re
             author_id: &author.id,
             text: d.text.as_deref(),
             cw: d.cw.as_deref(),
-            visibility: wit_visibility(*d.visibility),
+            visibility: (*d.visibility).into(),
             local_only: *d.local_only,
             reply_to: d.reply_id,
             renote_of: d.renote_id,
@@ -164,7 +170,7 @@ pub async fn check_new_note(app: &App, author: &UserRow, draft: Draft<'_>) -> Re
             }
             Ok(wit::Verdict::Flag(reason)) => decision.flags.push((name, reason)),
             Ok(wit::Verdict::Rewrite(rewritten)) => {
-                let visibility = from_wit_visibility(rewritten.visibility);
+                let visibility = Visibility::from(rewritten.visibility);
                 let too_long = rewritten
                     .text
                     .as_ref()
