@@ -13,6 +13,8 @@ pub struct AppInner {
     pub config: Config,
     pub store: Store,
     pub plugins: crate::plugins::registry::Registry,
+    /// Outbound HTTP for plugins (and, later, federation), refusing private addresses.
+    pub http: crate::net::GuardedClient,
     pub started_at: std::time::Instant,
 }
 
@@ -37,6 +39,9 @@ impl App {
 
     pub fn with_store(config: Config, store: Store) -> Self {
         App(Arc::new(AppInner {
+            http: crate::net::GuardedClient::new(crate::net::AddressPolicy {
+                allowed_private: config.allowed_private_networks.clone(),
+            }),
             config,
             store,
             plugins: Default::default(),
@@ -49,14 +54,32 @@ impl App {
         plugin_cache_dir(&self.config)
     }
 
+    /// What plugins' `kv` and `http` imports reach.
+    pub fn plugin_services(&self) -> crate::plugins::Services {
+        crate::plugins::Services {
+            store: self.store.clone(),
+            http: self.http.clone(),
+            runtime: tokio::runtime::Handle::current(),
+        }
+    }
+
+    /// Loads the installed plugins now (the first refresh); then, from `watch_plugins`, on
+    /// every change.
+    pub async fn refresh_plugins(&self) -> Result<(), crate::store::StoreError> {
+        self.plugins
+            .refresh(
+                &self.store,
+                &self.plugin_cache_dir(),
+                &self.plugin_services(),
+                self.config.plugin_deadlines,
+            )
+            .await
+    }
+
     /// Loads the installed plugins now, then keeps watching for changes (installs, upgrades,
     /// configuration) made by the CLI, the admin API or another server.
     pub async fn watch_plugins(&self) {
-        if let Err(e) = self
-            .plugins
-            .refresh(&self.store, &self.plugin_cache_dir())
-            .await
-        {
+        if let Err(e) = self.refresh_plugins().await {
             tracing::error!(error = %e, "cannot load plugins");
         }
         let app = self.clone();
@@ -64,11 +87,7 @@ impl App {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
             loop {
                 tick.tick().await;
-                if let Err(e) = app
-                    .plugins
-                    .refresh(&app.store, &app.plugin_cache_dir())
-                    .await
-                {
+                if let Err(e) = app.refresh_plugins().await {
                     tracing::warn!(error = %e, "plugin refresh failed");
                 }
             }

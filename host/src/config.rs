@@ -47,6 +47,11 @@ pub struct Config {
     /// Instance name shown by `meta` and NodeInfo.
     pub instance_name: String,
     pub instance_description: Option<String>,
+    /// Private networks outbound requests (plugins' HTTP) may reach anyway, e.g. a sidecar
+    /// on the same host. Empty by default: nothing private is reachable.
+    pub allowed_private_networks: Vec<ipnet::IpNet>,
+    /// How long each plugin hook may take per call.
+    pub plugin_deadlines: crate::plugins::registry::Deadlines,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +80,16 @@ struct FileConfig {
     max_note_length: Option<usize>,
     instance_name: Option<String>,
     instance_description: Option<String>,
+    allowed_private_networks: Option<Vec<String>>,
+    plugins: Option<PluginFileConfig>,
+}
+
+/// `[plugins]`: per-hook deadlines in milliseconds.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PluginFileConfig {
+    moderation_deadline_ms: Option<u64>,
+    ranking_deadline_ms: Option<u64>,
 }
 
 impl Config {
@@ -124,6 +139,10 @@ impl Config {
         }
         if let Some(v) = non_empty("TSUDOI_INSTANCE_NAME") {
             raw.instance_name = Some(v);
+        }
+        if let Some(v) = non_empty("TSUDOI_ALLOWED_PRIVATE_NETWORKS") {
+            raw.allowed_private_networks =
+                Some(v.split(',').map(|s| s.trim().to_owned()).collect());
         }
         Self::resolve(raw)
     }
@@ -194,6 +213,43 @@ impl Config {
                 message: format!("{max_note_length} is outside 1..=100000"),
             });
         }
+        let allowed_private_networks = raw
+            .allowed_private_networks
+            .unwrap_or_default()
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                // A bare address means that one address.
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| ConfigError::Invalid {
+                        key: "allowed_private_networks",
+                        message: format!("`{s}` is not a network such as 10.0.0.0/8 or an address"),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let plugins = raw.plugins.unwrap_or_default();
+        let deadline = |key: &'static str, ms: Option<u64>, default: std::time::Duration| match ms {
+            None => Ok(default),
+            Some(ms) if (1..=60_000).contains(&ms) => Ok(std::time::Duration::from_millis(ms)),
+            Some(ms) => Err(ConfigError::Invalid {
+                key,
+                message: format!("{ms} is outside 1..=60000 milliseconds"),
+            }),
+        };
+        let defaults = crate::plugins::registry::Deadlines::default();
+        let plugin_deadlines = crate::plugins::registry::Deadlines {
+            moderation: deadline(
+                "plugins.moderation_deadline_ms",
+                plugins.moderation_deadline_ms,
+                defaults.moderation,
+            )?,
+            ranking: deadline(
+                "plugins.ranking_deadline_ms",
+                plugins.ranking_deadline_ms,
+                defaults.ranking,
+            )?,
+        };
         Ok(Self {
             listen,
             url,
@@ -204,6 +260,8 @@ impl Config {
             max_note_length,
             instance_name: raw.instance_name.unwrap_or_else(|| "Tsudoi".into()),
             instance_description: raw.instance_description,
+            allowed_private_networks,
+            plugin_deadlines,
         })
     }
 

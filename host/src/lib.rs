@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod core;
+pub mod net;
 pub mod plugins;
 pub mod progress;
 pub mod store;

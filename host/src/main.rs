@@ -53,13 +53,18 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PluginCommand {
-    /// Install a plugin from a .wasm component, or upgrade the installed one of the same name.
+    /// Install a plugin from a .wasm component, or upgrade the installed one of the same name
+    /// (keeping its place, grants, timelines and, unless a new one is given, configuration).
     Install {
         file: PathBuf,
-        /// The plugin's configuration as JSON; the plugin checks it before anything is
-        /// installed. (`--config` names the server's configuration file.)
+        /// The plugin's configuration as JSON, checked against the schema it declares and
+        /// then by the plugin itself before anything is installed. (`--config` names the
+        /// server's configuration file.)
         #[arg(long = "plugin-config", value_name = "JSON")]
         plugin_config: Option<String>,
+        /// The manifest (TOML), for components that do not embed one.
+        #[arg(long, value_name = "FILE")]
+        manifest: Option<PathBuf>,
         /// Reject notes when the plugin fails, instead of accepting and flagging them.
         #[arg(long)]
         fail_closed: bool,
@@ -67,8 +72,8 @@ enum PluginCommand {
         #[arg(long, default_value_t = 0)]
         position: i64,
     },
-    /// Run a plugin on fixture notes without a server and print its verdicts (JSON lines):
-    /// for plugin authors testing offline.
+    /// Run a moderation plugin on fixture notes without a server and print its verdicts
+    /// (JSON lines): for plugin authors testing offline.
     Test {
         /// The .wasm component.
         file: PathBuf,
@@ -78,7 +83,7 @@ enum PluginCommand {
         #[arg(long = "plugin-config", value_name = "JSON")]
         plugin_config: Option<String>,
     },
-    /// List installed plugins.
+    /// List installed plugins, and notices about them.
     List,
     Enable {
         name: String,
@@ -86,11 +91,29 @@ enum PluginCommand {
     Disable {
         name: String,
     },
-    /// Replace a plugin's configuration (JSON); the plugin checks it first.
+    /// Replace a plugin's configuration (JSON); the schema and the plugin check it first.
     Configure {
         name: String,
         #[arg(value_name = "JSON")]
         settings: String,
+    },
+    /// Grant capabilities (`kv`, `raw-activity`, `http:HOST[:PORT]`). A plugin gets those it
+    /// both requests in its manifest and is granted.
+    Grant {
+        name: String,
+        #[arg(required = true)]
+        capabilities: Vec<String>,
+    },
+    /// Withdraw granted capabilities.
+    Revoke {
+        name: String,
+        #[arg(required = true)]
+        capabilities: Vec<String>,
+    },
+    /// Make a ranking plugin rank these timelines (`local`, `global`); none stops ranking.
+    Rank {
+        name: String,
+        timelines: Vec<String>,
     },
     Remove {
         name: String,
@@ -257,7 +280,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn plugin_command(config: Config, cmd: PluginCommand) -> anyhow::Result<()> {
-    use tsudoi::plugins::moderation::ModerationPlugin;
+    use tsudoi::core::plugins;
+    use tsudoi::store::PluginChange;
     if let PluginCommand::Test {
         file,
         notes,
@@ -267,51 +291,66 @@ async fn plugin_command(config: Config, cmd: PluginCommand) -> anyhow::Result<()
         return plugin_test(&file, &notes, plugin_config).await;
     }
     let store = tsudoi::store::Store::open(&config.database_url).await?;
-    // Loading checks the WIT version, the kind and the configuration before anything is stored.
     let cache = tsudoi::app::plugin_cache_dir(&config);
-    let check = |wasm: Vec<u8>, settings: Option<String>| {
-        let cache = cache.clone();
+    let installed = |name: &str| {
+        let store = store.clone();
+        let name = name.to_owned();
         async move {
-            anyhow::Ok(
-                tokio::task::spawn_blocking(move || {
-                    ModerationPlugin::load(&wasm, settings, Some(&cache))
-                })
-                .await??,
-            )
+            store
+                .plugin(&name)
+                .await?
+                .with_context(|| format!("no plugin named {name}"))
         }
     };
-    let now = ids::now_ms();
+    let enable = matches!(cmd, PluginCommand::Enable { .. });
+    let grant = matches!(cmd, PluginCommand::Grant { .. });
     match cmd {
         PluginCommand::Install {
             file,
-            plugin_config: config,
+            plugin_config,
+            manifest,
             fail_closed,
             position,
         } => {
             let wasm =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let plugin = check(wasm.clone(), config.clone())
-                .await
-                .with_context(|| format!("{} cannot be installed", file.display()))?;
-            store
-                .upsert_plugin(&tsudoi::store::PluginRow {
-                    name: plugin.name.to_string(),
-                    kind: "moderation".into(),
-                    version: plugin.version.clone(),
-                    wasm,
-                    config,
-                    enabled: true,
-                    position,
-                    failure_policy: if fail_closed {
-                        "fail-closed"
-                    } else {
-                        "fail-open"
-                    }
-                    .into(),
-                    updated_at: now,
+            let manifest = manifest
+                .map(|m| {
+                    std::fs::read_to_string(&m)
+                        .with_context(|| format!("cannot read {}", m.display()))
                 })
-                .await?;
-            println!("installed {} {} (moderation)", plugin.name, plugin.version);
+                .transpose()?;
+            let done = plugins::install(
+                &store,
+                &cache,
+                plugins::Install {
+                    wasm,
+                    manifest,
+                    config: plugin_config,
+                    fail_closed,
+                    position,
+                },
+            )
+            .await
+            .with_context(|| format!("{} cannot be installed", file.display()))?;
+            println!(
+                "{} {} {} ({})",
+                if done.upgraded {
+                    "upgraded"
+                } else {
+                    "installed"
+                },
+                done.name,
+                done.version,
+                done.kind
+            );
+            if !done.requested_capabilities.is_empty() {
+                println!(
+                    "it requests: {} (grant with `tsudoi plugin grant {} ...`)",
+                    done.requested_capabilities.join(" "),
+                    done.name
+                );
+            }
         }
         PluginCommand::Test { .. } => unreachable!("handled above"),
         PluginCommand::List => {
@@ -320,52 +359,74 @@ async fn plugin_command(config: Config, cmd: PluginCommand) -> anyhow::Result<()
             }
             for p in store.list_plugins().await? {
                 println!(
-                    "{}\t{}\t{}\t{}\t{}\tposition {}",
+                    "{}\t{}\t{}\t{}\t{}\tposition {}\tgrants {}\ttimelines {}",
                     p.name,
                     p.version,
                     p.kind,
                     if p.enabled { "enabled" } else { "disabled" },
                     p.failure_policy,
-                    p.position
+                    p.position,
+                    p.grants,
+                    p.timelines
                 );
             }
         }
-        PluginCommand::Enable { name } => {
-            anyhow::ensure!(
-                store
-                    .update_plugin(&name, Some(true), None, None, now)
-                    .await?,
-                "no plugin named {name}"
-            );
-            println!("enabled {name}");
+        PluginCommand::Enable { name } | PluginCommand::Disable { name } => {
+            plugins::update(
+                &store,
+                &name,
+                PluginChange {
+                    enabled: Some(enable),
+                    ..Default::default()
+                },
+            )
+            .await
+            .with_context(|| format!("cannot change {name}"))?;
+            println!("{} {name}", if enable { "enabled" } else { "disabled" });
         }
-        PluginCommand::Disable { name } => {
-            anyhow::ensure!(
-                store
-                    .update_plugin(&name, Some(false), None, None, now)
-                    .await?,
-                "no plugin named {name}"
-            );
-            println!("disabled {name}");
-        }
-        PluginCommand::Configure {
-            name,
-            settings: config,
-        } => {
-            let row = store
-                .plugin(&name)
-                .await?
-                .with_context(|| format!("no plugin named {name}"))?;
-            check(row.wasm, Some(config.clone()))
+        PluginCommand::Configure { name, settings } => {
+            plugins::configure(&store, &cache, &name, Some(settings))
                 .await
-                .with_context(|| format!("{name} refused the configuration"))?;
-            store
-                .update_plugin(&name, None, Some(Some(&config)), None, now)
-                .await?;
+                .with_context(|| format!("{name} was not reconfigured"))?;
             println!("configured {name}");
         }
+        PluginCommand::Grant { name, capabilities }
+        | PluginCommand::Revoke { name, capabilities } => {
+            let row = installed(&name).await?;
+            let mut grants: Vec<String> = serde_json::from_str(&row.grants).unwrap_or_default();
+            grants.retain(|g| !capabilities.contains(g));
+            if grant {
+                grants.extend(capabilities);
+            }
+            plugins::update(
+                &store,
+                &name,
+                PluginChange {
+                    grants: Some(&grants),
+                    ..Default::default()
+                },
+            )
+            .await
+            .with_context(|| format!("cannot change the grants of {name}"))?;
+            println!("{name} is granted: {}", grants.join(" "));
+        }
+        PluginCommand::Rank { name, timelines } => {
+            plugins::update(
+                &store,
+                &name,
+                PluginChange {
+                    timelines: Some(&timelines),
+                    ..Default::default()
+                },
+            )
+            .await
+            .with_context(|| format!("cannot assign timelines to {name}"))?;
+            println!("{name} ranks: {}", timelines.join(" "));
+        }
         PluginCommand::Remove { name } => {
-            anyhow::ensure!(store.remove_plugin(&name).await?, "no plugin named {name}");
+            plugins::remove(&store, &name)
+                .await
+                .with_context(|| format!("cannot remove {name}"))?;
             println!("removed {name}");
         }
     }
@@ -393,10 +454,13 @@ async fn plugin_test(
             .with_context(|| format!("cannot read {}", notes.display()))?,
     )
     .with_context(|| format!("{} is not a JSON array of notes", notes.display()))?;
-    let plugin =
-        tokio::task::spawn_blocking(move || ModerationPlugin::load(&wasm, plugin_config, None))
-            .await?
-            .with_context(|| format!("{} cannot be loaded", file.display()))?;
+    let options = tsudoi::plugins::LoadOptions {
+        config: plugin_config,
+        ..Default::default()
+    };
+    let plugin = tokio::task::spawn_blocking(move || ModerationPlugin::load(&wasm, options))
+        .await?
+        .with_context(|| format!("{} cannot be loaded", file.display()))?;
     let ctx = m::Context {
         direction: m::Direction::Incoming,
         activity_type: "Create".into(),

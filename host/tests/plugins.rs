@@ -1,14 +1,19 @@
 //! The plugin runtime with real components built from source (`scripts/build-plugins`): the
-//! keyword filter's verdicts, and hostile plugins that loop, trap, hoard memory or were built
-//! against another WIT version. The host survives each and keeps serving.
+//! keyword filter's verdicts, the thinned-local ranker, and hostile plugins that loop, trap,
+//! hoard memory, were built against another WIT version, or reach for HTTP and storage they
+//! were not granted. The host survives each and keeps serving, and nothing leaks.
+
+mod common;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use ::tsudoi::plugins::manifest::Manifest;
 use ::tsudoi::plugins::moderation::{
     Actor, Context, Direction, ModerationPlugin, Note, NoteFacts, Verdict, Visibility,
 };
-use ::tsudoi::plugins::{CallError, LoadError};
+use ::tsudoi::plugins::ranking::{Candidate, RankingPlugin, Viewer};
+use ::tsudoi::plugins::{CallError, LoadError, LoadOptions, Services};
 
 fn wasm(name: &str) -> Vec<u8> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -26,7 +31,21 @@ fn wasm(name: &str) -> Vec<u8> {
 }
 
 fn load_plugin(wasm: &[u8], config: Option<String>) -> Result<ModerationPlugin, LoadError> {
-    ModerationPlugin::load(wasm, config, None)
+    ModerationPlugin::load(
+        wasm,
+        LoadOptions {
+            config,
+            ..Default::default()
+        },
+    )
+}
+
+fn with_cache(config: &Option<String>, dir: &std::path::Path) -> LoadOptions {
+    LoadOptions {
+        config: config.clone(),
+        cache: Some(dir.to_owned()),
+        ..Default::default()
+    }
 }
 
 fn note(text: &str) -> Note {
@@ -110,13 +129,21 @@ fn configuration_errors_are_reported_not_crashed_on() {
     assert!(
         matches!(unconfigured.check_note(&ctx(), &note("x")), Err(CallError::Plugin(m)) if m.contains("no keywords"))
     );
-    // A configuration the plugin refuses is caught when the plugin is loaded (installed or
-    // reconfigured), before any note depends on it.
+    // A configuration that does not match the plugin's schema is caught when the plugin is
+    // loaded (installed or reconfigured), before any note depends on it, and the message
+    // says where it is wrong.
     let bad = load_plugin(&wasm("keyword_filter"), Some("{\"keywords\": 5}".into()));
     let err = bad.err().expect("a bad configuration must be refused");
+    let message = err.to_string();
     assert!(
-        err.to_string().contains("rejected its configuration"),
-        "{err}"
+        message.contains("schema") && message.contains("/keywords"),
+        "{message}"
+    );
+    let not_json = load_plugin(&wasm("keyword_filter"), Some("{keywords".into()));
+    assert!(
+        not_json
+            .err()
+            .is_some_and(|e| e.to_string().contains("not JSON"))
     );
 }
 
@@ -205,12 +232,12 @@ fn compiled_code_is_cached_on_disk_and_reused() {
     let bytes = wasm("keyword_filter");
     let config = Some(r#"{"keywords":["x"]}"#.to_owned());
     let first = Instant::now();
-    ModerationPlugin::load(&bytes, config.clone(), Some(dir.path())).unwrap();
+    ModerationPlugin::load(&bytes, with_cache(&config, dir.path())).unwrap();
     let compiled = first.elapsed();
     let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(entries.len(), 1, "one compiled artifact");
     let second = Instant::now();
-    let cached = ModerationPlugin::load(&bytes, config, Some(dir.path())).unwrap();
+    let cached = ModerationPlugin::load(&bytes, with_cache(&config, dir.path())).unwrap();
     let reused = second.elapsed();
     assert!(matches!(
         cached.check_note(&ctx(), &note("x marks")).unwrap(),
@@ -228,14 +255,236 @@ fn compiled_code_is_cached_on_disk_and_reused() {
         .unwrap()
         .path();
     std::fs::write(&path, b"garbage").unwrap();
-    let rebuilt = ModerationPlugin::load(
-        &bytes,
-        Some(r#"{"keywords":["x"]}"#.into()),
-        Some(dir.path()),
-    )
-    .unwrap();
+    let rebuilt = ModerationPlugin::load(&bytes, with_cache(&config, dir.path())).unwrap();
     assert!(matches!(
         rebuilt.check_note(&ctx(), &note("x")).unwrap(),
         Verdict::Reject(_)
     ));
+}
+
+#[test]
+fn the_manifest_is_read_from_the_component_and_checked() {
+    let plugin = load_plugin(&wasm("hostile_plugin"), None).unwrap();
+    assert_eq!(plugin.manifest.name.as_deref(), Some("hostile"));
+    assert_eq!(plugin.manifest.capabilities, vec!["kv", "http:example.com"]);
+    // Requested is not granted: without grants the plugin gets nothing.
+    assert!(!plugin.capabilities.kv && plugin.capabilities.http_hosts.is_empty());
+    let renamed = ModerationPlugin::load(
+        &wasm("hostile_plugin"),
+        LoadOptions {
+            manifest: Some(Manifest::parse("name = \"someone-else\"").unwrap()),
+            ..Default::default()
+        },
+    );
+    let err = renamed
+        .err()
+        .expect("a manifest naming another plugin is refused");
+    assert!(err.to_string().contains("someone-else"), "{err}");
+    let wrong_kind = ModerationPlugin::load(
+        &wasm("hostile_plugin"),
+        LoadOptions {
+            manifest: Some(Manifest::parse("kind = \"ranking\"").unwrap()),
+            ..Default::default()
+        },
+    );
+    assert!(matches!(wrong_kind, Err(LoadError::Manifest(_))));
+}
+
+/// A loopback HTTP server that answers `ok` and counts the connections it accepted, so a
+/// test can tell a refused request from one that reached it.
+fn counting_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        }
+    });
+    (port, hits)
+}
+
+/// The hostile plugin with a server's services, asking for `requested` and granted
+/// `granted`, where outbound HTTP may reach `allowed_private` networks.
+fn hostile_with(services: &Services, requested: &[&str], granted: &[&str]) -> ModerationPlugin {
+    let manifest = Manifest {
+        capabilities: requested.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    let mut plugin = ModerationPlugin::load(
+        &wasm("hostile_plugin"),
+        LoadOptions {
+            manifest: Some(manifest),
+            grants: granted.iter().map(|s| s.to_string()).collect(),
+            services: Some(services.clone()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    plugin.deadline = Duration::from_secs(5);
+    plugin
+}
+
+fn services(rt: &tokio::runtime::Runtime, db: &common::TestDb, allowed: &[&str]) -> Services {
+    Services {
+        store: db.app.store.clone(),
+        http: ::tsudoi::net::GuardedClient::new(::tsudoi::net::AddressPolicy {
+            allowed_private: allowed.iter().map(|n| n.parse().unwrap()).collect(),
+        }),
+        runtime: rt.handle().clone(),
+    }
+}
+
+fn verdict_text(v: Result<Verdict, CallError>) -> String {
+    match v {
+        Ok(Verdict::Flag(m)) => format!("flag: {m}"),
+        Ok(Verdict::Reject(m)) => format!("reject: {m}"),
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn http_reaches_only_granted_public_hosts() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = rt.block_on(common::fresh());
+    let (port, hits) = counting_server();
+    let local = format!("http:127.0.0.1:{port}");
+    let by_name = format!("http:localhost:{port}");
+    let strict = services(&rt, &db, &[]);
+    let check = |plugin: &ModerationPlugin, url: &str| {
+        verdict_text(plugin.check_note(&ctx(), &note(&format!("http:{url}"))))
+    };
+
+    // A host that was never granted: refused before any lookup.
+    let p = hostile_with(&strict, &["http:example.com"], &["http:example.com"]);
+    let v = check(&p, &format!("http://127.0.0.1:{port}/"));
+    assert!(
+        v.contains("Denied") && v.contains("not among the hosts granted"),
+        "{v}"
+    );
+    // Requested but not granted, or granted but not requested: nothing.
+    let p = hostile_with(&strict, &[&local], &[]);
+    assert!(check(&p, &format!("http://127.0.0.1:{port}/")).contains("Denied"));
+    let p = hostile_with(&strict, &[], &[&local]);
+    assert!(check(&p, &format!("http://127.0.0.1:{port}/")).contains("Denied"));
+    // Granted, but loopback, a private address, or a name that resolves to loopback: the
+    // guarded client refuses them all.
+    let p = hostile_with(
+        &strict,
+        &[&local, &by_name, "http:10.1.2.3"],
+        &[&local, &by_name, "http:10.1.2.3"],
+    );
+    for url in [
+        format!("http://127.0.0.1:{port}/"),
+        format!("http://localhost:{port}/"),
+        "http://10.1.2.3/".to_owned(),
+    ] {
+        let v = check(&p, &url);
+        assert!(v.contains("Denied") && v.contains("private"), "{url}: {v}");
+    }
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing reached the server"
+    );
+
+    // The admin allowed the loopback network: the granted request goes through.
+    let lenient = services(&rt, &db, &["127.0.0.0/8"]);
+    let p = hostile_with(&lenient, &[&local], &[&local]);
+    let v = check(&p, &format!("http://127.0.0.1:{port}/"));
+    assert_eq!(v, "flag: fetched 200 ok");
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[test]
+fn kv_works_only_when_granted_and_is_kept_per_plugin() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = rt.block_on(common::fresh());
+    let s = services(&rt, &db, &[]);
+    let denied = hostile_with(&s, &["kv"], &[]);
+    let v = verdict_text(denied.check_note(&ctx(), &note("kv:hits")));
+    assert!(v.contains("AccessDenied"), "{v}");
+    let granted = hostile_with(&s, &["kv"], &["kv"]);
+    for expected in 1..=3 {
+        let v = verdict_text(granted.check_note(&ctx(), &note("kv:hits")));
+        assert_eq!(v, format!("flag: count {expected}"));
+    }
+    // Stored in the server's database, under the plugin's name.
+    let stored = rt
+        .block_on(db.app.store.kv_get(
+            ::tsudoi::store::KvKey {
+                plugin: "hostile",
+                bucket: "counts",
+                key: "hits",
+            },
+            0,
+        ))
+        .unwrap();
+    assert_eq!(stored.as_deref(), Some(b"3".as_slice()));
+}
+
+fn candidate(i: usize, author: &str, created_at: i64, replies: u32) -> Candidate {
+    Candidate {
+        note_id: format!("n{i}"),
+        author_id: author.into(),
+        created_at,
+        visibility: Visibility::Public,
+        text: Some("text".into()),
+        hashtags: vec![],
+        lang: None,
+        has_media: false,
+        is_renote: false,
+        is_reply: false,
+        reaction_count: 0,
+        renote_count: 0,
+        reply_count: replies,
+        author_followed: false,
+        author_follows_viewer: false,
+        extra: vec![],
+    }
+}
+
+#[test]
+fn the_thinned_local_ranker_thins_and_orders() {
+    let load = |config: &str| {
+        RankingPlugin::load(
+            &wasm("thinned_local"),
+            LoadOptions {
+                config: Some(config.into()),
+                ..Default::default()
+            },
+        )
+    };
+    let ranker = load(r#"{"max_per_author": 2, "boost_ms_per_interaction": 1000}"#).unwrap();
+    let viewer = Viewer {
+        id: "v".into(),
+        languages: vec![],
+        muted_words: vec![],
+    };
+    // Newest first: a posts three times, b once (older, but with two replies).
+    let candidates = vec![
+        candidate(0, "a", 10_000, 0),
+        candidate(1, "a", 9_000, 0),
+        candidate(2, "a", 8_000, 0),
+        candidate(3, "b", 7_500, 2),
+    ];
+    let order = ranker.rank("local", &viewer, &candidates).unwrap();
+    // b's note scores 9_500 and moves above a's second; a's third is thinned away.
+    assert_eq!(order, vec![0, 3, 1]);
+    let err = load(r#"{"max_per_author": 0}"#).err().unwrap();
+    assert!(err.to_string().contains("max_per_author"), "{err}");
 }

@@ -454,3 +454,222 @@ async fn futures_join(db: &common::TestDb, notes: &[NewNote]) -> Vec<Result<(), 
     }
     out
 }
+
+#[tokio::test]
+async fn plugin_kv_keeps_quota_expiry_and_atomic_counters() {
+    use tsudoi::store::{KvKey, KvRefusal};
+    let db = common::fresh().await;
+    let s = &db.app.store;
+    let now = 1_000_000;
+    // A value that fits, one that would overflow the quota, and the first left intact.
+    s.kv_set(
+        KvKey {
+            plugin: "p",
+            bucket: "b",
+            key: "k",
+        },
+        b"hello",
+        None,
+        now,
+        100,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let refused = s
+        .kv_set(
+            KvKey {
+                plugin: "p",
+                bucket: "b",
+                key: "big",
+            },
+            &[0u8; 200],
+            None,
+            now,
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused, Err(KvRefusal::QuotaExceeded));
+    assert_eq!(
+        s.kv_get(
+            KvKey {
+                plugin: "p",
+                bucket: "b",
+                key: "k"
+            },
+            now
+        )
+        .await
+        .unwrap()
+        .as_deref(),
+        Some(b"hello".as_slice())
+    );
+    assert_eq!(
+        s.kv_get(
+            KvKey {
+                plugin: "p",
+                bucket: "b",
+                key: "big"
+            },
+            now
+        )
+        .await
+        .unwrap(),
+        None
+    );
+    // Another plugin's namespace is its own.
+    assert_eq!(
+        s.kv_get(
+            KvKey {
+                plugin: "q",
+                bucket: "b",
+                key: "k"
+            },
+            now
+        )
+        .await
+        .unwrap(),
+        None
+    );
+    // Expiry: gone after its time, and no longer counted against the quota.
+    s.kv_set(
+        KvKey {
+            plugin: "p",
+            bucket: "b",
+            key: "tmp",
+        },
+        &[1u8; 80],
+        Some(now + 10),
+        now,
+        100,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(
+        s.kv_get(
+            KvKey {
+                plugin: "p",
+                bucket: "b",
+                key: "tmp"
+            },
+            now + 5
+        )
+        .await
+        .unwrap()
+        .is_some()
+    );
+    assert!(
+        s.kv_get(
+            KvKey {
+                plugin: "p",
+                bucket: "b",
+                key: "tmp"
+            },
+            now + 10
+        )
+        .await
+        .unwrap()
+        .is_none()
+    );
+    s.kv_set(
+        KvKey {
+            plugin: "p",
+            bucket: "b",
+            key: "after",
+        },
+        &[2u8; 80],
+        None,
+        now + 20,
+        100,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    // Prefix listing.
+    s.kv_set(
+        KvKey {
+            plugin: "p",
+            bucket: "b",
+            key: "k2",
+        },
+        b"x",
+        None,
+        now,
+        1000,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        s.kv_list_keys("p", "b", "k", 10, now + 20).await.unwrap(),
+        vec!["k", "k2"]
+    );
+    // Counters: concurrent increments all count (the row is locked on PostgreSQL).
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.kv_increment(
+                    KvKey {
+                        plugin: "p",
+                        bucket: "c",
+                        key: "n",
+                    },
+                    1,
+                    now,
+                    10_000,
+                )
+                .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap().unwrap();
+    }
+    assert_eq!(
+        s.kv_increment(
+            KvKey {
+                plugin: "p",
+                bucket: "c",
+                key: "n"
+            },
+            5,
+            now,
+            10_000
+        )
+        .await
+        .unwrap(),
+        Ok(25)
+    );
+    assert_eq!(
+        s.kv_increment(
+            KvKey {
+                plugin: "p",
+                bucket: "b",
+                key: "k"
+            },
+            1,
+            now,
+            10_000
+        )
+        .await
+        .unwrap(),
+        Err(KvRefusal::NotANumber)
+    );
+    s.kv_clear("p").await.unwrap();
+    assert!(
+        s.kv_get(
+            KvKey {
+                plugin: "p",
+                bucket: "b",
+                key: "k"
+            },
+            now
+        )
+        .await
+        .unwrap()
+        .is_none()
+    );
+}

@@ -86,6 +86,40 @@ pub mod moderation {
     }
 }
 
+/// Timeline rankers. (Generated in a crate of its own: two worlds' bindings in one crate
+/// would export clashing macros.)
+pub use tsudoi_sdk_ranking as ranking;
+
+/// The host's key-value store: `Bucket::open("name")`, then get/set/increment. Needs the
+/// `kv` capability (requested in the manifest, granted by the admin).
+pub use moderation::tsudoi::plugin::kv;
+
+/// Outbound HTTP to the hosts the admin granted (`http:HOST` capabilities).
+pub use moderation::tsudoi::plugin::http;
+
+/// Embeds the plugin's manifest (TOML) in the component, where the server reads it:
+///
+/// ```ignore
+/// tsudoi_sdk::manifest!(include_bytes!("../tsudoi-plugin.toml"));
+/// ```
+#[macro_export]
+macro_rules! manifest {
+    ($bytes:expr) => {
+        #[unsafe(link_section = "tsudoi-manifest")]
+        #[used]
+        static __TSUDOI_MANIFEST: [u8; $bytes.len()] = *$bytes;
+    };
+}
+
+/// Exports a type implementing [`ranking::TimelineRanker`] as the plugin's component.
+#[macro_export]
+macro_rules! register_ranking {
+    ($plugin:ty) => {
+        type __TsudoiRankingExport = $crate::ranking::Adapter<$plugin>;
+        $crate::ranking::export_timeline_ranker!(__TsudoiRankingExport with_types_in $crate::ranking);
+    };
+}
+
 /// Exports a type implementing [`moderation::ModerationFilter`] as the plugin's component.
 #[macro_export]
 macro_rules! register_moderation {

@@ -98,7 +98,12 @@ fn main() {
     // Install to first answer: compile (no cache), instantiate, configure, call.
     let cache = std::env::temp_dir().join(format!("tsudoi-plugin-bench-{}", std::process::id()));
     let t = Instant::now();
-    let plugin = ModerationPlugin::load(&bytes, Some(CONFIG.into()), Some(&cache)).unwrap();
+    let options = tsudoi::plugins::LoadOptions {
+        config: Some(CONFIG.into()),
+        cache: Some(cache.clone()),
+        ..Default::default()
+    };
+    let plugin = ModerationPlugin::load(&bytes, options.clone()).unwrap();
     assert!(matches!(
         plugin.check_note(&ctx, &n).unwrap(),
         Verdict::Accept
@@ -106,7 +111,7 @@ fn main() {
     let install = t.elapsed();
     // Restart: the compiled code comes from the cache.
     let t = Instant::now();
-    let restarted = ModerationPlugin::load(&bytes, Some(CONFIG.into()), Some(&cache)).unwrap();
+    let restarted = ModerationPlugin::load(&bytes, options).unwrap();
     assert!(matches!(
         restarted.check_note(&ctx, &n).unwrap(),
         Verdict::Accept

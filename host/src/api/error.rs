@@ -328,6 +328,16 @@ impl From<core::Error> for ApiError {
                 "This session is not completed yet.",
                 "8c8a4145-02cc-4cca-8e66-29ba60445a8e",
             ),
+            E::NoSuchPlugin => Self::not_found(
+                "NO_SUCH_PLUGIN",
+                "No such plugin.",
+                "6f0f5d0e-7a43-4b8e-9a3c-2d1b4c7e8f90",
+            ),
+            E::PluginRefused(reason) => Self::bad(
+                "INVALID_PLUGIN",
+                format!("The plugin cannot be used: {reason}"),
+                "2c9e41a7-5b0d-4f6e-8c13-9d7a0e6b5f21",
+            ),
             E::RejectedByPlugin { plugin, reason } => Self::bad(
                 "REJECTED_BY_MODERATION",
                 format!("The note was rejected by the moderation plugin {plugin}: {reason}"),

@@ -6,6 +6,7 @@ pub mod follows;
 pub mod ids;
 pub mod moderation;
 pub mod notes;
+pub mod plugins;
 pub mod timelines;
 pub mod visibility;
 
@@ -79,6 +80,10 @@ pub enum Error {
     NoSuchSession,
     #[error("the user has not approved the session yet")]
     PendingSession,
+    #[error("no such plugin")]
+    NoSuchPlugin,
+    #[error("the plugin cannot be used: {0}")]
+    PluginRefused(String),
     #[error("rejected by {plugin}: {reason}")]
     RejectedByPlugin { plugin: String, reason: String },
     #[error(transparent)]

@@ -81,38 +81,47 @@ fn actor(u: &UserRow) -> wit::Actor {
     }
 }
 
-/// Counts consecutive failures; at the limit the plugin is disabled for every server (they
-/// reload within a second) and the administrators get a notice.
-async fn track_failures(
+/// Counts consecutive failures of a plugin; at the limit the plugin is disabled for every
+/// server (they reload within a second) and the administrators get a notice.
+pub(crate) async fn track_failures(
     app: &App,
-    plugin: &crate::plugins::moderation::ModerationPlugin,
+    kind: crate::plugins::Kind,
+    name: &str,
+    failures_in_a_row: &std::sync::atomic::AtomicU32,
     failed: bool,
 ) {
     use std::sync::atomic::Ordering;
     if !failed {
-        plugin.failures_in_a_row.store(0, Ordering::Relaxed);
+        failures_in_a_row.store(0, Ordering::Relaxed);
         return;
     }
-    let count = plugin.failures_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
-    if count != crate::plugins::moderation::FAILURES_BEFORE_DISABLE {
+    let count = failures_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
+    if count != crate::plugins::FAILURES_BEFORE_DISABLE {
         return;
     }
     let now = super::ids::now_ms();
     let message = format!(
-        "The moderation plugin {} failed {count} times in a row and was disabled. Fix or reconfigure it, then enable it again (tsudoi plugin enable {}).",
-        plugin.name, plugin.name
+        "The {} plugin {name} failed {count} times in a row and was disabled. Fix or reconfigure it, then enable it again (tsudoi plugin enable {name}).",
+        kind.as_str()
     );
-    tracing::error!(plugin = %plugin.name, failures = count, "plugin disabled after repeated failures");
+    tracing::error!(plugin = %name, failures = count, "plugin disabled after repeated failures");
     let disabled = app
         .store
-        .update_plugin(&plugin.name, Some(false), None, None, now)
+        .update_plugin(
+            name,
+            &crate::store::PluginChange {
+                enabled: Some(false),
+                ..Default::default()
+            },
+            now,
+        )
         .await;
     let noticed = app
         .store
         .add_admin_notice(&super::ids::aidx(), "plugin-disabled", &message, now)
         .await;
     if let Err(e) = disabled.and(noticed) {
-        tracing::error!(plugin = %plugin.name, error = %e, "cannot record the disabled plugin");
+        tracing::error!(plugin = %name, error = %e, "cannot record the disabled plugin");
     }
 }
 
@@ -158,7 +167,14 @@ pub async fn check_new_note(app: &App, author: &UserRow, draft: Draft<'_>) -> Re
         app.plugins
             .metrics
             .record("moderation", &name, started.elapsed(), outcome.is_err());
-        track_failures(app, &link.plugin, outcome.is_err()).await;
+        track_failures(
+            app,
+            crate::plugins::Kind::Moderation,
+            &name,
+            &link.plugin.failures_in_a_row,
+            outcome.is_err(),
+        )
+        .await;
         match outcome {
             Ok(wit::Verdict::Accept) => {}
             Ok(wit::Verdict::Reject(reason)) => {

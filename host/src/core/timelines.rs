@@ -144,3 +144,124 @@ pub async fn list(
 ) -> Result<Vec<NoteRow>> {
     Ok(app.store.list_notes(&source, viewer, filter, page).await?)
 }
+
+/// Candidates gathered per requested note when a ranker is assigned: a ranker that thins
+/// the timeline still has enough left to fill the page.
+const CANDIDATES_PER_NOTE: usize = 10;
+
+/// A listed timeline (`local`, `global`), through the ranker the admin assigned to it if
+/// there is one: the host gathers candidates and their features, the plugin keeps and
+/// scores them, the host sorts and cuts the page. A ranker that fails leaves the timeline
+/// in chronological order. Pages read oldest-first (`sinceId` alone) stay chronological:
+/// they are how clients catch up, and must not skip anything.
+pub async fn ranked(
+    app: &App,
+    timeline: &str,
+    source: NoteSource,
+    viewer: Option<&str>,
+    filter: &NoteFilter,
+    page: &Page,
+) -> Result<Vec<NoteRow>> {
+    let ranker = match app.plugins.ranker(timeline) {
+        Some(r) if !page.ascending() => r,
+        _ => return list(app, source, viewer, filter, page).await,
+    };
+    let want = page.limit.clamp(1, 100) as usize;
+    let gather = Page {
+        limit: (want * CANDIDATES_PER_NOTE).min(crate::plugins::ranking::MAX_CANDIDATES) as i64,
+        ..page.clone()
+    };
+    let mut rows = list(app, source, viewer, filter, &gather).await?;
+    if rows.is_empty() {
+        return Ok(rows);
+    }
+    let candidates = candidates(app, viewer, &rows).await?;
+    let plugin_viewer = crate::plugins::ranking::Viewer {
+        id: viewer.unwrap_or_default().to_owned(),
+        languages: vec![],
+        muted_words: vec![],
+    };
+    let plugin = ranker.clone();
+    let name = timeline.to_owned();
+    let started = std::time::Instant::now();
+    let outcome =
+        tokio::task::spawn_blocking(move || plugin.rank(&name, &plugin_viewer, &candidates))
+            .await
+            .map_err(|e| super::Error::Internal(format!("ranker panicked: {e}")))?;
+    app.plugins
+        .metrics
+        .record("ranking", &ranker.name, started.elapsed(), outcome.is_err());
+    super::moderation::track_failures(
+        app,
+        crate::plugins::Kind::Ranking,
+        &ranker.name,
+        &ranker.failures_in_a_row,
+        outcome.is_err(),
+    )
+    .await;
+    match outcome {
+        Ok(order) => {
+            let mut slots: Vec<Option<NoteRow>> = rows.into_iter().map(Some).collect();
+            Ok(order
+                .into_iter()
+                .filter_map(|i| slots[i].take())
+                .take(want)
+                .collect())
+        }
+        Err(e) => {
+            tracing::warn!(plugin = %ranker.name, timeline, error = %e, "ranker failed; chronological order");
+            rows.truncate(want);
+            Ok(rows)
+        }
+    }
+}
+
+/// What a ranker knows about each candidate, computed here so plugins need no database.
+async fn candidates(
+    app: &App,
+    viewer: Option<&str>,
+    rows: &[NoteRow],
+) -> Result<Vec<crate::plugins::ranking::Candidate>> {
+    use crate::plugins::ranking::Candidate;
+    let mut authors: Vec<String> = rows.iter().map(|r| r.user_id.clone()).collect();
+    authors.sort();
+    authors.dedup();
+    let relations = match viewer {
+        Some(me) => app.store.relations(me, &authors).await?,
+        None => vec![Default::default(); authors.len()],
+    };
+    let relation = |author: &str| {
+        authors
+            .binary_search_by(|a| a.as_str().cmp(author))
+            .ok()
+            .map(|i| &relations[i])
+    };
+    let count = |n: i64| n.clamp(0, u32::MAX as i64) as u32;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let rel = relation(&r.user_id);
+            Candidate {
+                note_id: r.id.clone(),
+                author_id: r.user_id.clone(),
+                created_at: r.created_at,
+                visibility: crate::core::visibility::Visibility::parse(&r.visibility)
+                    .unwrap_or(crate::core::visibility::Visibility::Public)
+                    .into(),
+                text: r.text.clone(),
+                hashtags: serde_json::from_str(&r.tags).unwrap_or_default(),
+                lang: None,
+                has_media: false,
+                is_renote: r.renote_id.is_some(),
+                is_reply: r.reply_id.is_some(),
+                // Reactions arrive with their own issue; until then there are none.
+                reaction_count: 0,
+                renote_count: count(r.renote_count),
+                reply_count: count(r.replies_count),
+                author_followed: rel.is_some_and(|r| r.is_following),
+                author_follows_viewer: rel.is_some_and(|r| r.is_followed),
+                extra: vec![],
+            }
+        })
+        .collect())
+}

@@ -1,6 +1,7 @@
-//! What plugins may call: logging into `tracing` under the plugin's name, and the key-value
-//! store and outbound HTTP, which answer "denied" until the admin grants them (grants are the
-//! next step of the plugin work; a plugin with no grant gets exactly this answer).
+//! What plugins may call: logging into `tracing` under the plugin's name; a key-value store in
+//! the server's database, namespaced per plugin, with a quota; and outbound HTTP to the hosts
+//! the admin granted, through the guarded client. Without the grant, `kv` and `http` answer
+//! "denied" and nothing leaves the sandbox.
 
 use wasmtime::component::{HasSelf, Linker, Resource};
 
@@ -15,8 +16,10 @@ wasmtime::component::bindgen!({
 
 pub use self::tsudoi::plugin::{http, kv, log};
 
-/// A key-value bucket handle. None can be opened without a grant.
-pub struct KvBucket;
+/// An open key-value bucket. None can be opened without the `kv` grant.
+pub struct KvBucket {
+    name: String,
+}
 
 /// Longest log message passed on; a plugin cannot flood the log with megabytes per call.
 const MAX_LOG_MESSAGE: usize = 4096;
@@ -52,52 +55,186 @@ impl log::Host for HostState {
 
 impl kv::Host for HostState {}
 
+/// Longest key and bucket name; keys are names, not payloads.
+const MAX_KEY: usize = 512;
+
+impl HostState {
+    /// The services behind `kv`, if this plugin was granted it and runs in a server.
+    fn kv_services(&self) -> Result<&super::Services, kv::KvError> {
+        match &self.services {
+            Some(s) if self.capabilities.kv => Ok(s),
+            _ => Err(kv::KvError::AccessDenied),
+        }
+    }
+
+    /// Runs one key-value operation `op(store, plugin, bucket)` on bucket `b`, waiting for
+    /// the database on this (blocking) thread.
+    fn kv_op<T, F>(
+        &mut self,
+        b: &Resource<KvBucket>,
+        op: F,
+    ) -> wasmtime::Result<Result<T, kv::KvError>>
+    where
+        F: AsyncFnOnce(&crate::store::Store, &str, &str) -> Result<T, kv::KvError>,
+    {
+        let bucket = self.table.get(b)?.name.clone();
+        let plugin = self.plugin.clone();
+        let services = match self.kv_services() {
+            Ok(s) => s.clone(),
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(services
+            .runtime
+            .block_on(op(&services.store, &plugin, &bucket)))
+    }
+}
+
+fn kv_failure(e: crate::store::StoreError) -> kv::KvError {
+    tracing::warn!(error = %e, "plugin key-value operation failed");
+    kv::KvError::Other("the server's store failed; try again".into())
+}
+
+fn refusal(r: crate::store::KvRefusal) -> kv::KvError {
+    match r {
+        crate::store::KvRefusal::QuotaExceeded => kv::KvError::QuotaExceeded,
+        crate::store::KvRefusal::NotANumber => {
+            kv::KvError::Other("the value is not a number".into())
+        }
+        crate::store::KvRefusal::Overflow => {
+            kv::KvError::Other("the counter would overflow".into())
+        }
+    }
+}
+
+fn check_key(key: &str) -> Result<(), kv::KvError> {
+    if key.is_empty() || key.len() > MAX_KEY {
+        return Err(kv::KvError::Other(format!(
+            "keys are 1 to {MAX_KEY} bytes long"
+        )));
+    }
+    Ok(())
+}
+
 impl kv::HostBucket for HostState {
-    fn open(&mut self, _name: String) -> wasmtime::Result<Result<Resource<KvBucket>, kv::KvError>> {
-        Ok(Err(kv::KvError::AccessDenied))
+    fn open(&mut self, name: String) -> wasmtime::Result<Result<Resource<KvBucket>, kv::KvError>> {
+        if let Err(e) = self.kv_services() {
+            tracing::debug!(
+                plugin = &*self.plugin,
+                "plugin key-value access denied: not granted"
+            );
+            return Ok(Err(e));
+        }
+        if name.is_empty() || name.len() > 64 {
+            return Ok(Err(kv::KvError::Other(
+                "bucket names are 1 to 64 bytes long".into(),
+            )));
+        }
+        Ok(Ok(self.table.push(KvBucket { name })?))
     }
     fn get(
         &mut self,
-        _b: Resource<KvBucket>,
-        _key: String,
+        b: Resource<KvBucket>,
+        key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, kv::KvError>> {
-        Ok(Err(kv::KvError::AccessDenied))
+        self.kv_op(&b, async |store, plugin, bucket| {
+            check_key(&key)?;
+            store
+                .kv_get(at(plugin, bucket, &key), now_ms())
+                .await
+                .map_err(kv_failure)
+        })
     }
     fn set(
         &mut self,
-        _b: Resource<KvBucket>,
-        _key: String,
-        _value: Vec<u8>,
-        _ttl: Option<u32>,
+        b: Resource<KvBucket>,
+        key: String,
+        value: Vec<u8>,
+        ttl: Option<u32>,
     ) -> wasmtime::Result<Result<(), kv::KvError>> {
-        Ok(Err(kv::KvError::AccessDenied))
+        self.kv_op(&b, async |store, plugin, bucket| {
+            check_key(&key)?;
+            let now = now_ms();
+            let expires_at = ttl.map(|s| now + i64::from(s) * 1000);
+            store
+                .kv_set(
+                    at(plugin, bucket, &key),
+                    &value,
+                    expires_at,
+                    now,
+                    super::KV_QUOTA_BYTES,
+                )
+                .await
+                .map_err(kv_failure)?
+                .map_err(refusal)
+        })
     }
     fn delete(
         &mut self,
-        _b: Resource<KvBucket>,
-        _key: String,
+        b: Resource<KvBucket>,
+        key: String,
     ) -> wasmtime::Result<Result<(), kv::KvError>> {
-        Ok(Err(kv::KvError::AccessDenied))
+        self.kv_op(&b, async |store, plugin, bucket| {
+            store
+                .kv_delete(at(plugin, bucket, &key))
+                .await
+                .map_err(kv_failure)
+        })
     }
     fn increment(
         &mut self,
-        _b: Resource<KvBucket>,
-        _key: String,
-        _delta: i64,
+        b: Resource<KvBucket>,
+        key: String,
+        delta: i64,
     ) -> wasmtime::Result<Result<i64, kv::KvError>> {
-        Ok(Err(kv::KvError::AccessDenied))
+        self.kv_op(&b, async |store, plugin, bucket| {
+            check_key(&key)?;
+            store
+                .kv_increment(
+                    at(plugin, bucket, &key),
+                    delta,
+                    now_ms(),
+                    super::KV_QUOTA_BYTES,
+                )
+                .await
+                .map_err(kv_failure)?
+                .map_err(refusal)
+        })
     }
     fn list_keys(
         &mut self,
-        _b: Resource<KvBucket>,
-        _prefix: String,
-        _limit: u32,
+        b: Resource<KvBucket>,
+        prefix: String,
+        limit: u32,
     ) -> wasmtime::Result<Result<Vec<String>, kv::KvError>> {
-        Ok(Err(kv::KvError::AccessDenied))
+        self.kv_op(&b, async |store, plugin, bucket| {
+            store
+                .kv_list_keys(
+                    plugin,
+                    bucket,
+                    &prefix,
+                    i64::from(limit.min(1000)),
+                    now_ms(),
+                )
+                .await
+                .map_err(kv_failure)
+        })
     }
-    fn drop(&mut self, _b: Resource<KvBucket>) -> wasmtime::Result<()> {
+    fn drop(&mut self, b: Resource<KvBucket>) -> wasmtime::Result<()> {
+        self.table.delete(b)?;
         Ok(())
     }
+}
+
+fn at<'a>(plugin: &'a str, bucket: &'a str, key: &'a str) -> crate::store::KvKey<'a> {
+    crate::store::KvKey {
+        plugin,
+        bucket,
+        key,
+    }
+}
+
+fn now_ms() -> i64 {
+    crate::core::ids::now_ms()
 }
 
 impl http::Host for HostState {
@@ -105,10 +242,66 @@ impl http::Host for HostState {
         &mut self,
         req: http::Request,
     ) -> wasmtime::Result<Result<http::Response, http::HttpError>> {
-        tracing::warn!(plugin = &*self.plugin, url = %req.url, "plugin HTTP request denied: no hosts granted");
-        Ok(Err(http::HttpError::Denied(format!(
-            "{} is not in the plugin's granted hosts",
-            req.url
-        ))))
+        let plugin = self.plugin.clone();
+        let denied = |why: String| {
+            tracing::warn!(plugin = &*plugin, url = %req.url, reason = %why, "plugin HTTP request denied");
+            Ok(Err(http::HttpError::Denied(why)))
+        };
+        let url = match url::Url::parse(&req.url) {
+            Ok(u) => u,
+            Err(e) => return denied(format!("{} is not a URL: {e}", req.url)),
+        };
+        if !self.capabilities.allows_url(&url) {
+            return denied(format!(
+                "{} is not among the hosts granted to this plugin",
+                url.host_str().unwrap_or("(no host)")
+            ));
+        }
+        let Some(services) = self.services.clone() else {
+            return denied("outbound HTTP is not available outside a server".into());
+        };
+        // The call's own deadline bounds the wait: a plugin cannot stall a request by
+        // fetching something slow.
+        let left = self
+            .deadline_at
+            .saturating_duration_since(std::time::Instant::now());
+        let timeout = match req.timeout_ms {
+            Some(ms) => left.min(std::time::Duration::from_millis(ms.into())),
+            None => left,
+        };
+        let method = match req.method {
+            http::Method::Get => reqwest::Method::GET,
+            http::Method::Head => reqwest::Method::HEAD,
+            http::Method::Post => reqwest::Method::POST,
+            http::Method::Put => reqwest::Method::PUT,
+            http::Method::Patch => reqwest::Method::PATCH,
+            http::Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut builder = services.http.request(method, url.as_str());
+        for (name, value) in &req.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = req.body {
+            builder = builder.body(body);
+        }
+        let request = match builder.build() {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(http::HttpError::Transport(format!("bad request: {e}")))),
+        };
+        let outcome =
+            services
+                .runtime
+                .block_on(services.http.fetch(request, timeout, super::HTTP_MAX_BODY));
+        Ok(match outcome {
+            Ok(r) => Ok(http::Response {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+            }),
+            Err(crate::net::FetchError::Denied(why)) => return denied(why),
+            Err(crate::net::FetchError::Timeout(_)) => Err(http::HttpError::Timeout),
+            Err(crate::net::FetchError::TooLarge(_)) => Err(http::HttpError::TooLarge),
+            Err(crate::net::FetchError::Transport(e)) => Err(http::HttpError::Transport(e)),
+        })
     }
 }

@@ -4,9 +4,14 @@
 //! a plugin that traps, loops or grows without bound costs one failed call, never the host.
 
 mod host_imports;
+pub mod instance;
+pub mod manifest;
 pub mod metrics;
 pub mod moderation;
+pub mod ranking;
 pub mod registry;
+
+pub use instance::{Kind, LoadOptions, Plugin};
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -47,6 +52,10 @@ pub enum LoadError {
     Link(String),
     #[error("the plugin failed to start: {0}")]
     Start(String),
+    #[error("bad manifest: {0}")]
+    Manifest(String),
+    #[error("{0}")]
+    Config(String),
 }
 
 /// Why one call into a plugin failed. The hook's failure policy decides what follows.
@@ -60,6 +69,83 @@ pub enum CallError {
     Config(String),
     #[error("the plugin returned an error: {0}")]
     Plugin(String),
+}
+
+/// A loaded plugin of either kind.
+#[derive(Clone)]
+pub enum Loaded {
+    Moderation(Arc<moderation::ModerationPlugin>),
+    Ranking(Arc<ranking::RankingPlugin>),
+}
+
+impl Loaded {
+    /// Loads `wasm` as the kind its manifest names or, without one, the kind it exports.
+    pub fn load(wasm: &[u8], options: LoadOptions) -> Result<Self, LoadError> {
+        let manifest = match &options.manifest {
+            Some(m) => Some(m.clone()),
+            None => manifest::Manifest::embedded(wasm)
+                .map_err(|e| LoadError::Manifest(e.to_string()))?,
+        };
+        let kind = match manifest.as_ref().and_then(|m| m.kind.as_deref()) {
+            Some(k) => Kind::parse(k).ok_or_else(|| {
+                LoadError::Manifest(format!(
+                    "unknown kind `{k}`: this server runs moderation and ranking plugins"
+                ))
+            })?,
+            None => exported_kind(wasm).unwrap_or(Kind::Moderation),
+        };
+        Self::load_as(kind, wasm, options)
+    }
+
+    pub fn load_as(kind: Kind, wasm: &[u8], options: LoadOptions) -> Result<Self, LoadError> {
+        Ok(match kind {
+            Kind::Moderation => Self::Moderation(Arc::new(Plugin::load(wasm, options)?)),
+            Kind::Ranking => Self::Ranking(Arc::new(Plugin::load(wasm, options)?)),
+        })
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Self::Moderation(_) => Kind::Moderation,
+            Self::Ranking(_) => Kind::Ranking,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Moderation(p) => &p.name,
+            Self::Ranking(p) => &p.name,
+        }
+    }
+
+    pub fn version(&self) -> &str {
+        match self {
+            Self::Moderation(p) => &p.version,
+            Self::Ranking(p) => &p.version,
+        }
+    }
+}
+
+/// Which of our plugin interfaces a component exports, read from its export section
+/// without compiling it.
+fn exported_kind(wasm: &[u8]) -> Option<Kind> {
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        let Ok(wasmparser::Payload::ComponentExportSection(exports)) = payload else {
+            continue;
+        };
+        for export in exports.into_iter().flatten() {
+            for kind in [Kind::Moderation, Kind::Ranking] {
+                if export
+                    .name
+                    .0
+                    .starts_with(&format!("{WIT_PACKAGE}/{}@", kind.interface()))
+                {
+                    return Some(kind);
+                }
+            }
+        }
+    }
+    None
 }
 
 /// The engine every plugin shares, with its epoch ticker.
@@ -94,9 +180,34 @@ pub fn engine() -> &'static Engine {
     })
 }
 
+/// What the `kv` and `http` imports reach: the server's database and its guarded HTTP client.
+/// Host imports are synchronous (they run on the blocking thread that called the plugin) and
+/// wait for these through `runtime`.
+#[derive(Clone)]
+pub struct Services {
+    pub store: crate::store::Store,
+    pub http: crate::net::GuardedClient,
+    pub runtime: tokio::runtime::Handle,
+}
+
+/// Consecutive failed calls after which a plugin is disabled (and the admin told): a broken
+/// plugin should not keep flagging or rejecting every note, or slowing every timeline.
+pub const FAILURES_BEFORE_DISABLE: u32 = 5;
+
+/// Bytes (keys plus values) a plugin may keep in its key-value store: room for counters and
+/// caches, not for a database of its own.
+pub const KV_QUOTA_BYTES: i64 = 4 << 20;
+
+/// Largest HTTP response body handed to a plugin.
+pub const HTTP_MAX_BODY: usize = 1 << 20;
+
 /// Per-call state: what the host imports see.
 pub struct HostState {
     pub(crate) plugin: Arc<str>,
+    pub(crate) capabilities: Arc<manifest::Capabilities>,
+    pub(crate) services: Option<Services>,
+    /// When the current call must be over; host imports that wait (HTTP) stop waiting then.
+    pub(crate) deadline_at: std::time::Instant,
     wasi: WasiCtx,
     table: ResourceTable,
     limits: StoreLimits,
@@ -112,10 +223,19 @@ impl WasiView for HostState {
 }
 
 /// A store for one call of `plugin`: no files, no network, no environment (WASI is linked
-/// only because Rust's standard library imports it), capped memory, and a deadline.
-pub(crate) fn store(plugin: &Arc<str>, deadline: Duration) -> Store<HostState> {
+/// only because Rust's standard library imports it), capped memory, and a deadline; `kv` and
+/// `http` as far as `capabilities` allow.
+pub(crate) fn store(
+    plugin: &Arc<str>,
+    deadline: Duration,
+    capabilities: Arc<manifest::Capabilities>,
+    services: Option<Services>,
+) -> Store<HostState> {
     let state = HostState {
         plugin: plugin.clone(),
+        capabilities,
+        services,
+        deadline_at: std::time::Instant::now() + deadline,
         wasi: WasiCtx::builder().build(),
         table: ResourceTable::new(),
         limits: StoreLimitsBuilder::new()
@@ -136,6 +256,7 @@ pub(crate) fn store(plugin: &Arc<str>, deadline: Duration) -> Store<HostState> {
 /// Arms the store's deadline `deadline` from now (in whole ticks, rounded up, plus the tick
 /// in progress).
 pub(crate) fn set_deadline(store: &mut Store<HostState>, deadline: Duration) {
+    store.data_mut().deadline_at = std::time::Instant::now() + deadline;
     let ticks = deadline.as_millis().div_ceil(TICK.as_millis()).max(1) as u64 + 1;
     store.set_epoch_deadline(ticks);
 }
@@ -234,6 +355,12 @@ pub(crate) fn linker() -> Result<Linker<HostState>, LoadError> {
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
         .map_err(|e| LoadError::Link(format!("{e:#}")))?;
     host_imports::add_to_linker(&mut linker).map_err(|e| LoadError::Link(format!("{e:#}")))?;
+    // The shared types travel in an interface of their own that components import.
+    moderation::tsudoi::plugin::types::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
+        &mut linker,
+        |s| s,
+    )
+    .map_err(|e| LoadError::Link(format!("{e:#}")))?;
     Ok(linker)
 }
 

@@ -1,13 +1,15 @@
 //! The installed plugins as the server runs them. The database is the source of truth; each
 //! server notices changes within a second (a fingerprint query), compiles what changed on a
-//! blocking thread, and swaps the whole chain at once. Calls already running keep the chain
+//! blocking thread, and swaps the whole set at once. Calls already running keep the plugins
 //! they started with, so an upgrade never fails a request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::moderation::ModerationPlugin;
-use crate::store::Store;
+use super::ranking::RankingPlugin;
+use super::{LoadOptions, Loaded, Services};
+use crate::store::{PluginRow, Store};
 
 /// A moderation plugin in the chain, with its failure policy.
 pub struct ChainedModeration {
@@ -15,30 +17,66 @@ pub struct ChainedModeration {
     /// Reject the note when the plugin fails (traps, times out, errs); by default the note is
     /// accepted and flagged for review instead.
     pub fail_closed: bool,
-    updated_at: i64,
+}
+
+/// Deadlines per hook, from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadlines {
+    pub moderation: std::time::Duration,
+    pub ranking: std::time::Duration,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Self {
+            moderation: super::Kind::Moderation.default_deadline(),
+            ranking: super::Kind::Ranking.default_deadline(),
+        }
+    }
+}
+
+/// Everything loaded, swapped as one.
+#[derive(Default)]
+struct Snapshot {
+    moderation: Arc<Vec<ChainedModeration>>,
+    /// Timeline name → the ranker assigned to it.
+    rankers: Arc<HashMap<String, Arc<RankingPlugin>>>,
+    /// By plugin name, with the `updated_at` it was loaded at, to reuse what did not change.
+    by_name: HashMap<String, (i64, Loaded)>,
 }
 
 #[derive(Default)]
 pub struct Registry {
-    moderation: RwLock<Arc<Vec<ChainedModeration>>>,
+    current: RwLock<Arc<Snapshot>>,
     fingerprint: Mutex<Option<(i64, i64)>>,
     pub metrics: super::metrics::PluginMetrics,
 }
 
 impl Registry {
-    /// The current moderation chain, in order.
-    pub fn moderation(&self) -> Arc<Vec<ChainedModeration>> {
-        self.moderation
+    fn current(&self) -> Arc<Snapshot> {
+        self.current
             .read()
             .map(|g| g.clone())
             .unwrap_or_else(|p| p.into_inner().clone())
     }
 
-    /// Reloads the chains if the installed plugins changed since the last look.
+    /// The current moderation chain, in order.
+    pub fn moderation(&self) -> Arc<Vec<ChainedModeration>> {
+        self.current().moderation.clone()
+    }
+
+    /// The ranker assigned to `timeline`, if any.
+    pub fn ranker(&self, timeline: &str) -> Option<Arc<RankingPlugin>> {
+        self.current().rankers.get(timeline).cloned()
+    }
+
+    /// Reloads the plugins if the installed ones changed since the last look.
     pub async fn refresh(
         &self,
         store: &Store,
         cache: &std::path::Path,
+        services: &Services,
+        deadlines: Deadlines,
     ) -> Result<(), crate::store::StoreError> {
         let fingerprint = store.plugins_fingerprint().await?;
         {
@@ -47,47 +85,74 @@ impl Registry {
                 return Ok(());
             }
         }
-        let rows = store.enabled_plugins("moderation").await?;
-        // Reuse what is already compiled and unchanged; compile the rest.
-        let current: HashMap<String, (i64, Arc<ModerationPlugin>)> = self
-            .moderation()
-            .iter()
-            .map(|c| (c.plugin.name.to_string(), (c.updated_at, c.plugin.clone())))
-            .collect();
-        let mut chain = Vec::with_capacity(rows.len());
-        for row in rows {
-            let fail_closed = row.failure_policy == "fail-closed";
-            if let Some((at, plugin)) = current.get(&row.name)
-                && *at == row.updated_at
-            {
-                chain.push(ChainedModeration {
+        let previous = self.current();
+        let mut next = Snapshot::default();
+        let mut chain = Vec::new();
+        let mut rankers = HashMap::new();
+        for row in store.enabled_plugins().await? {
+            let loaded = match previous.by_name.get(&row.name) {
+                Some((at, loaded)) if *at == row.updated_at => loaded.clone(),
+                _ => match load_row(&row, cache, services, deadlines).await {
+                    Ok(loaded) => loaded,
+                    Err(e) => {
+                        tracing::error!(plugin = %row.name, error = %e, "plugin not loaded");
+                        continue;
+                    }
+                },
+            };
+            match &loaded {
+                Loaded::Moderation(plugin) => chain.push(ChainedModeration {
                     plugin: plugin.clone(),
-                    fail_closed,
-                    updated_at: row.updated_at,
-                });
-                continue;
-            }
-            let (name, wasm, config) = (row.name.clone(), row.wasm, row.config);
-            let cache = cache.to_owned();
-            let loaded = tokio::task::spawn_blocking(move || {
-                ModerationPlugin::load(&wasm, config, Some(&cache))
-            })
-            .await;
-            match loaded {
-                Ok(Ok(plugin)) => {
-                    tracing::info!(plugin = %name, version = %plugin.version, "moderation plugin loaded");
-                    chain.push(ChainedModeration {
-                        plugin: Arc::new(plugin),
-                        fail_closed,
-                        updated_at: row.updated_at,
-                    });
+                    fail_closed: row.failure_policy == "fail-closed",
+                }),
+                Loaded::Ranking(plugin) => {
+                    let timelines: Vec<String> =
+                        serde_json::from_str(&row.timelines).unwrap_or_default();
+                    for t in timelines {
+                        // Rows come in position order: the first ranker assigned wins.
+                        rankers.entry(t).or_insert_with(|| plugin.clone());
+                    }
                 }
-                Ok(Err(e)) => tracing::error!(plugin = %name, error = %e, "plugin not loaded"),
-                Err(e) => tracing::error!(plugin = %name, error = %e, "plugin loader failed"),
             }
+            next.by_name
+                .insert(row.name.clone(), (row.updated_at, loaded));
         }
-        *self.moderation.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(chain);
+        next.moderation = Arc::new(chain);
+        next.rankers = Arc::new(rankers);
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
         *self.fingerprint.lock().unwrap_or_else(|p| p.into_inner()) = Some(fingerprint);
         Ok(())
     }
+}
+
+/// Compiles (or takes from the cache) an installed plugin on a blocking thread.
+async fn load_row(
+    row: &PluginRow,
+    cache: &std::path::Path,
+    services: &Services,
+    deadlines: Deadlines,
+) -> anyhow::Result<Loaded> {
+    let manifest = row
+        .manifest
+        .as_deref()
+        .map(super::manifest::Manifest::parse)
+        .transpose()?;
+    let kind = super::Kind::parse(&row.kind)
+        .ok_or_else(|| anyhow::anyhow!("unknown plugin kind {}", row.kind))?;
+    let options = LoadOptions {
+        config: row.config.clone(),
+        cache: Some(cache.to_owned()),
+        manifest,
+        grants: serde_json::from_str(&row.grants).unwrap_or_default(),
+        services: Some(services.clone()),
+        deadline: Some(match kind {
+            super::Kind::Moderation => deadlines.moderation,
+            super::Kind::Ranking => deadlines.ranking,
+        }),
+    };
+    let wasm = row.wasm.clone();
+    let loaded =
+        tokio::task::spawn_blocking(move || Loaded::load_as(kind, &wasm, options)).await??;
+    tracing::info!(plugin = %row.name, version = %loaded.version(), kind = %row.kind, "plugin loaded");
+    Ok(loaded)
 }

@@ -28,6 +28,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "admin notices",
         include_str!("../../../migrations/sqlite/0003_admin_notices.sql"),
     ),
+    (
+        4,
+        "plugin capabilities",
+        include_str!("../../../migrations/sqlite/0004_plugin_capabilities.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -44,6 +49,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         3,
         "admin notices",
         include_str!("../../../migrations/postgres/0003_admin_notices.sql"),
+    ),
+    (
+        4,
+        "plugin capabilities",
+        include_str!("../../../migrations/postgres/0004_plugin_capabilities.sql"),
     ),
 ];
 

@@ -7,6 +7,7 @@ mod follows;
 mod migrations;
 mod note_writer;
 mod notes;
+mod plugin_kv;
 mod plugins;
 mod timelines;
 mod users;
@@ -14,6 +15,7 @@ mod users;
 pub use auth::*;
 pub use follows::*;
 pub use notes::*;
+pub use plugin_kv::*;
 pub use plugins::*;
 pub use timelines::*;
 pub use users::*;
@@ -204,7 +206,7 @@ impl Store {
 }
 
 /// Encodes a list as the JSON text stored in `TEXT` columns.
-pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 

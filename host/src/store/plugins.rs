@@ -14,6 +14,12 @@ pub struct PluginRow {
     pub position: i64,
     pub failure_policy: String,
     pub updated_at: i64,
+    /// The manifest supplied beside the component (TOML), when it does not embed one.
+    pub manifest: Option<String>,
+    /// JSON array of granted capabilities.
+    pub grants: String,
+    /// JSON array of timelines a ranking plugin ranks.
+    pub timelines: String,
 }
 
 /// A plugin without its component, for listings.
@@ -26,6 +32,20 @@ pub struct PluginSummary {
     pub position: i64,
     pub failure_policy: String,
     pub updated_at: i64,
+    pub grants: String,
+    pub timelines: String,
+}
+
+/// What [`Store::update_plugin`] changes; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct PluginChange<'a> {
+    pub enabled: Option<bool>,
+    /// `Some(None)` clears the configuration.
+    pub config: Option<Option<&'a str>>,
+    pub position: Option<i64>,
+    pub grants: Option<&'a [String]>,
+    pub timelines: Option<&'a [String]>,
+    pub failure_policy: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -38,15 +58,16 @@ pub struct FlagRow {
 }
 
 impl Store {
-    /// Installs or upgrades (same name) a plugin; an upgrade keeps its place and state.
+    /// Installs or upgrades (same name) a plugin; an upgrade keeps its place, its grants,
+    /// its timelines and its stored state.
     pub async fn upsert_plugin(&self, p: &PluginRow) -> Result<()> {
         with_pool!(&self.write, |pool| {
             sqlx::query(
-            "INSERT INTO plugins (name, kind, version, wasm, config, enabled, position, failure_policy, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+            "INSERT INTO plugins (name, kind, version, wasm, config, enabled, position, failure_policy, updated_at, manifest, grants, timelines) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, version = excluded.version, \
              wasm = excluded.wasm, config = excluded.config, failure_policy = excluded.failure_policy, \
-             updated_at = excluded.updated_at"
+             updated_at = excluded.updated_at, manifest = excluded.manifest"
         )
         .bind(&p.name)
         .bind(&p.kind)
@@ -57,6 +78,9 @@ impl Store {
         .bind(p.position)
         .bind(&p.failure_policy)
         .bind(p.updated_at)
+        .bind(&p.manifest)
+        .bind(&p.grants)
+        .bind(&p.timelines)
         .execute(pool)
         .await
         .map(|r| r.rows_affected())
@@ -67,7 +91,7 @@ impl Store {
     pub async fn plugin(&self, name: &str) -> Result<Option<PluginRow>> {
         Ok(with_pool!(&self.read, |pool| {
             sqlx::query_as::<_, PluginRow>(
-            "SELECT name, kind, version, wasm, config, enabled, position, failure_policy, updated_at \
+            "SELECT name, kind, version, wasm, config, enabled, position, failure_policy, updated_at, manifest, grants, timelines \
              FROM plugins WHERE name = $1"
         )
         .bind(name)
@@ -76,49 +100,54 @@ impl Store {
         })?)
     }
 
-    /// Enabled plugins of `kind`, in chain order.
-    pub async fn enabled_plugins(&self, kind: &str) -> Result<Vec<PluginRow>> {
+    /// Enabled plugins, in chain order.
+    pub async fn enabled_plugins(&self) -> Result<Vec<PluginRow>> {
         Ok(with_pool!(&self.read, |pool| {
             sqlx::query_as::<_, PluginRow>(
-            "SELECT name, kind, version, wasm, config, enabled, position, failure_policy, updated_at \
-             FROM plugins WHERE kind = $1 AND enabled ORDER BY position, name"
+            "SELECT name, kind, version, wasm, config, enabled, position, failure_policy, updated_at, manifest, grants, timelines \
+             FROM plugins WHERE enabled ORDER BY position, name"
         )
-        .bind(kind)
         .fetch_all(pool)
         .await
         })?)
     }
 
     pub async fn list_plugins(&self) -> Result<Vec<PluginSummary>> {
-        Ok(with_pool!(&self.read, |pool| sqlx::query_as::<
+        Ok(with_pool!(&self.read, |pool| {
+            sqlx::query_as::<
             _,
             PluginSummary,
         >(
-            "SELECT name, kind, version, enabled, position, failure_policy, updated_at \
+            "SELECT name, kind, version, enabled, position, failure_policy, updated_at, grants, timelines \
              FROM plugins ORDER BY kind, position, name"
         )
         .fetch_all(pool)
-        .await)?)
+        .await
+        })?)
     }
 
-    /// Changes a plugin's state; returns false if there is no such plugin.
+    /// Changes a plugin's state; returns false if there is no such plugin. Every change
+    /// moves `updated_at`, which is how running servers notice it.
     pub async fn update_plugin(
         &self,
         name: &str,
-        enabled: Option<bool>,
-        config: Option<Option<&str>>,
-        position: Option<i64>,
+        change: &PluginChange<'_>,
         now: i64,
     ) -> Result<bool> {
         let sql = "UPDATE plugins SET enabled = COALESCE($2, enabled), \
                    config = CASE WHEN $3 THEN $4 ELSE config END, \
-                   position = COALESCE($5, position), updated_at = $6 WHERE name = $1";
+                   position = COALESCE($5, position), grants = COALESCE($6, grants), \
+                   timelines = COALESCE($7, timelines), failure_policy = COALESCE($8, failure_policy), \
+                   updated_at = $9 WHERE name = $1";
         Ok(with_pool!(&self.write, |pool| sqlx::query(sql)
             .bind(name)
-            .bind(enabled)
-            .bind(config.is_some())
-            .bind(config.flatten())
-            .bind(position)
+            .bind(change.enabled)
+            .bind(change.config.is_some())
+            .bind(change.config.flatten())
+            .bind(change.position)
+            .bind(change.grants.map(super::to_json))
+            .bind(change.timelines.map(super::to_json))
+            .bind(change.failure_policy)
             .bind(now)
             .execute(pool)
             .await
@@ -126,15 +155,20 @@ impl Store {
             == 1)
     }
 
+    /// Removes a plugin and the state it kept.
     pub async fn remove_plugin(&self, name: &str) -> Result<bool> {
-        Ok(with_pool!(&self.write, |pool| sqlx::query(
+        let removed = with_pool!(&self.write, |pool| sqlx::query(
             "DELETE FROM plugins WHERE name = $1"
         )
         .bind(name)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?
-            == 1)
+            == 1;
+        if removed {
+            self.kv_clear(name).await?;
+        }
+        Ok(removed)
     }
 
     /// A cheap fingerprint of the installed plugins: it changes whenever one is installed,

@@ -237,7 +237,9 @@ impl Store {
         let sql = format!(
             "SELECT {NOTE_COLUMNS} FROM {from} WHERE {} ORDER BY {key} {order} LIMIT {}",
             conds.join(" AND "),
-            page.limit.clamp(1, 100)
+            // Clients get at most 100; a timeline ranker looks at up to 500 candidates.
+            page.limit
+                .clamp(1, crate::plugins::ranking::MAX_CANDIDATES as i64)
         );
         Ok(with_pool!(&self.read, |p| {
             let mut q = sqlx::query_as::<_, NoteRow>(&sql);

@@ -6,6 +6,8 @@ use tsudoi_sdk::moderation::*;
 
 use crate::filter::{Action, Filter};
 
+tsudoi_sdk::manifest!(include_bytes!("../tsudoi-plugin.toml"));
+
 /// Set by `configure`; until then every check answers with a configuration error.
 static FILTER: Mutex<Option<Filter>> = Mutex::new(None);
 

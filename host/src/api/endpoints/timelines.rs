@@ -128,8 +128,9 @@ impl LocalParams {
 
 async fn local(ctx: Ctx, p: LocalParams) -> ApiResult<Reply> {
     let page = p.paging.page(10)?;
-    let rows = timelines::list(
+    let rows = timelines::ranked(
         &ctx.app,
+        "local",
         NoteSource::LocalPublic,
         ctx.viewer_id(),
         &p.filter()?,
@@ -182,8 +183,9 @@ async fn global(ctx: Ctx, p: GlobalParams) -> ApiResult<Reply> {
         only_with_files: p.with_files,
         ..NoteFilter::default()
     };
-    let rows = timelines::list(
+    let rows = timelines::ranked(
         &ctx.app,
+        "global",
         NoteSource::GlobalPublic,
         ctx.viewer_id(),
         &filter,
