@@ -354,8 +354,8 @@ async fn plugin_command(config: Config, cmd: PluginCommand) -> anyhow::Result<()
         }
         PluginCommand::Test { .. } => unreachable!("handled above"),
         PluginCommand::List => {
-            for (kind, message) in store.unread_admin_notices().await? {
-                println!("notice ({kind}): {message}");
+            for n in store.admin_notices(false, 100).await? {
+                println!("notice ({}): {}", n.kind, n.message);
             }
             for p in store.list_plugins().await? {
                 println!(

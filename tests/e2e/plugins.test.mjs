@@ -67,7 +67,8 @@ test('reconfigured to add a CW, the note is stored rewritten; disabled, it does 
   assert.equal(note.cw, 'filtered: spoiler');
   assert.equal((await server.client().request('notes/show', { noteId: note.id })).cw, 'filtered: spoiler');
   const refused = await cli('configure', 'keyword-filter', '{"keywords": 5}').catch((e) => e);
-  assert.match(refused.stderr, /refused the configuration/);
+  assert.match(refused.stderr, /was not reconfigured/);
+  assert.match(refused.stderr, /does not match the plugin's schema/);
   await cli('disable', 'keyword-filter');
   await eventually(async () => {
     const { createdNote } = await alice.api.request('notes/create', { text: 'spoiler again' });

@@ -100,6 +100,16 @@ impl ApiError {
         )
     }
 
+    /// Misskey's answer to a non-administrator calling an admin endpoint.
+    pub fn admin_only() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "ROLE_PERMISSION_DENIED",
+            "You are not assigned to an administrator role.",
+            "c3d38592-54c0-429d-be96-5636b0431a61",
+        )
+    }
+
     pub fn suspended() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,

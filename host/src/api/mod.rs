@@ -81,6 +81,10 @@ pub struct Endpoint {
     pub secure: bool,
     /// Calls allowed per hour per caller (user, or IP when anonymous).
     pub per_hour: Option<u32>,
+    /// Only administrators may call it (with their own token, not an app's).
+    pub admin: bool,
+    /// Largest request body accepted.
+    pub max_body: usize,
     pub description: &'static str,
     pub params: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
     handler: Handler,
@@ -104,6 +108,8 @@ impl Endpoint {
             kind: None,
             secure: false,
             per_hour: None,
+            admin: false,
+            max_body: MAX_BODY_BYTES,
             description,
             params: |g| g.subschema_for::<P>(),
             handler,
@@ -127,6 +133,17 @@ impl Endpoint {
 
     pub fn per_hour(mut self, n: u32) -> Self {
         self.per_hour = Some(n);
+        self
+    }
+
+    /// Administrators only: implies a credential and the account's own token.
+    pub fn admin(mut self) -> Self {
+        self.admin = true;
+        self.credential().secure()
+    }
+
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
         self
     }
 }
@@ -243,7 +260,7 @@ async fn call(
     if method != Method::POST {
         return Err(ApiError::method_not_allowed());
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+    let bytes = axum::body::to_bytes(body, endpoint.max_body)
         .await
         .map_err(|_| ApiError::payload_too_large())?;
     let mut params: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -287,6 +304,9 @@ async fn call(
         if u.is_suspended {
             return Err(ApiError::suspended());
         }
+    }
+    if endpoint.admin && !user.as_ref().is_some_and(|u| u.is_admin) {
+        return Err(ApiError::admin_only());
     }
     if let Some(perms) = &app_permission {
         if endpoint.secure {

@@ -55,6 +55,16 @@ pub struct FlagRow {
     pub plugin: String,
     pub reason: String,
     pub created_at: i64,
+    pub resolved_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NoticeRow {
+    pub id: String,
+    pub kind: String,
+    pub message: String,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
 }
 
 impl Store {
@@ -208,17 +218,38 @@ impl Store {
         Ok(())
     }
 
-    /// Unresolved flags, newest first.
-    pub async fn open_flags(&self, limit: i64) -> Result<Vec<FlagRow>> {
+    /// Flags newest first, unresolved only unless `include_resolved`, older than `until_id`.
+    pub async fn flags(
+        &self,
+        include_resolved: bool,
+        until_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<FlagRow>> {
         Ok(with_pool!(&self.read, |pool| {
             sqlx::query_as::<_, FlagRow>(
-                "SELECT id, note_id, plugin, reason, created_at FROM moderation_flags \
-             WHERE resolved_at IS NULL ORDER BY id DESC LIMIT $1",
+                "SELECT id, note_id, plugin, reason, created_at, resolved_at FROM moderation_flags \
+                 WHERE ($1 OR resolved_at IS NULL) AND ($2 IS NULL OR id < $2) \
+                 ORDER BY id DESC LIMIT $3",
             )
+            .bind(include_resolved)
+            .bind(until_id)
             .bind(limit)
             .fetch_all(pool)
             .await
         })?)
+    }
+
+    /// Marks a flag handled; false if there is no such unresolved flag.
+    pub async fn resolve_flag(&self, id: &str, now: i64) -> Result<bool> {
+        Ok(with_pool!(&self.write, |pool| sqlx::query(
+            "UPDATE moderation_flags SET resolved_at = $2 WHERE id = $1 AND resolved_at IS NULL"
+        )
+        .bind(id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?
+            == 1)
     }
 
     /// Records something the administrators must see.
@@ -242,15 +273,28 @@ impl Store {
         Ok(())
     }
 
-    /// Unread notices, newest first, as `(kind, message)`.
-    pub async fn unread_admin_notices(&self) -> Result<Vec<(String, String)>> {
-        Ok(with_pool!(&self.read, |pool| sqlx::query_as::<
-            _,
-            (String, String),
-        >(
-            "SELECT kind, message FROM admin_notices WHERE read_at IS NULL ORDER BY id DESC"
+    /// Notices newest first, unread only unless `include_read`.
+    pub async fn admin_notices(&self, include_read: bool, limit: i64) -> Result<Vec<NoticeRow>> {
+        Ok(with_pool!(&self.read, |pool| {
+            sqlx::query_as::<_, NoticeRow>(
+                "SELECT id, kind, message, created_at, read_at FROM admin_notices \
+             WHERE ($1 OR read_at IS NULL) ORDER BY id DESC LIMIT $2",
+            )
+            .bind(include_read)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    /// Marks every notice read; returns how many were unread.
+    pub async fn mark_admin_notices_read(&self, now: i64) -> Result<u64> {
+        Ok(with_pool!(&self.write, |pool| sqlx::query(
+            "UPDATE admin_notices SET read_at = $1 WHERE read_at IS NULL"
         )
-        .fetch_all(pool)
-        .await)?)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?)
     }
 }

@@ -2,6 +2,7 @@
 //! router and the OpenAPI document are built from, so the two cannot disagree.
 
 pub mod account;
+pub mod admin;
 pub mod auth;
 pub mod following;
 pub mod meta;
@@ -18,6 +19,7 @@ use crate::store::Page;
 pub fn all() -> Vec<Endpoint> {
     let mut v = Vec::new();
     v.extend(account::endpoints());
+    v.extend(admin::endpoints());
     v.extend(auth::endpoints());
     v.extend(following::endpoints());
     v.extend(notes::endpoints());
