@@ -90,6 +90,7 @@ struct FileConfig {
 struct PluginFileConfig {
     moderation_deadline_ms: Option<u64>,
     ranking_deadline_ms: Option<u64>,
+    mfm_deadline_ms: Option<u64>,
 }
 
 impl Config {
@@ -248,6 +249,11 @@ impl Config {
                 "plugins.ranking_deadline_ms",
                 plugins.ranking_deadline_ms,
                 defaults.ranking,
+            )?,
+            mfm: deadline(
+                "plugins.mfm_deadline_ms",
+                plugins.mfm_deadline_ms,
+                defaults.mfm,
             )?,
         };
         Ok(Self {

@@ -222,7 +222,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if text {
                 println!("{}", tsudoi_mfm::to_text(&tree));
             } else {
-                println!("{}", tsudoi::api::entities::render_mfm(&config, &tree));
+                println!(
+                    "{}",
+                    tsudoi::api::entities::render_mfm(&config, &tree, None)
+                );
             }
             Ok(())
         }

@@ -488,3 +488,72 @@ fn the_thinned_local_ranker_thins_and_orders() {
     let err = load(r#"{"max_per_author": 0}"#).err().unwrap();
     assert!(err.to_string().contains("max_per_author"), "{err}");
 }
+
+#[test]
+fn mfm_renderers_render_their_fns_and_what_they_return_is_sanitised() {
+    use ::tsudoi::plugins::mfm::{MfmPlugin, RenderContext, document, fn_call};
+    let load = |config: Option<&str>| {
+        MfmPlugin::load(
+            &wasm("mfm_shout_plugin"),
+            LoadOptions {
+                config: config.map(str::to_owned),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let plugin = load(None);
+    assert_eq!(
+        plugin.handled_fns().unwrap(),
+        vec!["shout", "smuggle", "spin"]
+    );
+    let ctx = RenderContext {
+        instance_url: "https://t.test".into(),
+        allow_animation: true,
+    };
+    let shout = plugin
+        .render_fn(&fn_call("shout", &[]), "hello <i>there</i>", &ctx)
+        .unwrap();
+    // (The sanitiser also normalises the tags the plugin upper-cased.)
+    assert_eq!(shout, "<b class=\"mfm-shout\">HELLO <i>THERE</i></b>");
+    let smuggled = plugin
+        .render_fn(&fn_call("smuggle", &[]), "x", &ctx)
+        .unwrap();
+    for bad in [
+        "<script",
+        "onclick",
+        "javascript:",
+        "style=",
+        "evil",
+        "<img",
+    ] {
+        assert!(!smuggled.contains(bad), "{bad} survived: {smuggled}");
+    }
+    assert!(
+        smuggled.starts_with("<span class=\"mfm-smuggle\">x"),
+        "{smuggled}"
+    );
+    // A renderer that loops is stopped at the MFM deadline (20 ms by default).
+    let started = Instant::now();
+    let spun = plugin.render_fn(
+        &fn_call("spin", &[("forever".into(), ::tsudoi_mfm::FnArg::Flag)]),
+        "x",
+        &ctx,
+    );
+    assert!(matches!(spun, Err(CallError::Timeout(_))), "{spun:?}");
+    assert!(started.elapsed() < Duration::from_millis(500));
+    // Whole documents: only when the plugin chooses to.
+    let tree = ::tsudoi_mfm::parse("**a** $[shout b]");
+    assert_eq!(
+        plugin.render_document(&document(&tree), &ctx).unwrap(),
+        None
+    );
+    let documents = load(Some(r#"{"documents": true}"#));
+    assert_eq!(
+        documents
+            .render_document(&document(&tree), &ctx)
+            .unwrap()
+            .as_deref(),
+        Some("<p class=\"mfm-doc\">5 nodes</p>")
+    );
+}

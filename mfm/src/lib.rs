@@ -16,7 +16,7 @@ mod stringify;
 pub use html::html_to_mfm;
 pub use node::{FnArg, Node, to_json};
 pub use parser::DEFAULT_NEST_LIMIT;
-pub use render::{RenderOptions, escape, to_html, to_text, url_component};
+pub use render::{FnRenderer, RenderOptions, escape, to_html, to_text, url_component};
 pub use stringify::to_mfm;
 
 /// The stylesheet for the HTML [`to_html`] makes: the `$[fn]` effects as Misskey's web

@@ -19,6 +19,16 @@ pub struct RenderOptions<'a> {
     pub emoji_url: &'a dyn Fn(&str) -> Option<String>,
     /// Search engine for the search block (the query is appended, URL-encoded).
     pub search_url: &'a str,
+    /// Renders the `$[fn]` names it handles instead of this renderer (a plugin's).
+    pub fn_renderer: Option<&'a dyn FnRenderer>,
+}
+
+/// Renders some `$[fn]` names in place of the built-in rendering.
+pub trait FnRenderer {
+    fn handles(&self, name: &str) -> bool;
+    /// The HTML for one call, given its already-rendered children; `None` falls back to the
+    /// built-in rendering. What it returns is inserted as is: it must be sanitised already.
+    fn render(&self, name: &str, args: &[(String, FnArg)], children_html: &str) -> Option<String>;
 }
 
 /// Escapes text for element content and double-quoted attribute values.
@@ -193,7 +203,17 @@ fn render(n: &Node, opts: &RenderOptions<'_>, out: &mut String) {
             name,
             args,
             children,
-        } => render_fn(name, args, children, opts, out),
+        } => {
+            if let Some(hook) = opts.fn_renderer.filter(|h| h.handles(name)) {
+                let mut inner = String::new();
+                render_all(children, opts, &mut inner);
+                if let Some(html) = hook.render(name, args, &inner) {
+                    out.push_str(&html);
+                    return;
+                }
+            }
+            render_fn(name, args, children, opts, out)
+        }
     }
 }
 

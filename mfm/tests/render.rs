@@ -11,6 +11,7 @@ fn opts() -> RenderOptions<'static> {
         hashtag_url: &|t| format!("https://local.test/tags/{t}"),
         emoji_url: &|n| (n == "blob").then(|| "https://local.test/emoji/blob.png".to_owned()),
         search_url: "https://search.test/?q=",
+        fn_renderer: None,
     }
 }
 

@@ -11,6 +11,7 @@ fn opts() -> RenderOptions<'static> {
         hashtag_url: &|t| format!("https://l.test/tags/{t}"),
         emoji_url: &|_| None,
         search_url: "https://s.test/?q=",
+        fn_renderer: None,
     }
 }
 

@@ -90,6 +90,9 @@ pub mod moderation {
 /// would export clashing macros.)
 pub use tsudoi_sdk_ranking as ranking;
 
+/// MFM renderers (their own crate for the same reason).
+pub use tsudoi_sdk_mfm as mfm;
+
 /// The host's key-value store: `Bucket::open("name")`, then get/set/increment. Needs the
 /// `kv` capability (requested in the manifest, granted by the admin).
 pub use moderation::tsudoi::plugin::kv;
@@ -108,6 +111,15 @@ macro_rules! manifest {
         #[unsafe(link_section = "tsudoi-manifest")]
         #[used]
         static __TSUDOI_MANIFEST: [u8; $bytes.len()] = *$bytes;
+    };
+}
+
+/// Exports a type implementing [`mfm::MfmRenderer`] as the plugin's component.
+#[macro_export]
+macro_rules! register_mfm {
+    ($plugin:ty) => {
+        type __TsudoiMfmExport = $crate::mfm::Adapter<$plugin>;
+        $crate::mfm::export_mfm_renderer!(__TsudoiMfmExport with_types_in $crate::mfm);
     };
 }
 

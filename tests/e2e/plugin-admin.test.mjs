@@ -187,3 +187,41 @@ test('a ranked local timeline comes back in the plugin order through the normal 
     assert.deepEqual(ids(await server.client().request('notes/local-timeline', { limit: 50 })), ids(chronological));
   });
 });
+
+test('an MFM renderer renders its $[fn] on the note page; its HTML is sanitised; a failing one falls back', async () => {
+  const noteHtml = async (id) => {
+    const res = await fetch(`${server.origin}/notes/${id}`);
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    return /<div class="content">([\s\S]*?)<\/div><footer>/.exec(html)[1];
+  };
+  const { createdNote: note } = await alice.api.request('notes/create', {
+    text: '$[shout hello] $[smuggle x] $[spin.forever round] **bold**',
+  });
+  // Before the plugin: the built-in renderer (unknown fns render their children).
+  const builtin = await noteHtml(note.id);
+  assert.match(builtin, /hello/);
+  assert.doesNotMatch(builtin, /HELLO/);
+
+  await admin.request('admin/plugins/install', { wasm: await wasmBase64('mfm_shout_plugin') });
+  const content = await eventually(async () => {
+    const html = await noteHtml(note.id);
+    assert.match(html, /<b class="mfm-shout">HELLO<\/b>/);
+    return html;
+  });
+  for (const bad of ['<script', 'onclick', 'javascript:', 'style="position', 'evil', '<img']) {
+    assert.ok(!content.includes(bad), `${bad} survived: ${content}`);
+  }
+  assert.match(content, /<span class="mfm-smuggle">x/);
+  // The looping `$[spin.forever]` is cut off and rendered by the server instead.
+  assert.match(content, /<span class="mfm-spin[^"]*"[^>]*>round<\/span>/);
+  assert.match(content, /<b>bold<\/b>/);
+  const started = Date.now();
+  await noteHtml(note.id);
+  assert.ok(Date.now() - started < 1000, 'a looping renderer costs its deadline, not the page');
+
+  // A note nobody else may see has no page.
+  const { createdNote: secret } = await alice.api.request('notes/create', { text: 'secret', visibility: 'followers' });
+  assert.equal((await fetch(`${server.origin}/notes/${secret.id}`)).status, 404);
+  await admin.request('admin/plugins/remove', { name: 'mfm-shout' });
+});

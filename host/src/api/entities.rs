@@ -21,8 +21,13 @@ pub fn iso(ms: i64) -> String {
 }
 
 /// MFM as HTML with this server's links: mentions to profiles, hashtags to tag pages. The one
-/// place the host renders MFM, for federation `content` and web pages alike.
-pub fn render_mfm(config: &crate::config::Config, tree: &[tsudoi_mfm::Node]) -> String {
+/// place the host renders MFM, for federation `content` and web pages alike; `fns` renders
+/// the `$[fn]` names MFM plugins handle (see `core::render`).
+pub fn render_mfm(
+    config: &crate::config::Config,
+    tree: &[tsudoi_mfm::Node],
+    fns: Option<&dyn tsudoi_mfm::FnRenderer>,
+) -> String {
     let base = config.base_url();
     let own_host = config.host();
     let mention_url = |user: &str, host: Option<&str>| match host {
@@ -35,6 +40,7 @@ pub fn render_mfm(config: &crate::config::Config, tree: &[tsudoi_mfm::Node]) -> 
         hashtag_url: &hashtag_url,
         emoji_url: &|_| None,
         search_url: "https://www.google.com/search?q=",
+        fn_renderer: fns,
     };
     tsudoi_mfm::to_html(tree, &options)
 }

@@ -1,5 +1,6 @@
 //! Server-rendered pages a person opens in a browser: granting an app access (MiAuth and the
-//! legacy flow) and the identicons that stand in for avatars. No JavaScript is needed.
+//! legacy flow), a public note (what a shared link shows without a client), and the
+//! identicons that stand in for avatars. No JavaScript is needed.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -21,6 +22,52 @@ pub fn routes() -> Router<Arc<ApiState>> {
         .route("/miauth/{session}", get(miauth_page).post(miauth_submit))
         .route("/auth/{token}", get(auth_page).post(auth_submit))
         .route("/identicon/{key}", get(identicon))
+        .route("/notes/{id}", get(note_page))
+}
+
+/// A note as anyone may see it, its MFM rendered by the server (and its MFM plugins).
+async fn note_page(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -> Response {
+    let app = &state.app;
+    let not_found = || {
+        (
+            StatusCode::NOT_FOUND,
+            page("Not found", "<h1>No such note</h1>"),
+        )
+            .into_response()
+    };
+    if !crate::core::ids::looks_like_id(&id) {
+        return not_found();
+    }
+    let note = match crate::core::notes::show(app, &id, None).await {
+        Ok(n) => n,
+        Err(crate::core::Error::NoSuchNote) => return not_found(),
+        Err(e) => {
+            tracing::error!(error = %e, "note page failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        }
+    };
+    let author = match app.store.user_by_id(&note.user_id).await {
+        Ok(Some(u)) => u,
+        _ => return not_found(),
+    };
+    let body = crate::core::render::mfm_html(app, note.text.as_deref().unwrap_or_default()).await;
+    let body = match &note.cw {
+        Some(cw) => format!("<details><summary>{}</summary>{body}</details>", esc(cw)),
+        None => body,
+    };
+    let name = author.name.as_deref().unwrap_or(&author.username);
+    Html(format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{title}</title><style>body{{font-family:sans-serif;max-width:40em;margin:3em auto;padding:0 1em}}{css}</style></head>\
+         <body><article class=\"note\"><header><strong>{name}</strong> <span>@{user}</span></header>\
+         <div class=\"content\">{body}</div><footer><time datetime=\"{at}\">{at}</time></footer></article></body></html>",
+        title = esc(&format!("{name}: {}", note.text.as_deref().unwrap_or_default().chars().take(50).collect::<String>())),
+        css = tsudoi_mfm::STYLESHEET,
+        name = esc(name),
+        user = esc(&author.username),
+        at = crate::api::entities::iso(note.created_at),
+    ))
+    .into_response()
 }
 
 /// Escapes text for HTML element content and double-quoted attributes.

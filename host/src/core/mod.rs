@@ -7,6 +7,7 @@ pub mod ids;
 pub mod moderation;
 pub mod notes;
 pub mod plugins;
+pub mod render;
 pub mod timelines;
 pub mod visibility;
 

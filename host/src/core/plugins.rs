@@ -90,10 +90,7 @@ pub async fn install(store: &Store, cache: &std::path::Path, req: Install) -> Re
         }
         _ => req.config,
     };
-    let requested = match &loaded {
-        Loaded::Moderation(p) => p.manifest.capabilities.clone(),
-        Loaded::Ranking(p) => p.manifest.capabilities.clone(),
-    };
+    let requested = loaded.manifest().capabilities.clone();
     store
         .upsert_plugin(&PluginRow {
             name: loaded.name().to_owned(),

@@ -24,6 +24,7 @@ const LOAD_DEADLINE: Duration = Duration::from_secs(5);
 pub enum Kind {
     Moderation,
     Ranking,
+    Mfm,
 }
 
 impl Kind {
@@ -31,6 +32,7 @@ impl Kind {
         match self {
             Kind::Moderation => "moderation",
             Kind::Ranking => "ranking",
+            Kind::Mfm => "mfm",
         }
     }
 
@@ -39,10 +41,20 @@ impl Kind {
         self.as_str()
     }
 
+    /// Every hook sits on a request's path, so each gets tens of milliseconds, not seconds;
+    /// rendering runs once per `$[fn]` and gets less.
+    pub fn default_deadline(self) -> Duration {
+        match self {
+            Kind::Moderation | Kind::Ranking => Duration::from_millis(50),
+            Kind::Mfm => Duration::from_millis(20),
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "moderation" => Some(Kind::Moderation),
             "ranking" => Some(Kind::Ranking),
+            "mfm" => Some(Kind::Mfm),
             _ => None,
         }
     }
@@ -230,16 +242,6 @@ impl<W: World> Plugin<W> {
                 .map_err(CallError::Config)?;
         }
         Ok(Warm { store, instance })
-    }
-}
-
-impl Kind {
-    /// The defaults: moderation and ranking sit on a request's path, so they get
-    /// tens of milliseconds, not seconds.
-    pub fn default_deadline(self) -> Duration {
-        match self {
-            Kind::Moderation | Kind::Ranking => Duration::from_millis(50),
-        }
     }
 }
 

@@ -7,6 +7,7 @@ mod host_imports;
 pub mod instance;
 pub mod manifest;
 pub mod metrics;
+pub mod mfm;
 pub mod moderation;
 pub mod ranking;
 pub mod registry;
@@ -76,6 +77,7 @@ pub enum CallError {
 pub enum Loaded {
     Moderation(Arc<moderation::ModerationPlugin>),
     Ranking(Arc<ranking::RankingPlugin>),
+    Mfm(Arc<mfm::MfmPlugin>),
 }
 
 impl Loaded {
@@ -89,7 +91,7 @@ impl Loaded {
         let kind = match manifest.as_ref().and_then(|m| m.kind.as_deref()) {
             Some(k) => Kind::parse(k).ok_or_else(|| {
                 LoadError::Manifest(format!(
-                    "unknown kind `{k}`: this server runs moderation and ranking plugins"
+                    "unknown kind `{k}`: this server runs moderation, ranking and mfm plugins"
                 ))
             })?,
             None => exported_kind(wasm).unwrap_or(Kind::Moderation),
@@ -101,6 +103,7 @@ impl Loaded {
         Ok(match kind {
             Kind::Moderation => Self::Moderation(Arc::new(Plugin::load(wasm, options)?)),
             Kind::Ranking => Self::Ranking(Arc::new(Plugin::load(wasm, options)?)),
+            Kind::Mfm => Self::Mfm(Arc::new(Plugin::load(wasm, options)?)),
         })
     }
 
@@ -108,6 +111,7 @@ impl Loaded {
         match self {
             Self::Moderation(_) => Kind::Moderation,
             Self::Ranking(_) => Kind::Ranking,
+            Self::Mfm(_) => Kind::Mfm,
         }
     }
 
@@ -115,6 +119,15 @@ impl Loaded {
         match self {
             Self::Moderation(p) => &p.name,
             Self::Ranking(p) => &p.name,
+            Self::Mfm(p) => &p.name,
+        }
+    }
+
+    pub fn manifest(&self) -> &manifest::Manifest {
+        match self {
+            Self::Moderation(p) => &p.manifest,
+            Self::Ranking(p) => &p.manifest,
+            Self::Mfm(p) => &p.manifest,
         }
     }
 
@@ -122,6 +135,7 @@ impl Loaded {
         match self {
             Self::Moderation(p) => &p.version,
             Self::Ranking(p) => &p.version,
+            Self::Mfm(p) => &p.version,
         }
     }
 }
@@ -134,7 +148,7 @@ fn exported_kind(wasm: &[u8]) -> Option<Kind> {
             continue;
         };
         for export in exports.into_iter().flatten() {
-            for kind in [Kind::Moderation, Kind::Ranking] {
+            for kind in [Kind::Moderation, Kind::Ranking, Kind::Mfm] {
                 if export
                     .name
                     .0

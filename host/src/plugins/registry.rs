@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use super::mfm::MfmPlugin;
 use super::moderation::ModerationPlugin;
 use super::ranking::RankingPlugin;
 use super::{LoadOptions, Loaded, Services};
@@ -19,11 +20,18 @@ pub struct ChainedModeration {
     pub fail_closed: bool,
 }
 
+/// An MFM renderer with the `$[fn]` names it declared when it was loaded.
+pub struct ChainedMfm {
+    pub plugin: Arc<MfmPlugin>,
+    pub handled_fns: Vec<String>,
+}
+
 /// Deadlines per hook, from the configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct Deadlines {
     pub moderation: std::time::Duration,
     pub ranking: std::time::Duration,
+    pub mfm: std::time::Duration,
 }
 
 impl Default for Deadlines {
@@ -31,6 +39,7 @@ impl Default for Deadlines {
         Self {
             moderation: super::Kind::Moderation.default_deadline(),
             ranking: super::Kind::Ranking.default_deadline(),
+            mfm: super::Kind::Mfm.default_deadline(),
         }
     }
 }
@@ -41,6 +50,8 @@ struct Snapshot {
     moderation: Arc<Vec<ChainedModeration>>,
     /// Timeline name → the ranker assigned to it.
     rankers: Arc<HashMap<String, Arc<RankingPlugin>>>,
+    /// MFM renderers in order, with the `$[fn]` names each renders.
+    mfm: Arc<Vec<ChainedMfm>>,
     /// By plugin name, with the `updated_at` it was loaded at, to reuse what did not change.
     by_name: HashMap<String, (i64, Loaded)>,
 }
@@ -63,6 +74,11 @@ impl Registry {
     /// The current moderation chain, in order.
     pub fn moderation(&self) -> Arc<Vec<ChainedModeration>> {
         self.current().moderation.clone()
+    }
+
+    /// The MFM renderers, in order.
+    pub fn mfm(&self) -> Arc<Vec<ChainedMfm>> {
+        self.current().mfm.clone()
     }
 
     /// The ranker assigned to `timeline`, if any.
@@ -89,6 +105,7 @@ impl Registry {
         let mut next = Snapshot::default();
         let mut chain = Vec::new();
         let mut rankers = HashMap::new();
+        let mut mfm = Vec::new();
         for row in store.enabled_plugins().await? {
             let loaded = match previous.by_name.get(&row.name) {
                 Some((at, loaded)) if *at == row.updated_at => loaded.clone(),
@@ -113,12 +130,28 @@ impl Registry {
                         rankers.entry(t).or_insert_with(|| plugin.clone());
                     }
                 }
+                Loaded::Mfm(plugin) => {
+                    let renderer = plugin.clone();
+                    match tokio::task::spawn_blocking(move || renderer.handled_fns()).await {
+                        Ok(Ok(handled_fns)) => mfm.push(ChainedMfm {
+                            plugin: plugin.clone(),
+                            handled_fns,
+                        }),
+                        Ok(Err(e)) => {
+                            tracing::error!(plugin = %row.name, error = %e, "MFM renderer did not say what it renders");
+                        }
+                        Err(e) => {
+                            tracing::error!(plugin = %row.name, error = %e, "plugin call panicked")
+                        }
+                    }
+                }
             }
             next.by_name
                 .insert(row.name.clone(), (row.updated_at, loaded));
         }
         next.moderation = Arc::new(chain);
         next.rankers = Arc::new(rankers);
+        next.mfm = Arc::new(mfm);
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
         *self.fingerprint.lock().unwrap_or_else(|p| p.into_inner()) = Some(fingerprint);
         Ok(())
@@ -148,6 +181,7 @@ async fn load_row(
         deadline: Some(match kind {
             super::Kind::Moderation => deadlines.moderation,
             super::Kind::Ranking => deadlines.ranking,
+            super::Kind::Mfm => deadlines.mfm,
         }),
     };
     let wasm = row.wasm.clone();

@@ -31,7 +31,7 @@ pub trait TimelineRanker {
 }
 
 /// Connects a [`TimelineRanker`] to the generated exports; used by
-/// [`register_ranking!`](crate::register_ranking).
+/// `tsudoi_sdk::register_ranking!`.
 pub struct Adapter<T>(core::marker::PhantomData<T>);
 
 impl<T: TimelineRanker> exports::tsudoi::plugin::meta::Guest for Adapter<T> {
