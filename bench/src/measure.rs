@@ -145,6 +145,10 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
         .arg("serve")
         .env("TSUDOI_LISTEN", format!("127.0.0.1:{port}"))
         .env("TSUDOI_DATABASE_URL", &p.url)
+        .env(
+            "TSUDOI_DATA_DIR",
+            std::env::temp_dir().join(format!("tsudoi-bench-data-{}", std::process::id())),
+        )
         .env("TSUDOI_LOG", "warn")
         .kill_on_drop(true)
         .spawn()
@@ -354,50 +358,17 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
 
     // Sustained notes/create, many authors at once, each with ~200 followers.
     let seconds = p.create_seconds;
-    let done = Arc::new(AtomicU64::new(0));
-    let failed = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut tasks = Vec::new();
-    for t in 0..p.concurrency {
-        let (c, u, done, failed) = (
-            client.clone(),
-            api("notes/create"),
-            done.clone(),
-            failed.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut j = 0usize;
-            let mut first_error = None;
-            let mut samples: Vec<(usize, String)> = Vec::new();
-            while Instant::now() < deadline {
-                let user = (t + j * 4099) % users;
-                j += 1;
-                let body = json!({ "i": token(user), "text": format!("bench post {t}-{j} with some text #bench") });
-                match post(&c, &u, &body).await {
-                    Ok(v) => {
-                        if samples.len() < 2
-                            && let Some(id) = v["createdNote"]["id"].as_str() {
-                                samples.push((user, id.to_owned()));
-                            }
-                        done.fetch_add(1, Ordering::Relaxed)
-                    }
-                    Err(e) => {
-                        first_error.get_or_insert(e.to_string());
-                        failed.fetch_add(1, Ordering::Relaxed)
-                    }
-                };
-            }
-            (first_error, samples)
-        }));
-    }
-    let mut errors = Vec::new();
-    let mut created_samples = Vec::new();
-    for t in tasks {
-        let (error, samples) = t.await?;
-        errors.extend(error);
-        created_samples.extend(samples);
-    }
-    let created = done.load(Ordering::Relaxed);
+    let run = sustained_create(
+        &client,
+        &api("notes/create"),
+        users,
+        p.concurrency,
+        seconds,
+        0,
+    )
+    .await;
+    let (created, errors, created_samples) = (run.created, run.errors, run.samples);
+    let failed = run.failed;
     let rate = created as f64 / seconds as f64;
     // Each created note must be in its author's followers' home timelines: check one
     // follower per sampled note through the API.
@@ -463,10 +434,7 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     let base_rate = base_done.load(Ordering::Relaxed) as f64 / 3.0;
     rows.push(Row {
         figure: format!("notes/create sustained, {} in flight", p.concurrency),
-        value: format!(
-            "{rate:.0} notes/s ({} failed)",
-            failed.load(Ordering::Relaxed)
-        ),
+        value: format!("{rate:.0} notes/s ({failed} failed)"),
         baseline: format!("empty handler {base_rate:.0} req/s"),
         ratio: format!("{:.2}", rate / base_rate.max(1.0)),
         target: "≥ 1000 notes/s".into(),
@@ -478,6 +446,7 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
         ratio: "".into(),
         target: "all".into(),
     });
+    rows.push(with_plugins(p, &client, &api("notes/create"), rate).await?);
     let loaded = rss_kib(pid).unwrap_or(0);
     rows.push(Row {
         figure: "resident memory after the load".into(),
@@ -531,4 +500,171 @@ async fn nth_home_note(
         until = rows.last().map(|r| r.id.clone());
     }
     Ok(until)
+}
+
+/// What one sustained notes/create run did.
+struct CreateRun {
+    created: u64,
+    failed: u64,
+    errors: Vec<String>,
+    /// A few `(author, note id)` created, to check they reached followers.
+    samples: Vec<(usize, String)>,
+}
+
+/// `concurrency` clients posting as many notes as they can for `seconds`, each note by a
+/// different author. `round` keeps texts (and authors) of successive runs apart.
+async fn sustained_create(
+    client: &reqwest::Client,
+    url: &str,
+    users: usize,
+    concurrency: usize,
+    seconds: u64,
+    round: usize,
+) -> CreateRun {
+    let done = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for t in 0..concurrency {
+        let (c, u, done, failed) = (client.clone(), url.to_owned(), done.clone(), failed.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut j = 0usize;
+            let mut first_error = None;
+            let mut samples: Vec<(usize, String)> = Vec::new();
+            while Instant::now() < deadline {
+                let user = (t + j * 4099 + round * 7919) % users;
+                j += 1;
+                let body = json!({ "i": token(user), "text": format!("bench post {round}-{t}-{j} with some text #bench") });
+                match post(&c, &u, &body).await {
+                    Ok(v) => {
+                        if samples.len() < 2
+                            && let Some(id) = v["createdNote"]["id"].as_str()
+                        {
+                            samples.push((user, id.to_owned()));
+                        }
+                        done.fetch_add(1, Ordering::Relaxed)
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert(e.to_string());
+                        failed.fetch_add(1, Ordering::Relaxed)
+                    }
+                };
+            }
+            (first_error, samples)
+        }));
+    }
+    let mut run = CreateRun {
+        created: 0,
+        failed: 0,
+        errors: Vec::new(),
+        samples: Vec::new(),
+    };
+    for t in tasks {
+        if let Ok((error, samples)) = t.await {
+            run.errors.extend(error);
+            run.samples.extend(samples);
+        }
+    }
+    run.created = done.load(Ordering::Relaxed);
+    run.failed = failed.load(Ordering::Relaxed);
+    run
+}
+
+/// notes/create with three moderation plugins in the chain (keyword filter, mention limit,
+/// new-account guard with its key-value grant), against the rate without plugins measured
+/// before and again after (their mean), so drift in the database does not pass for plugin
+/// cost.
+async fn with_plugins(
+    p: &Plan,
+    client: &reqwest::Client,
+    url: &str,
+    before: f64,
+) -> anyhow::Result<Row> {
+    use tsudoi::core::plugins;
+    let target = std::env::current_exe()?
+        .parent()
+        .and_then(|d| d.parent())
+        .context("target directory")?
+        .to_owned();
+    let cache = std::env::temp_dir().join(format!("tsudoi-bench-plugins-{}", std::process::id()));
+    let installs = [
+        (
+            "keyword_filter",
+            r#"{"keywords":["buy now","free crypto","limited offer","click here","casino"]}"#,
+        ),
+        ("mention_limit", r#"{"max_mentions": 5}"#),
+        (
+            "new_account_guard",
+            r#"{"young_hours": 24, "max_notes_per_hour": 10}"#,
+        ),
+    ];
+    let mut names = Vec::new();
+    for (i, (file, config)) in installs.iter().enumerate() {
+        let path = target.join(format!("wasm32-wasip2/plugin/{file}.wasm"));
+        let wasm = std::fs::read(&path)
+            .with_context(|| format!("{}: run scripts/build-plugins first", path.display()))?;
+        let done = plugins::install(
+            &p.app.store,
+            &cache,
+            plugins::Install {
+                wasm,
+                manifest: None,
+                config: Some((*config).into()),
+                fail_closed: false,
+                position: i as i64,
+            },
+        )
+        .await?;
+        names.push(done.name);
+    }
+    let grants = vec!["kv".to_owned()];
+    plugins::update(
+        &p.app.store,
+        "new-account-guard",
+        tsudoi::store::PluginChange {
+            grants: Some(&grants),
+            ..Default::default()
+        },
+    )
+    .await?;
+    // Wait until the server runs them: a blocked keyword is refused.
+    let t = Instant::now();
+    loop {
+        let probe = post(
+            client,
+            url,
+            &json!({ "i": token(0), "text": "casino probe" }),
+        )
+        .await;
+        if probe.is_err() {
+            break;
+        }
+        anyhow::ensure!(
+            t.elapsed() < Duration::from_secs(30),
+            "plugins were not loaded"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seconds = p.create_seconds;
+    let run = sustained_create(client, url, p.shape.users, p.concurrency, seconds, 1).await;
+    let rate = run.created as f64 / seconds as f64;
+    for name in &names {
+        plugins::remove(&p.app.store, name).await?;
+    }
+    let _ = std::fs::remove_dir_all(&cache);
+    // Let the server drop them, then measure without plugins once more.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let again = sustained_create(client, url, p.shape.users, p.concurrency, seconds, 2).await;
+    let after = again.created as f64 / seconds as f64;
+    let without = (before + after) / 2.0;
+    Ok(Row {
+        figure: format!(
+            "notes/create with 3 moderation plugins, {} in flight",
+            p.concurrency
+        ),
+        value: format!("{rate:.0} notes/s ({} failed)", run.failed),
+        baseline: format!("no plugins {without:.0} notes/s (before {before:.0}, after {after:.0})"),
+        ratio: format!("{:.2}", rate / without.max(1.0)),
+        target: "≥ 0.85".into(),
+    })
 }

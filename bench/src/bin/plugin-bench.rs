@@ -1,5 +1,6 @@
-//! Plugin runtime figures: a moderation call against the same filter compiled natively, the
-//! time from installing a plugin to its first answer, and a restart with compiled code cached.
+//! Plugin runtime figures: a moderation call against the same filter compiled natively,
+//! ranking 500 candidates against the same ranker compiled natively, the time from
+//! installing a plugin to its first answer, and a restart with compiled code cached.
 //!
 //! `scripts/build-plugins && cargo run --release -p tsudoi-bench --bin plugin-bench`
 
@@ -14,7 +15,7 @@ use tsudoi::plugins::moderation::{
 const CONFIG: &str =
     r#"{"keywords":["buy now","free crypto","limited offer","click here","casino"]}"#;
 
-fn wasm() -> Vec<u8> {
+fn wasm(name: &str) -> Vec<u8> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .or_else(|| {
@@ -25,7 +26,7 @@ fn wasm() -> Vec<u8> {
                 .map(PathBuf::from)
         })
         .expect("target directory");
-    let path = target.join("wasm32-wasip2/plugin/keyword_filter.wasm");
+    let path = target.join(format!("wasm32-wasip2/plugin/{name}.wasm"));
     std::fs::read(&path)
         .unwrap_or_else(|e| panic!("{}: {e}; run scripts/build-plugins first", path.display()))
 }
@@ -80,7 +81,7 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() {
-    let bytes = wasm();
+    let bytes = wasm("keyword_filter");
     // A 1 KB note with no keyword: the common case, where every byte is scanned.
     let mut text = String::new();
     for c in "The quick brown fox jumps over the lazy dog. 日本語も少し。 "
@@ -138,6 +139,19 @@ fn main() {
         native_times.push(t.elapsed());
     }
     let (w, nat) = (p50(wasm_times), p50(native_times));
+    // The fixed cost of a call: a one-word note, nearly nothing to scan.
+    let short = note("hi");
+    let mut short_times = Vec::with_capacity(rounds);
+    let mut short_native = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        std::hint::black_box(plugin.check_note(&ctx, &short).unwrap());
+        short_times.push(t.elapsed());
+        let t = Instant::now();
+        std::hint::black_box(native.first_match(Some(std::hint::black_box("hi")), None));
+        short_native.push(t.elapsed());
+    }
+    let (sw, sn) = (p50(short_times), p50(short_native));
     println!("| figure | value | baseline (same run) | ratio | target |");
     println!("|---|---|---|---|---|");
     println!(
@@ -145,6 +159,19 @@ fn main() {
         us(w),
         us(nat),
         w.as_secs_f64() / nat.as_secs_f64().max(1e-12)
+    );
+    println!(
+        "| moderation call, 2-byte note (the fixed cost of a call), p50 | {} | same filter compiled natively {} | {:.1}× | |",
+        us(sw),
+        us(sn),
+        sw.as_secs_f64() / sn.as_secs_f64().max(1e-12)
+    );
+    let (r, rn) = ranking();
+    println!(
+        "| ranking 500 candidates, thinned-local (Rust), p50 | {} | same ranker compiled natively {} | {:.1}× | ≤ 1 ms |",
+        us(r),
+        us(rn),
+        r.as_secs_f64() / rn.as_secs_f64().max(1e-12)
     );
     println!(
         "| install to first answer (compile, instantiate, configure, call) | {} | | | ≤ 1000 ms |",
@@ -156,4 +183,76 @@ fn main() {
         ms(install),
         restart.as_secs_f64() / install.as_secs_f64()
     );
+}
+
+/// p50 of ranking 500 local-timeline candidates (20 authors, some discussed) through the
+/// plugin, and through the same logic compiled natively.
+fn ranking() -> (Duration, Duration) {
+    use tsudoi::plugins::ranking::{Candidate, RankingPlugin, Viewer};
+    const CONFIG: &str = r#"{"max_per_author": 3, "boost_ms_per_interaction": 600000}"#;
+    let plugin = RankingPlugin::load(
+        &wasm("thinned_local"),
+        tsudoi::plugins::LoadOptions {
+            config: Some(CONFIG.into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let settings: thinned_local::Settings = serde_json::from_str(CONFIG).unwrap();
+    let candidates: Vec<Candidate> = (0..tsudoi::plugins::ranking::MAX_CANDIDATES)
+        .map(|i| Candidate {
+            note_id: format!("a{:015}", 1_000_000 - i),
+            author_id: format!("author{:02}", i % 20),
+            created_at: 1_700_000_000_000 - i as i64 * 60_000,
+            visibility: Visibility::Public,
+            text: Some(
+                "A local note of ordinary length, with a #tag and a link https://example.com/"
+                    .into(),
+            ),
+            hashtags: vec!["tag".into()],
+            lang: None,
+            has_media: false,
+            is_renote: false,
+            is_reply: i % 7 == 0,
+            reaction_count: 0,
+            renote_count: (i % 5) as u32,
+            reply_count: (i % 3) as u32,
+            author_followed: i % 2 == 0,
+            author_follows_viewer: false,
+            extra: vec![],
+        })
+        .collect();
+    let viewer = Viewer {
+        id: "aviewer000000000".into(),
+        languages: vec![],
+        muted_words: vec![],
+    };
+    let native = |c: &[Candidate]| {
+        let items = c.iter().map(|c| thinned_local::Item {
+            author: &c.author_id,
+            created_at: c.created_at,
+            interactions: c.reply_count + c.renote_count,
+        });
+        let mut kept = thinned_local::thin(&settings, items);
+        kept.sort_by(|a, b| b.1.total_cmp(&a.1));
+        kept
+    };
+    assert_eq!(
+        plugin.rank("local", &viewer, &candidates).unwrap(),
+        native(&candidates)
+            .into_iter()
+            .map(|(i, _)| i as usize)
+            .collect::<Vec<_>>()
+    );
+    let rounds = 2_000;
+    let (mut w, mut n) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    for _ in 0..rounds {
+        let t = Instant::now();
+        std::hint::black_box(plugin.rank("local", &viewer, &candidates).unwrap());
+        w.push(t.elapsed());
+        let t = Instant::now();
+        std::hint::black_box(native(std::hint::black_box(&candidates)));
+        n.push(t.elapsed());
+    }
+    (p50(w), p50(n))
 }

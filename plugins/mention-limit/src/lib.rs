@@ -1,0 +1,91 @@
+//! Spam waves on the fediverse (Misskey's in 2024 among them) post notes that mention many
+//! strangers or carry many links. This filter rejects (or flags) a note with more mentions
+//! or links than allowed.
+//!
+//! Configuration (all optional): `{"max_mentions": 5, "max_links": 10, "action": "reject"}`,
+//! `action` being `reject` or `flag`.
+
+#![cfg(target_family = "wasm")]
+
+use std::sync::Mutex;
+
+use tsudoi_sdk::moderation::*;
+
+tsudoi_sdk::manifest!(include_bytes!("../tsudoi-plugin.toml"));
+
+#[derive(Clone, Copy, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    #[serde(default = "five")]
+    max_mentions: usize,
+    #[serde(default = "ten")]
+    max_links: usize,
+    #[serde(default)]
+    action: Action,
+}
+
+#[derive(Clone, Copy, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Action {
+    #[default]
+    Reject,
+    Flag,
+}
+
+fn five() -> usize {
+    5
+}
+fn ten() -> usize {
+    10
+}
+
+static SETTINGS: Mutex<Settings> = Mutex::new(Settings {
+    max_mentions: 5,
+    max_links: 10,
+    action: Action::Reject,
+});
+
+struct MentionLimit;
+
+impl ModerationFilter for MentionLimit {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            name: "mention-limit".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            config_schema: Some(
+                r#"{"type":"object","additionalProperties":false,"properties":{"max_mentions":{"type":"integer","minimum":0},"max_links":{"type":"integer","minimum":0},"action":{"enum":["reject","flag"]}}}"#.into(),
+            ),
+        }
+    }
+
+    fn configure(config_json: String) -> Result<(), String> {
+        let settings: Settings = serde_json::from_str(&config_json).map_err(|e| e.to_string())?;
+        *SETTINGS.lock().map_err(|e| e.to_string())? = settings;
+        Ok(())
+    }
+
+    fn check_note(_ctx: Context, note: Note) -> Result<Verdict, PluginError> {
+        let s = *SETTINGS
+            .lock()
+            .map_err(|e| PluginError::Other(e.to_string()))?;
+        let text = note.text.as_deref().unwrap_or_default();
+        let links = text.matches("https://").count() + text.matches("http://").count();
+        let problem = if note.mentions.len() > s.max_mentions {
+            format!(
+                "{} mentions (at most {})",
+                note.mentions.len(),
+                s.max_mentions
+            )
+        } else if links > s.max_links {
+            format!("{links} links (at most {})", s.max_links)
+        } else {
+            return Ok(Verdict::Accept);
+        };
+        Ok(match s.action {
+            Action::Reject => Verdict::Reject(format!("too many {problem}")),
+            Action::Flag => Verdict::Flag(format!("many {problem}")),
+        })
+    }
+}
+
+tsudoi_sdk::register_moderation!(MentionLimit);

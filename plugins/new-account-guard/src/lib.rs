@@ -1,0 +1,94 @@
+//! Spam comes from accounts made minutes ago. An account younger than `young_hours` may post
+//! `max_notes_per_hour` notes an hour; beyond that its notes are rejected until the hour
+//! turns. The counts live in the server's key-value store (the `kv` capability, which the
+//! admin grants), expire with their hour, and are shared by every server of the instance.
+//!
+//! Configuration (all optional): `{"young_hours": 24, "max_notes_per_hour": 10}`.
+
+#![cfg(target_family = "wasm")]
+
+use std::sync::Mutex;
+
+use tsudoi_sdk::kv::Bucket;
+use tsudoi_sdk::moderation::*;
+
+tsudoi_sdk::manifest!(include_bytes!("../tsudoi-plugin.toml"));
+
+#[derive(Clone, Copy, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    #[serde(default = "day")]
+    young_hours: i64,
+    #[serde(default = "ten")]
+    max_notes_per_hour: i64,
+}
+
+fn day() -> i64 {
+    24
+}
+fn ten() -> i64 {
+    10
+}
+
+static SETTINGS: Mutex<Settings> = Mutex::new(Settings {
+    young_hours: 24,
+    max_notes_per_hour: 10,
+});
+
+const HOUR_MS: i64 = 3_600_000;
+
+struct NewAccountGuard;
+
+impl ModerationFilter for NewAccountGuard {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            name: "new-account-guard".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            config_schema: Some(
+                r#"{"type":"object","additionalProperties":false,"properties":{"young_hours":{"type":"integer","minimum":0},"max_notes_per_hour":{"type":"integer","minimum":1}}}"#.into(),
+            ),
+        }
+    }
+
+    fn configure(config_json: String) -> Result<(), String> {
+        let settings: Settings = serde_json::from_str(&config_json).map_err(|e| e.to_string())?;
+        *SETTINGS.lock().map_err(|e| e.to_string())? = settings;
+        Ok(())
+    }
+
+    fn check_note(ctx: Context, note: Note) -> Result<Verdict, PluginError> {
+        let s = *SETTINGS
+            .lock()
+            .map_err(|e| PluginError::Other(e.to_string()))?;
+        let age = note.created_at - ctx.actor.created_at;
+        if age >= s.young_hours * HOUR_MS {
+            return Ok(Verdict::Accept);
+        }
+        let hour = note.created_at / HOUR_MS;
+        let counted = Bucket::open("notes-per-hour")
+            .and_then(|b| {
+                let key = format!("{}:{hour}", ctx.actor.id);
+                let n = b.increment(&key, 1)?;
+                if n == 1 {
+                    // Expire with the hour (and a margin); `set` keeps the count.
+                    b.set(&key, n.to_string().as_bytes(), Some(2 * 3600))?;
+                }
+                Ok(n)
+            })
+            .map_err(|e| {
+                PluginError::Config(format!(
+                    "the key-value store is not available ({e:?}); grant the kv capability"
+                ))
+            })?;
+        Ok(if counted > s.max_notes_per_hour {
+            Verdict::Reject(format!(
+                "new accounts may post {} notes an hour",
+                s.max_notes_per_hour
+            ))
+        } else {
+            Verdict::Accept
+        })
+    }
+}
+
+tsudoi_sdk::register_moderation!(NewAccountGuard);
