@@ -81,50 +81,6 @@ fn actor(u: &UserRow) -> wit::Actor {
     }
 }
 
-/// Counts consecutive failures of a plugin; at the limit the plugin is disabled for every
-/// server (they reload within a second) and the administrators get a notice.
-pub(crate) async fn track_failures(
-    app: &App,
-    kind: crate::plugins::Kind,
-    name: &str,
-    failures_in_a_row: &std::sync::atomic::AtomicU32,
-    failed: bool,
-) {
-    use std::sync::atomic::Ordering;
-    if !failed {
-        failures_in_a_row.store(0, Ordering::Relaxed);
-        return;
-    }
-    let count = failures_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
-    if count != crate::plugins::FAILURES_BEFORE_DISABLE {
-        return;
-    }
-    let now = super::ids::now_ms();
-    let message = format!(
-        "The {} plugin {name} failed {count} times in a row and was disabled. Fix or reconfigure it, then enable it again (tsudoi plugin enable {name}).",
-        kind.as_str()
-    );
-    tracing::error!(plugin = %name, failures = count, "plugin disabled after repeated failures");
-    let disabled = app
-        .store
-        .update_plugin(
-            name,
-            &crate::store::PluginChange {
-                enabled: Some(false),
-                ..Default::default()
-            },
-            now,
-        )
-        .await;
-    let noticed = app
-        .store
-        .add_admin_notice(&super::ids::aidx(), "plugin-disabled", &message, now)
-        .await;
-    if let Err(e) = disabled.and(noticed) {
-        tracing::error!(plugin = %name, error = %e, "cannot record the disabled plugin");
-    }
-}
-
 /// Runs the moderation chain on a note about to be created by `author`.
 pub async fn check_new_note(app: &App, author: &UserRow, draft: Draft<'_>) -> Result<Decision> {
     let chain = app.plugins.moderation();
@@ -167,7 +123,7 @@ pub async fn check_new_note(app: &App, author: &UserRow, draft: Draft<'_>) -> Re
         app.plugins
             .metrics
             .record("moderation", &name, started.elapsed(), outcome.is_err());
-        track_failures(
+        super::plugins::track_failures(
             app,
             crate::plugins::Kind::Moderation,
             &name,

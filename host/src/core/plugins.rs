@@ -1,9 +1,11 @@
 //! Managing plugins, shared by the CLI and the admin API: every change is checked (the
 //! component loads, its manifest and configuration are valid, grants and timelines make
 //! sense) before it is written, and written in one statement, which running servers pick up
-//! within a second.
+//! within a second. Also the failure count every hook keeps, which disables a plugin that
+//! keeps failing.
 
 use super::{Error, Result, ids};
+use crate::app::App;
 use crate::plugins::manifest::{Capability, Manifest};
 use crate::plugins::{Kind, LoadOptions, Loaded};
 use crate::store::{PluginChange, PluginRow, Store};
@@ -192,5 +194,49 @@ pub async fn remove(store: &Store, name: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::NoSuchPlugin)
+    }
+}
+
+/// Counts consecutive failures of a plugin; at the limit the plugin is disabled for every
+/// server (they reload within a second) and the administrators get a notice.
+pub(crate) async fn track_failures(
+    app: &App,
+    kind: crate::plugins::Kind,
+    name: &str,
+    failures_in_a_row: &std::sync::atomic::AtomicU32,
+    failed: bool,
+) {
+    use std::sync::atomic::Ordering;
+    if !failed {
+        failures_in_a_row.store(0, Ordering::Relaxed);
+        return;
+    }
+    let count = failures_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
+    if count != crate::plugins::FAILURES_BEFORE_DISABLE {
+        return;
+    }
+    let now = ids::now_ms();
+    let message = format!(
+        "The {} plugin {name} failed {count} times in a row and was disabled. Fix or reconfigure it, then enable it again (tsudoi plugin enable {name}).",
+        kind.as_str()
+    );
+    tracing::error!(plugin = %name, failures = count, "plugin disabled after repeated failures");
+    let disabled = app
+        .store
+        .update_plugin(
+            name,
+            &crate::store::PluginChange {
+                enabled: Some(false),
+                ..Default::default()
+            },
+            now,
+        )
+        .await;
+    let noticed = app
+        .store
+        .add_admin_notice(&ids::aidx(), "plugin-disabled", &message, now)
+        .await;
+    if let Err(e) = disabled.and(noticed) {
+        tracing::error!(plugin = %name, error = %e, "cannot record the disabled plugin");
     }
 }

@@ -105,7 +105,7 @@ pub async fn mfm_html(app: &App, text: &str) -> String {
                 app.plugins
                     .metrics
                     .record(Kind::Mfm.as_str(), &c.plugin.name, c.took, c.failed);
-                super::moderation::track_failures(
+                super::plugins::track_failures(
                     app,
                     Kind::Mfm,
                     &c.plugin.name,

@@ -191,7 +191,7 @@ pub async fn ranked(
     app.plugins
         .metrics
         .record("ranking", &ranker.name, started.elapsed(), outcome.is_err());
-    super::moderation::track_failures(
+    super::plugins::track_failures(
         app,
         crate::plugins::Kind::Ranking,
         &ranker.name,
