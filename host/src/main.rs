@@ -73,7 +73,8 @@ enum PluginCommand {
         position: i64,
     },
     /// Run a moderation plugin on fixture notes without a server and print its verdicts
-    /// (JSON lines): for plugin authors testing offline.
+    /// (JSON lines): for plugin authors testing offline. Compiled code is cached under
+    /// `<data_dir>/plugin-cache`, as a server caches it.
     Test {
         /// The .wasm component.
         file: PathBuf,
@@ -291,7 +292,8 @@ async fn plugin_command(config: Config, cmd: PluginCommand) -> anyhow::Result<()
         plugin_config,
     } = cmd
     {
-        return plugin_test(&file, &notes, plugin_config).await;
+        let cache = tsudoi::app::plugin_cache_dir(&config);
+        return plugin_test(&file, &notes, plugin_config, cache).await;
     }
     let store = tsudoi::store::Store::open(&config.database_url).await?;
     let cache = tsudoi::app::plugin_cache_dir(&config);
@@ -437,10 +439,13 @@ async fn plugin_command(config: Config, cmd: PluginCommand) -> anyhow::Result<()
 }
 
 /// `tsudoi plugin test`: no database, no server; the plugin runs exactly as it would in one.
+/// Compiled code is cached as a server caches it, so testing again after an edit of the
+/// fixtures (or of another plugin) does not compile again.
 async fn plugin_test(
     file: &std::path::Path,
     notes: &std::path::Path,
     plugin_config: Option<String>,
+    cache: PathBuf,
 ) -> anyhow::Result<()> {
     use tsudoi::core::visibility::Visibility;
     use tsudoi::plugins::moderation::{self as m, ModerationPlugin};
@@ -459,11 +464,13 @@ async fn plugin_test(
     .with_context(|| format!("{} is not a JSON array of notes", notes.display()))?;
     let options = tsudoi::plugins::LoadOptions {
         config: plugin_config,
+        cache: Some(cache),
         ..Default::default()
     };
     let plugin = tokio::task::spawn_blocking(move || ModerationPlugin::load(&wasm, options))
         .await?
         .with_context(|| format!("{} cannot be loaded", file.display()))?;
+    let plugin = std::sync::Arc::new(plugin);
     let ctx = m::Context {
         direction: m::Direction::Incoming,
         activity_type: "Create".into(),
@@ -502,7 +509,11 @@ async fn plugin_test(
             created_at: 0,
         }
         .to_note();
-        let verdict = match plugin.check_note(&ctx, &note) {
+        // On a blocking thread, as in a server: WASI output (a plugin's print, a traceback)
+        // waits for the runtime there.
+        let (p, c) = (plugin.clone(), ctx.clone());
+        let outcome = tokio::task::spawn_blocking(move || p.check_note(&c, &note)).await?;
+        let verdict = match outcome {
             Ok(m::Verdict::Accept) => serde_json::json!({ "verdict": "accept" }),
             Ok(m::Verdict::Reject(reason)) => {
                 serde_json::json!({ "verdict": "reject", "reason": reason })

@@ -130,7 +130,7 @@ test('plugin test runs a plugin on fixture notes offline and prints its verdicts
   const { stdout } = await run(tsudoiBinary(), [
     'plugin', 'test', pluginWasm('keyword_filter'), '--notes', notes,
     '--plugin-config', '{"keywords":["buy now","free crypto"],"action":"flag"}',
-  ]);
+  ], { env: { ...process.env, TSUDOI_DATA_DIR: dir } });
   const verdicts = stdout.trim().split('\n').map((l) => JSON.parse(l).result);
   assert.deepEqual(verdicts, [
     { verdict: 'accept' },
@@ -174,4 +174,25 @@ test('upgrading a plugin while a client posts continuously fails no request', as
   await Promise.all(posters);
   assert.deepEqual(failures, []);
   assert.ok(posted > 20, `posted ${posted}`);
+});
+
+test('the Python and JavaScript ports install with their manifests and rewrite like the Rust plugin', async () => {
+  for (const [file, name] of [['keyword_filter_js', 'keyword-filter-js'], ['keyword_filter_py', 'keyword-filter-py']]) {
+    const wasm = pluginWasm(file);
+    const out = await cli('install', wasm, '--manifest', wasm.replace(/\.wasm$/, '.toml'),
+      '--plugin-config', '{"keywords":["polyglot"],"action":"cw"}', '--position', '9');
+    assert.match(out.stdout, new RegExp(`installed ${name} 0\\.1\\.0 \\(moderation\\)`));
+    const note = await eventually(async () => {
+      const { createdNote } = await alice.api.request('notes/create', { text: `a POLYGLOT note (${name})` });
+      if (createdNote.cw == null) {
+        await alice.api.request('notes/delete', { noteId: createdNote.id });
+        throw new Error(`${name} not running yet`);
+      }
+      return createdNote;
+    }, 60_000);
+    assert.equal(note.cw, 'filtered: polyglot');
+    const plain = (await alice.api.request('notes/create', { text: 'nothing to see' })).createdNote;
+    assert.equal(plain.cw, null);
+    await cli('remove', name);
+  }
 });

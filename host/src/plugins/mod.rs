@@ -41,7 +41,7 @@ pub enum LoadError {
     #[error("not a valid WebAssembly component: {0}")]
     Invalid(String),
     #[error(
-        "the component exports {found}, but this server implements {WIT_PACKAGE}@{WIT_VERSION}: rebuild the plugin with a tsudoi-sdk for {WIT_VERSION}"
+        "the component exports {found}, but this server implements {WIT_PACKAGE}@{WIT_VERSION}: rebuild the plugin against wit/{WIT_VERSION} (with a tsudoi-sdk for {WIT_VERSION} in Rust)"
     )]
     IncompatibleVersion { found: String },
     #[error("the component is not a {expected} plugin: it exports {found}")]
