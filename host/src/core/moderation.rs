@@ -81,99 +81,157 @@ fn actor(u: &UserRow) -> wit::Actor {
     }
 }
 
-/// Runs the moderation chain on a note about to be created by `author`.
-pub async fn check_new_note(app: &App, author: &UserRow, draft: Draft<'_>) -> Result<Decision> {
-    let chain = app.plugins.moderation();
-    let mut decision = Decision::default();
-    if chain.is_empty() {
-        return Ok(decision);
-    }
-    let ctx = Arc::new(wit::Context {
-        direction: wit::Direction::Outgoing,
-        activity_type: "Create".into(),
-        peer_host: None,
-        actor: actor(author),
-        raw_activity: None,
-    });
-    // Built once, and again only after a plugin rewrote the draft.
-    let facts = |d: &Draft<'_>| {
-        wit::NoteFacts {
-            id: d.id,
-            author_id: &author.id,
-            text: d.text.as_deref(),
-            cw: d.cw.as_deref(),
-            visibility: (*d.visibility).into(),
-            local_only: *d.local_only,
-            reply_to: d.reply_id,
-            renote_of: d.renote_id,
-            created_at: d.created_at,
-        }
-        .to_note()
-    };
-    let mut current = facts(&draft);
-    for link in chain.iter() {
-        let note = current.clone();
-        let plugin = link.plugin.clone();
-        let call_ctx = ctx.clone();
-        let name = plugin.name.to_string();
+/// What a plugin may change in a note: moved into the blocking task that runs the chain
+/// and back.
+struct Editable {
+    text: Option<String>,
+    cw: Option<String>,
+    visibility: Visibility,
+    local_only: bool,
+}
+
+/// `(plugin, reason)`: a flag for the review queue, or the reason a note was rejected.
+type Verdict = (String, String);
+
+/// What the chain did: one entry per plugin called (for metrics and failure counts), and
+/// either the note as the chain left it with its flags, or the rejection.
+struct ChainRun {
+    calls: Vec<(Arc<wit::ModerationPlugin>, std::time::Duration, bool)>,
+    outcome: std::result::Result<(Editable, Vec<Verdict>), Verdict>,
+}
+
+/// Runs the whole chain on one blocking thread (one hand-off per note, not one per plugin).
+fn run_chain(
+    chain: &[crate::plugins::registry::ChainedModeration],
+    ctx: &wit::Context,
+    facts: &dyn Fn(&Editable) -> wit::Note,
+    mut note: Editable,
+    max_note_length: usize,
+) -> ChainRun {
+    let mut calls = Vec::with_capacity(chain.len());
+    let mut flags = Vec::new();
+    let mut current = facts(&note);
+    for link in chain {
+        let name = link.plugin.name.to_string();
         let started = std::time::Instant::now();
-        let outcome = tokio::task::spawn_blocking(move || plugin.check_note(&call_ctx, &note))
-            .await
-            .map_err(|e| Error::Internal(format!("plugin call panicked: {e}")))?;
-        app.plugins
-            .metrics
-            .record("moderation", &name, started.elapsed(), outcome.is_err());
-        super::plugins::track_failures(
-            app,
-            crate::plugins::Kind::Moderation,
-            &name,
-            &link.plugin.failures_in_a_row,
-            outcome.is_err(),
-        )
-        .await;
+        let outcome = link.plugin.check_note(ctx, &current);
+        calls.push((link.plugin.clone(), started.elapsed(), outcome.is_err()));
         match outcome {
             Ok(wit::Verdict::Accept) => {}
             Ok(wit::Verdict::Reject(reason)) => {
-                tracing::info!(plugin = %name, note = draft.id, %reason, "note rejected by plugin");
-                return Err(Error::RejectedByPlugin {
-                    plugin: name,
-                    reason,
-                });
+                tracing::info!(plugin = %name, note = %current.id, %reason, "note rejected by plugin");
+                return ChainRun {
+                    calls,
+                    outcome: Err((name, reason)),
+                };
             }
-            Ok(wit::Verdict::Flag(reason)) => decision.flags.push((name, reason)),
+            Ok(wit::Verdict::Flag(reason)) => flags.push((name, reason)),
             Ok(wit::Verdict::Rewrite(rewritten)) => {
                 let visibility = Visibility::from(rewritten.visibility);
                 let too_long = rewritten
                     .text
                     .as_ref()
-                    .is_some_and(|t| t.chars().count() > app.config.max_note_length);
-                if reach(visibility) > reach(*draft.visibility) || too_long {
-                    decision.flags.push((
+                    .is_some_and(|t| t.chars().count() > max_note_length);
+                if reach(visibility) > reach(note.visibility) || too_long {
+                    flags.push((
                         name,
                         "rewrite refused: it widened the note or overran the length limit".into(),
                     ));
                     continue;
                 }
-                *draft.text = rewritten.text.filter(|t| !t.trim().is_empty());
-                *draft.cw = rewritten.content_warning.filter(|c| !c.trim().is_empty());
-                *draft.visibility = visibility;
-                *draft.local_only = *draft.local_only || rewritten.local_only;
-                current = facts(&draft);
+                note = Editable {
+                    text: rewritten.text.filter(|t| !t.trim().is_empty()),
+                    cw: rewritten.content_warning.filter(|c| !c.trim().is_empty()),
+                    visibility,
+                    local_only: note.local_only || rewritten.local_only,
+                };
+                current = facts(&note);
             }
             Err(failure) => {
                 tracing::warn!(plugin = %name, error = %failure, "moderation plugin failed");
                 if link.fail_closed {
-                    return Err(Error::RejectedByPlugin {
-                        plugin: name,
-                        reason: "the moderation plugin failed and is set to reject on failure"
-                            .into(),
-                    });
+                    return ChainRun {
+                        calls,
+                        outcome: Err((
+                            name,
+                            "the moderation plugin failed and is set to reject on failure".into(),
+                        )),
+                    };
                 }
-                decision
-                    .flags
-                    .push((name, format!("plugin failed: {failure}")));
+                flags.push((name, format!("plugin failed: {failure}")));
             }
         }
     }
-    Ok(decision)
+    ChainRun {
+        calls,
+        outcome: Ok((note, flags)),
+    }
+}
+
+/// Runs the moderation chain on a note about to be created by `author`.
+pub async fn check_new_note(app: &App, author: &UserRow, draft: Draft<'_>) -> Result<Decision> {
+    let chain = app.plugins.moderation();
+    if chain.is_empty() {
+        return Ok(Decision::default());
+    }
+    let ctx = wit::Context {
+        direction: wit::Direction::Outgoing,
+        activity_type: "Create".into(),
+        peer_host: None,
+        actor: actor(author),
+        raw_activity: None,
+    };
+    let note = Editable {
+        text: draft.text.take(),
+        cw: draft.cw.take(),
+        visibility: *draft.visibility,
+        local_only: *draft.local_only,
+    };
+    let (id, author_id, created_at) = (draft.id.to_owned(), author.id.clone(), draft.created_at);
+    let (reply_to, renote_of) = (
+        draft.reply_id.map(str::to_owned),
+        draft.renote_id.map(str::to_owned),
+    );
+    let max_note_length = app.config.max_note_length;
+    let run = tokio::task::spawn_blocking(move || {
+        // The note as plugins see it; built again only after a plugin rewrote it.
+        let facts = |n: &Editable| {
+            wit::NoteFacts {
+                id: &id,
+                author_id: &author_id,
+                text: n.text.as_deref(),
+                cw: n.cw.as_deref(),
+                visibility: n.visibility.into(),
+                local_only: n.local_only,
+                reply_to: reply_to.as_deref(),
+                renote_of: renote_of.as_deref(),
+                created_at,
+            }
+            .to_note()
+        };
+        run_chain(&chain, &ctx, &facts, note, max_note_length)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("plugin call panicked: {e}")))?;
+    for (plugin, took, failed) in &run.calls {
+        app.plugins
+            .metrics
+            .record("moderation", &plugin.name, *took, *failed);
+        super::plugins::track_failures(
+            app,
+            crate::plugins::Kind::Moderation,
+            &plugin.name,
+            &plugin.failures_in_a_row,
+            *failed,
+        )
+        .await;
+    }
+    let (note, flags) = run
+        .outcome
+        .map_err(|(plugin, reason)| Error::RejectedByPlugin { plugin, reason })?;
+    *draft.text = note.text;
+    *draft.cw = note.cw;
+    *draft.visibility = note.visibility;
+    *draft.local_only = note.local_only;
+    Ok(Decision { flags })
 }
