@@ -331,6 +331,18 @@ fn hostile_with(services: &Services, requested: &[&str], granted: &[&str]) -> Mo
     plugin
 }
 
+/// A runtime for the host's services (the plugin waits for them from this test's thread)
+/// and a fresh database on the backend under test.
+fn runtime_and_db() -> (tokio::runtime::Runtime, common::TestDb) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = rt.block_on(common::fresh());
+    (rt, db)
+}
+
 fn services(rt: &tokio::runtime::Runtime, db: &common::TestDb, allowed: &[&str]) -> Services {
     Services {
         store: db.app.store.clone(),
@@ -351,12 +363,7 @@ fn verdict_text(v: Result<Verdict, CallError>) -> String {
 
 #[test]
 fn http_reaches_only_granted_public_hosts() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let db = rt.block_on(common::fresh());
+    let (rt, db) = runtime_and_db();
     let (port, hits) = counting_server();
     let local = format!("http:127.0.0.1:{port}");
     let by_name = format!("http:localhost:{port}");
@@ -408,12 +415,7 @@ fn http_reaches_only_granted_public_hosts() {
 
 #[test]
 fn kv_works_only_when_granted_and_is_kept_per_plugin() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let db = rt.block_on(common::fresh());
+    let (rt, db) = runtime_and_db();
     let s = services(&rt, &db, &[]);
     let denied = hostile_with(&s, &["kv"], &[]);
     let v = verdict_text(denied.check_note(&ctx(), &note("kv:hits")));
@@ -425,14 +427,11 @@ fn kv_works_only_when_granted_and_is_kept_per_plugin() {
     }
     // Stored in the server's database, under the plugin's name.
     let stored = rt
-        .block_on(db.app.store.kv_get(
-            ::tsudoi::store::KvKey {
-                plugin: "hostile",
-                bucket: "counts",
-                key: "hits",
-            },
-            0,
-        ))
+        .block_on(
+            db.app
+                .store
+                .kv_get(::tsudoi::store::KvKey::new("hostile", "counts", "hits"), 0),
+        )
         .unwrap();
     assert_eq!(stored.as_deref(), Some(b"3".as_slice()));
 }

@@ -462,83 +462,34 @@ async fn plugin_kv_keeps_quota_expiry_and_atomic_counters() {
     let s = &db.app.store;
     let now = 1_000_000;
     // A value that fits, one that would overflow the quota, and the first left intact.
-    s.kv_set(
-        KvKey {
-            plugin: "p",
-            bucket: "b",
-            key: "k",
-        },
-        b"hello",
-        None,
-        now,
-        100,
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    s.kv_set(KvKey::new("p", "b", "k"), b"hello", None, now, 100)
+        .await
+        .unwrap()
+        .unwrap();
     let refused = s
-        .kv_set(
-            KvKey {
-                plugin: "p",
-                bucket: "b",
-                key: "big",
-            },
-            &[0u8; 200],
-            None,
-            now,
-            100,
-        )
+        .kv_set(KvKey::new("p", "b", "big"), &[0u8; 200], None, now, 100)
         .await
         .unwrap();
     assert_eq!(refused, Err(KvRefusal::QuotaExceeded));
     assert_eq!(
-        s.kv_get(
-            KvKey {
-                plugin: "p",
-                bucket: "b",
-                key: "k"
-            },
-            now
-        )
-        .await
-        .unwrap()
-        .as_deref(),
+        s.kv_get(KvKey::new("p", "b", "k"), now)
+            .await
+            .unwrap()
+            .as_deref(),
         Some(b"hello".as_slice())
     );
     assert_eq!(
-        s.kv_get(
-            KvKey {
-                plugin: "p",
-                bucket: "b",
-                key: "big"
-            },
-            now
-        )
-        .await
-        .unwrap(),
+        s.kv_get(KvKey::new("p", "b", "big"), now).await.unwrap(),
         None
     );
     // Another plugin's namespace is its own.
     assert_eq!(
-        s.kv_get(
-            KvKey {
-                plugin: "q",
-                bucket: "b",
-                key: "k"
-            },
-            now
-        )
-        .await
-        .unwrap(),
+        s.kv_get(KvKey::new("q", "b", "k"), now).await.unwrap(),
         None
     );
     // Expiry: gone after its time, and no longer counted against the quota.
     s.kv_set(
-        KvKey {
-            plugin: "p",
-            bucket: "b",
-            key: "tmp",
-        },
+        KvKey::new("p", "b", "tmp"),
         &[1u8; 80],
         Some(now + 10),
         now,
@@ -548,37 +499,19 @@ async fn plugin_kv_keeps_quota_expiry_and_atomic_counters() {
     .unwrap()
     .unwrap();
     assert!(
-        s.kv_get(
-            KvKey {
-                plugin: "p",
-                bucket: "b",
-                key: "tmp"
-            },
-            now + 5
-        )
-        .await
-        .unwrap()
-        .is_some()
+        s.kv_get(KvKey::new("p", "b", "tmp"), now + 5)
+            .await
+            .unwrap()
+            .is_some()
     );
     assert!(
-        s.kv_get(
-            KvKey {
-                plugin: "p",
-                bucket: "b",
-                key: "tmp"
-            },
-            now + 10
-        )
-        .await
-        .unwrap()
-        .is_none()
+        s.kv_get(KvKey::new("p", "b", "tmp"), now + 10)
+            .await
+            .unwrap()
+            .is_none()
     );
     s.kv_set(
-        KvKey {
-            plugin: "p",
-            bucket: "b",
-            key: "after",
-        },
+        KvKey::new("p", "b", "after"),
         &[2u8; 80],
         None,
         now + 20,
@@ -588,20 +521,10 @@ async fn plugin_kv_keeps_quota_expiry_and_atomic_counters() {
     .unwrap()
     .unwrap();
     // Prefix listing.
-    s.kv_set(
-        KvKey {
-            plugin: "p",
-            bucket: "b",
-            key: "k2",
-        },
-        b"x",
-        None,
-        now,
-        1000,
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    s.kv_set(KvKey::new("p", "b", "k2"), b"x", None, now, 1000)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         s.kv_list_keys("p", "b", "k", 10, now + 20).await.unwrap(),
         vec!["k", "k2"]
@@ -611,17 +534,8 @@ async fn plugin_kv_keeps_quota_expiry_and_atomic_counters() {
         .map(|_| {
             let s = s.clone();
             tokio::spawn(async move {
-                s.kv_increment(
-                    KvKey {
-                        plugin: "p",
-                        bucket: "c",
-                        key: "n",
-                    },
-                    1,
-                    now,
-                    10_000,
-                )
-                .await
+                s.kv_increment(KvKey::new("p", "c", "n"), 1, now, 10_000)
+                    .await
             })
         })
         .collect();
@@ -629,47 +543,22 @@ async fn plugin_kv_keeps_quota_expiry_and_atomic_counters() {
         t.await.unwrap().unwrap().unwrap();
     }
     assert_eq!(
-        s.kv_increment(
-            KvKey {
-                plugin: "p",
-                bucket: "c",
-                key: "n"
-            },
-            5,
-            now,
-            10_000
-        )
-        .await
-        .unwrap(),
+        s.kv_increment(KvKey::new("p", "c", "n"), 5, now, 10_000)
+            .await
+            .unwrap(),
         Ok(25)
     );
     assert_eq!(
-        s.kv_increment(
-            KvKey {
-                plugin: "p",
-                bucket: "b",
-                key: "k"
-            },
-            1,
-            now,
-            10_000
-        )
-        .await
-        .unwrap(),
+        s.kv_increment(KvKey::new("p", "b", "k"), 1, now, 10_000)
+            .await
+            .unwrap(),
         Err(KvRefusal::NotANumber)
     );
     s.kv_clear("p").await.unwrap();
     assert!(
-        s.kv_get(
-            KvKey {
-                plugin: "p",
-                bucket: "b",
-                key: "k"
-            },
-            now
-        )
-        .await
-        .unwrap()
-        .is_none()
+        s.kv_get(KvKey::new("p", "b", "k"), now)
+            .await
+            .unwrap()
+            .is_none()
     );
 }

@@ -8,24 +8,12 @@ import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startServer, signup, apiError, tsudoiBinary, pluginWasm, ids } from './lib/server.mjs';
+import { startServer, signup, apiError, tsudoiBinary, pluginWasm, ids, eventually } from './lib/server.mjs';
 
 const run = promisify(execFile);
 let server;
 let admin;
 let alice;
-
-async function eventually(fn, ms = 5000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 const wasmBase64 = async (name) => (await readFile(pluginWasm(name))).toString('base64');
 

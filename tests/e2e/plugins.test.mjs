@@ -5,26 +5,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startServer, signup, apiError, tsudoiBinary, pluginWasm } from './lib/server.mjs';
+import { startServer, signup, apiError, tsudoiBinary, pluginWasm, eventually } from './lib/server.mjs';
 
 const run = promisify(execFile);
 let server;
 let alice;
 
 const cli = (...args) => run(tsudoiBinary(), ['plugin', ...args], { env: { ...process.env, ...server.env } });
-
-/** Retries `fn` until it stops throwing (the server notices plugin changes within a second). */
-async function eventually(fn, ms = 5000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 before(async () => {
   server = await startServer();

@@ -6,6 +6,7 @@
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use super::HostState;
+use crate::store::KvKey;
 
 wasmtime::component::bindgen!({
     path: "../wit/0.1.0",
@@ -139,7 +140,7 @@ impl kv::HostBucket for HostState {
         self.kv_op(&b, async |store, plugin, bucket| {
             check_key(&key)?;
             store
-                .kv_get(at(plugin, bucket, &key), now_ms())
+                .kv_get(KvKey::new(plugin, bucket, &key), now_ms())
                 .await
                 .map_err(kv_failure)
         })
@@ -157,7 +158,7 @@ impl kv::HostBucket for HostState {
             let expires_at = ttl.map(|s| now + i64::from(s) * 1000);
             store
                 .kv_set(
-                    at(plugin, bucket, &key),
+                    KvKey::new(plugin, bucket, &key),
                     &value,
                     expires_at,
                     now,
@@ -175,7 +176,7 @@ impl kv::HostBucket for HostState {
     ) -> wasmtime::Result<Result<(), kv::KvError>> {
         self.kv_op(&b, async |store, plugin, bucket| {
             store
-                .kv_delete(at(plugin, bucket, &key))
+                .kv_delete(KvKey::new(plugin, bucket, &key))
                 .await
                 .map_err(kv_failure)
         })
@@ -190,7 +191,7 @@ impl kv::HostBucket for HostState {
             check_key(&key)?;
             store
                 .kv_increment(
-                    at(plugin, bucket, &key),
+                    KvKey::new(plugin, bucket, &key),
                     delta,
                     now_ms(),
                     super::KV_QUOTA_BYTES,
@@ -222,14 +223,6 @@ impl kv::HostBucket for HostState {
     fn drop(&mut self, b: Resource<KvBucket>) -> wasmtime::Result<()> {
         self.table.delete(b)?;
         Ok(())
-    }
-}
-
-fn at<'a>(plugin: &'a str, bucket: &'a str, key: &'a str) -> crate::store::KvKey<'a> {
-    crate::store::KvKey {
-        plugin,
-        bucket,
-        key,
     }
 }
 

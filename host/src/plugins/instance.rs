@@ -81,6 +81,47 @@ pub trait World: Sized + Send + 'static {
     ) -> wasmtime::Result<Result<(), String>>;
 }
 
+/// Implements [`World`] for the bindings `$world` (with `$pre`) generated from a WIT world of
+/// kind `$kind`: every world exports `meta` the same way.
+macro_rules! impl_world {
+    ($world:ident, $pre:ident, $kind:expr) => {
+        impl $crate::plugins::instance::World for $world {
+            type Pre = $pre<$crate::plugins::HostState>;
+            const KIND: $crate::plugins::Kind = $kind;
+            fn prepare(
+                pre: wasmtime::component::InstancePre<$crate::plugins::HostState>,
+            ) -> wasmtime::Result<Self::Pre> {
+                $pre::new(pre)
+            }
+            fn instantiate(
+                pre: &Self::Pre,
+                store: &mut wasmtime::Store<$crate::plugins::HostState>,
+            ) -> wasmtime::Result<Self> {
+                pre.instantiate(store)
+            }
+            fn info(
+                &self,
+                store: &mut wasmtime::Store<$crate::plugins::HostState>,
+            ) -> wasmtime::Result<$crate::plugins::instance::Info> {
+                let i = self.tsudoi_plugin_meta().call_info(store)?;
+                Ok($crate::plugins::instance::Info {
+                    name: i.name,
+                    version: i.version,
+                    config_schema: i.config_schema,
+                })
+            }
+            fn configure(
+                &self,
+                store: &mut wasmtime::Store<$crate::plugins::HostState>,
+                config: &str,
+            ) -> wasmtime::Result<Result<(), String>> {
+                self.tsudoi_plugin_meta().call_configure(store, config)
+            }
+        }
+    };
+}
+pub(crate) use impl_world;
+
 /// How a plugin is loaded: its configuration, where compiled code is cached, the manifest
 /// supplied beside it (if not embedded), what the admin granted and the hook's deadline.
 #[derive(Clone, Default)]

@@ -2,11 +2,8 @@
 //! Whatever HTML they return is sanitised here before it is used: only a small set of
 //! formatting tags, classes starting with `mfm-`, and http(s) links survive.
 
-use wasmtime::Store;
-use wasmtime::component::InstancePre;
-
-use super::instance::{Info, Kind, Plugin, World};
-use super::{CallError, HostState, call_error, host_imports};
+use super::instance::{Kind, Plugin};
+use super::{CallError, call_error, host_imports};
 
 wasmtime::component::bindgen!({
     path: "../wit/0.1.0",
@@ -24,31 +21,7 @@ pub use exports::tsudoi::plugin::mfm::{Document, FnCall, Node, NodeKind, RenderC
 /// A loaded MFM renderer.
 pub type MfmPlugin = Plugin<MfmRenderer>;
 
-impl World for MfmRenderer {
-    type Pre = MfmRendererPre<HostState>;
-    const KIND: Kind = Kind::Mfm;
-    fn prepare(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
-        MfmRendererPre::new(pre)
-    }
-    fn instantiate(pre: &Self::Pre, store: &mut Store<HostState>) -> wasmtime::Result<Self> {
-        pre.instantiate(store)
-    }
-    fn info(&self, store: &mut Store<HostState>) -> wasmtime::Result<Info> {
-        let i = self.tsudoi_plugin_meta().call_info(store)?;
-        Ok(Info {
-            name: i.name,
-            version: i.version,
-            config_schema: i.config_schema,
-        })
-    }
-    fn configure(
-        &self,
-        store: &mut Store<HostState>,
-        config: &str,
-    ) -> wasmtime::Result<Result<(), String>> {
-        self.tsudoi_plugin_meta().call_configure(store, config)
-    }
-}
+super::instance::impl_world!(MfmRenderer, MfmRendererPre, Kind::Mfm);
 
 impl Plugin<MfmRenderer> {
     /// The `$[fn]` names the plugin renders.

@@ -1,10 +1,7 @@
 //! Moderation plugins: asked about each note before it is stored.
 
-use wasmtime::Store;
-use wasmtime::component::InstancePre;
-
-use super::instance::{Info, Kind, Plugin, World};
-use super::{CallError, HostState, call_error, host_imports};
+use super::instance::{Kind, Plugin};
+use super::{CallError, call_error, host_imports};
 
 wasmtime::component::bindgen!({
     path: "../wit/0.1.0",
@@ -68,31 +65,7 @@ impl NoteFacts<'_> {
 /// A loaded moderation plugin.
 pub type ModerationPlugin = Plugin<ModerationFilter>;
 
-impl World for ModerationFilter {
-    type Pre = ModerationFilterPre<HostState>;
-    const KIND: Kind = Kind::Moderation;
-    fn prepare(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
-        ModerationFilterPre::new(pre)
-    }
-    fn instantiate(pre: &Self::Pre, store: &mut Store<HostState>) -> wasmtime::Result<Self> {
-        pre.instantiate(store)
-    }
-    fn info(&self, store: &mut Store<HostState>) -> wasmtime::Result<Info> {
-        let i = self.tsudoi_plugin_meta().call_info(store)?;
-        Ok(Info {
-            name: i.name,
-            version: i.version,
-            config_schema: i.config_schema,
-        })
-    }
-    fn configure(
-        &self,
-        store: &mut Store<HostState>,
-        config: &str,
-    ) -> wasmtime::Result<Result<(), String>> {
-        self.tsudoi_plugin_meta().call_configure(store, config)
-    }
-}
+super::instance::impl_world!(ModerationFilter, ModerationFilterPre, Kind::Moderation);
 
 impl Plugin<ModerationFilter> {
     /// Asks the plugin about a note. Blocks: call it from a blocking thread. The raw

@@ -1,11 +1,8 @@
 //! Timeline rankers: given the candidate notes of a timeline page and their features, a
 //! plugin says which to keep and how high each scores; the host sorts and pages.
 
-use wasmtime::Store;
-use wasmtime::component::InstancePre;
-
-use super::instance::{Info, Kind, Plugin, World};
-use super::{CallError, HostState, call_error, host_imports};
+use super::instance::{Kind, Plugin};
+use super::{CallError, call_error, host_imports};
 
 wasmtime::component::bindgen!({
     path: "../wit/0.1.0",
@@ -27,31 +24,7 @@ pub const MAX_CANDIDATES: usize = 500;
 /// A loaded ranking plugin.
 pub type RankingPlugin = Plugin<TimelineRanker>;
 
-impl World for TimelineRanker {
-    type Pre = TimelineRankerPre<HostState>;
-    const KIND: Kind = Kind::Ranking;
-    fn prepare(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
-        TimelineRankerPre::new(pre)
-    }
-    fn instantiate(pre: &Self::Pre, store: &mut Store<HostState>) -> wasmtime::Result<Self> {
-        pre.instantiate(store)
-    }
-    fn info(&self, store: &mut Store<HostState>) -> wasmtime::Result<Info> {
-        let i = self.tsudoi_plugin_meta().call_info(store)?;
-        Ok(Info {
-            name: i.name,
-            version: i.version,
-            config_schema: i.config_schema,
-        })
-    }
-    fn configure(
-        &self,
-        store: &mut Store<HostState>,
-        config: &str,
-    ) -> wasmtime::Result<Result<(), String>> {
-        self.tsudoi_plugin_meta().call_configure(store, config)
-    }
-}
+super::instance::impl_world!(TimelineRanker, TimelineRankerPre, Kind::Ranking);
 
 impl Plugin<TimelineRanker> {
     /// Ranks `candidates` for `viewer`: the indices to keep, highest score first (ties keep

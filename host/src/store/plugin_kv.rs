@@ -11,6 +11,16 @@ pub struct KvKey<'a> {
     pub key: &'a str,
 }
 
+impl<'a> KvKey<'a> {
+    pub fn new(plugin: &'a str, bucket: &'a str, key: &'a str) -> Self {
+        Self {
+            plugin,
+            bucket,
+            key,
+        }
+    }
+}
+
 /// Why a write was refused.
 #[derive(Debug, PartialEq, Eq)]
 pub enum KvRefusal {

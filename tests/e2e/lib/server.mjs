@@ -153,3 +153,16 @@ export async function rawPost(server, endpoint, body, headers = {}) {
 }
 
 export const ids = (notes) => notes.map((n) => n.id);
+
+/** Retries `fn` until it stops throwing or `ms` pass (servers notice plugin changes within a second). */
+export async function eventually(fn, ms = 5000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
