@@ -471,24 +471,7 @@ async fn plugin_test(
         .await?
         .with_context(|| format!("{} cannot be loaded", file.display()))?;
     let plugin = std::sync::Arc::new(plugin);
-    let ctx = m::Context {
-        direction: m::Direction::Incoming,
-        activity_type: "Create".into(),
-        peer_host: None,
-        actor: m::Actor {
-            id: "fixture".into(),
-            username: "fixture".into(),
-            host: None,
-            display_name: None,
-            is_bot: false,
-            is_locked: false,
-            created_at: 0,
-            followers_count: 0,
-            following_count: 0,
-            notes_count: 0,
-        },
-        raw_activity: None,
-    };
+    let ctx = m::offline_context("fixture", "fixture");
     for (i, f) in fixtures.into_iter().enumerate() {
         let visibility = match f.visibility.as_deref() {
             None => Visibility::Public,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use ::tsudoi::plugins::manifest::Manifest;
 use ::tsudoi::plugins::moderation::{
-    Actor, Context, Direction, ModerationPlugin, Note, NoteFacts, Verdict, Visibility,
+    Context, ModerationPlugin, Note, NoteFacts, Verdict, Visibility,
 };
 use ::tsudoi::plugins::ranking::{Candidate, RankingPlugin, Viewer};
 use ::tsudoi::plugins::{CallError, LoadError, LoadOptions, Services};
@@ -64,24 +64,7 @@ fn note(text: &str) -> Note {
 }
 
 fn ctx() -> Context {
-    Context {
-        direction: Direction::Incoming,
-        activity_type: "Create".into(),
-        peer_host: None,
-        actor: Actor {
-            id: "aauthor000000000".into(),
-            username: "author".into(),
-            host: None,
-            display_name: None,
-            is_bot: false,
-            is_locked: false,
-            created_at: 0,
-            followers_count: 0,
-            following_count: 0,
-            notes_count: 0,
-        },
-        raw_activity: None,
-    }
+    ::tsudoi::plugins::moderation::offline_context("aauthor000000000", "author")
 }
 
 #[test]

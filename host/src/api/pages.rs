@@ -73,16 +73,7 @@ async fn note_page(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -
 /// Escapes text for HTML element content and double-quoted attributes.
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    tsudoi_mfm::escape(s, &mut out);
     out
 }
 

@@ -36,11 +36,6 @@ impl Kind {
         }
     }
 
-    /// The WIT interface a component of this kind exports.
-    pub fn interface(self) -> &'static str {
-        self.as_str()
-    }
-
     /// Every hook sits on a request's path, so each gets tens of milliseconds, not seconds;
     /// rendering runs once per `$[fn]` and gets less.
     pub fn default_deadline(self) -> Duration {
@@ -178,10 +173,11 @@ impl<W: World> Plugin<W> {
                 W::KIND.as_str()
             )));
         }
+        // Each kind's name is also the name of the WIT interface it exports.
         let component = compile(
             wasm,
             W::KIND.as_str(),
-            W::KIND.interface(),
+            W::KIND.as_str(),
             options.cache.as_deref(),
         )?;
         let pre = linker()?

@@ -82,13 +82,16 @@ pub enum Loaded {
 
 impl Loaded {
     /// Loads `wasm` as the kind its manifest names or, without one, the kind it exports.
-    pub fn load(wasm: &[u8], options: LoadOptions) -> Result<Self, LoadError> {
-        let manifest = match &options.manifest {
-            Some(m) => Some(m.clone()),
-            None => manifest::Manifest::embedded(wasm)
-                .map_err(|e| LoadError::Manifest(e.to_string()))?,
-        };
-        let kind = match manifest.as_ref().and_then(|m| m.kind.as_deref()) {
+    pub fn load(wasm: &[u8], mut options: LoadOptions) -> Result<Self, LoadError> {
+        // Read once here; the loader then takes it from the options.
+        if options.manifest.is_none() {
+            options.manifest = Some(
+                manifest::Manifest::embedded(wasm)
+                    .map_err(|e| LoadError::Manifest(e.to_string()))?
+                    .unwrap_or_default(),
+            );
+        }
+        let kind = match options.manifest.as_ref().and_then(|m| m.kind.as_deref()) {
             Some(k) => Kind::parse(k).ok_or_else(|| {
                 LoadError::Manifest(format!(
                     "unknown kind `{k}`: this server runs moderation, ranking and mfm plugins"
@@ -152,7 +155,7 @@ fn exported_kind(wasm: &[u8]) -> Option<Kind> {
                 if export
                     .name
                     .0
-                    .starts_with(&format!("{WIT_PACKAGE}/{}@", kind.interface()))
+                    .starts_with(&format!("{WIT_PACKAGE}/{}@", kind.as_str()))
                 {
                     return Some(kind);
                 }

@@ -62,6 +62,29 @@ impl NoteFacts<'_> {
     }
 }
 
+/// The context of an incoming `Create` by a local account with no history, for running a
+/// plugin outside a server (`tsudoi plugin test`, tests).
+pub fn offline_context(actor_id: &str, username: &str) -> Context {
+    Context {
+        direction: Direction::Incoming,
+        activity_type: "Create".into(),
+        peer_host: None,
+        actor: Actor {
+            id: actor_id.to_owned(),
+            username: username.to_owned(),
+            host: None,
+            display_name: None,
+            is_bot: false,
+            is_locked: false,
+            created_at: 0,
+            followers_count: 0,
+            following_count: 0,
+            notes_count: 0,
+        },
+        raw_activity: None,
+    }
+}
+
 /// A loaded moderation plugin.
 pub type ModerationPlugin = Plugin<ModerationFilter>;
 

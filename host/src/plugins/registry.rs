@@ -131,18 +131,35 @@ impl Registry {
                     }
                 }
                 Loaded::Mfm(plugin) => {
-                    let renderer = plugin.clone();
-                    match tokio::task::spawn_blocking(move || renderer.handled_fns()).await {
-                        Ok(Ok(handled_fns)) => mfm.push(ChainedMfm {
+                    // A renderer kept from the last load keeps the names it declared then.
+                    let kept = previous
+                        .mfm
+                        .iter()
+                        .find(|c| Arc::ptr_eq(&c.plugin, plugin))
+                        .map(|c| c.handled_fns.clone());
+                    let handled_fns = match kept {
+                        Some(names) => Some(names),
+                        None => {
+                            let renderer = plugin.clone();
+                            match tokio::task::spawn_blocking(move || renderer.handled_fns()).await
+                            {
+                                Ok(Ok(names)) => Some(names),
+                                Ok(Err(e)) => {
+                                    tracing::error!(plugin = %row.name, error = %e, "MFM renderer did not say what it renders");
+                                    None
+                                }
+                                Err(e) => {
+                                    tracing::error!(plugin = %row.name, error = %e, "plugin call panicked");
+                                    None
+                                }
+                            }
+                        }
+                    };
+                    if let Some(handled_fns) = handled_fns {
+                        mfm.push(ChainedMfm {
                             plugin: plugin.clone(),
                             handled_fns,
-                        }),
-                        Ok(Err(e)) => {
-                            tracing::error!(plugin = %row.name, error = %e, "MFM renderer did not say what it renders");
-                        }
-                        Err(e) => {
-                            tracing::error!(plugin = %row.name, error = %e, "plugin call panicked")
-                        }
+                        });
                     }
                 }
             }
