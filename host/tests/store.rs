@@ -534,7 +534,7 @@ async fn plugin_kv_keeps_quota_expiry_and_atomic_counters() {
         .map(|_| {
             let s = s.clone();
             tokio::spawn(async move {
-                s.kv_increment(KvKey::new("p", "c", "n"), 1, now, 10_000)
+                s.kv_increment(KvKey::new("p", "c", "n"), 1, None, now, 10_000)
                     .await
             })
         })
@@ -543,17 +543,32 @@ async fn plugin_kv_keeps_quota_expiry_and_atomic_counters() {
         t.await.unwrap().unwrap().unwrap();
     }
     assert_eq!(
-        s.kv_increment(KvKey::new("p", "c", "n"), 5, now, 10_000)
+        s.kv_increment(KvKey::new("p", "c", "n"), 5, None, now, 10_000)
             .await
             .unwrap(),
         Ok(25)
     );
     assert_eq!(
-        s.kv_increment(KvKey::new("p", "b", "k"), 1, now, 10_000)
+        s.kv_increment(KvKey::new("p", "b", "k"), 1, None, now, 10_000)
             .await
             .unwrap(),
         Err(KvRefusal::NotANumber)
     );
+    // A windowed counter: the expiry is set by the increment that starts the count, kept
+    // by the next ones, and a new count starts after it.
+    let window = KvKey::new("p", "c", "window");
+    let count = async |at: i64| {
+        s.kv_increment(window, 1, Some(at + 100), at, 10_000)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(count(now).await, 1);
+    assert_eq!(count(now + 50).await, 2);
+    assert_eq!(count(now + 99).await, 3);
+    assert_eq!(count(now + 100).await, 1);
+    assert!(s.kv_get(window, now + 199).await.unwrap().is_some());
+    assert!(s.kv_get(window, now + 200).await.unwrap().is_none());
     s.kv_clear("p").await.unwrap();
     assert!(
         s.kv_get(KvKey::new("p", "b", "k"), now)

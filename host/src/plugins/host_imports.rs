@@ -155,7 +155,7 @@ impl kv::HostBucket for HostState {
         self.kv_op(&b, async |store, plugin, bucket| {
             check_key(&key)?;
             let now = now_ms();
-            let expires_at = ttl.map(|s| now + i64::from(s) * 1000);
+            let expires_at = ttl.map(|s| expiry(now, s));
             store
                 .kv_set(
                     KvKey::new(plugin, bucket, &key),
@@ -186,14 +186,17 @@ impl kv::HostBucket for HostState {
         b: Resource<KvBucket>,
         key: String,
         delta: i64,
+        ttl_seconds: Option<u32>,
     ) -> wasmtime::Result<Result<i64, kv::KvError>> {
         self.kv_op(&b, async |store, plugin, bucket| {
             check_key(&key)?;
+            let now = now_ms();
             store
                 .kv_increment(
                     KvKey::new(plugin, bucket, &key),
                     delta,
-                    now_ms(),
+                    ttl_seconds.map(|s| expiry(now, s)),
+                    now,
                     super::KV_QUOTA_BYTES,
                 )
                 .await
@@ -224,6 +227,11 @@ impl kv::HostBucket for HostState {
         self.table.delete(b)?;
         Ok(())
     }
+}
+
+/// When an entry written at `now` with a TTL of `ttl_seconds` expires (Unix ms).
+fn expiry(now: i64, ttl_seconds: u32) -> i64 {
+    now + i64::from(ttl_seconds) * 1000
 }
 
 fn now_ms() -> i64 {

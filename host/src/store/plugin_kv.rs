@@ -101,12 +101,14 @@ impl Store {
         Ok(())
     }
 
-    /// Adds `delta` to the decimal number stored at `key` (absent or expired counts as 0)
-    /// atomically, keeping its expiry, and returns the new value.
+    /// Adds `delta` to the decimal number stored at `key` atomically and returns the new
+    /// value. An absent or expired key counts as 0 and starts a new count, which expires at
+    /// `expires_if_new` (if given); an existing count keeps its expiry.
     pub async fn kv_increment(
         &self,
         at: KvKey<'_>,
         delta: i64,
+        expires_if_new: Option<i64>,
         now: i64,
         quota: i64,
     ) -> Result<Result<i64, KvRefusal>> {
@@ -141,7 +143,8 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
             let (current, expires_at) = match expires_at {
-                Some(t) if t <= now => (0, None),
+                _ if created => (0, expires_if_new),
+                Some(t) if t <= now => (0, expires_if_new),
                 _ => match std::str::from_utf8(&value)
                     .ok()
                     .and_then(|s| s.parse::<i64>().ok())

@@ -68,12 +68,8 @@ impl ModerationFilter for NewAccountGuard {
         let counted = Bucket::open("notes-per-hour")
             .and_then(|b| {
                 let key = format!("{}:{hour}", ctx.actor.id);
-                let n = b.increment(&key, 1)?;
-                if n == 1 {
-                    // Expire with the hour (and a margin); `set` keeps the count.
-                    b.set(&key, n.to_string().as_bytes(), Some(2 * 3600))?;
-                }
-                Ok(n)
+                // Expires with the hour (and a margin).
+                b.increment(&key, 1, Some(2 * 3600))
             })
             .map_err(|e| {
                 PluginError::Config(format!(
