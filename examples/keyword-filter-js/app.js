@@ -5,6 +5,8 @@
 //
 // WIT in JavaScript: records are objects with camelCase fields, variants are
 // `{ tag, val }`, an `Err` result is thrown (a plain value, not an Error: a thrown Error traps).
+// `activity` and `note` are handles to the host's copies, valid during the call: each method
+// call (`note.text()`) copies one field into the plugin.
 
 import { log } from 'tsudoi:plugin/log@0.1.0';
 import { Filter } from './keywords.js';
@@ -33,22 +35,22 @@ export const meta = {
 };
 
 export const moderation = {
-  checkNote(ctx, note) {
+  checkNote(activity, note) {
     if (filter === null) throw { tag: 'config', val: 'no keywords configured' };
-    const hit = filter.firstMatch(note.text, note.contentWarning);
+    const hit = filter.firstMatch(note.text(), note.contentWarning());
     if (hit === null) return { tag: 'accept' };
-    log('info', `note ${note.id} matched ${JSON.stringify(hit)}`);
+    log('info', `note ${note.id()} matched ${JSON.stringify(hit)}`);
     switch (filter.action) {
       case 'reject':
         return { tag: 'reject', val: `contains a blocked keyword: ${hit}` };
       case 'flag':
         return { tag: 'flag', val: `contains ${hit}` };
       default:
-        return { tag: 'rewrite', val: { ...note, contentWarning: `filtered: ${hit}` } };
+        return { tag: 'rewrite', val: { ...note.toNote(), contentWarning: `filtered: ${hit}` } };
     }
   },
 
-  checkActivity(ctx, objectId) {
+  checkActivity(activity, objectId) {
     return { tag: 'accept' };
   },
 };

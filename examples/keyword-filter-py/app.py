@@ -10,7 +10,7 @@ import json
 import wit_world
 from componentize_py_types import Err
 from wit_world.exports import meta, moderation
-from wit_world.imports import types
+from wit_world.imports import review, types
 from wit_world.imports.log import Level, log
 
 from keywords import Filter
@@ -39,22 +39,26 @@ class Meta(wit_world.exports.Meta):
 
 
 class Moderation(wit_world.exports.Moderation):
-    def check_note(self, ctx: moderation.Context, note: types.Note) -> moderation.Verdict:
+    # `activity` and `note` are handles to the host's copies, valid during the call: each
+    # method call copies one field into the plugin.
+    def check_note(
+        self, activity: review.Activity, note: review.NoteView
+    ) -> moderation.Verdict:
         if _filter is None:
             raise Err(types.PluginError_Config("no keywords configured"))
-        hit = _filter.first_match(note.text, note.content_warning)
+        hit = _filter.first_match(note.text(), note.content_warning())
         if hit is None:
             return moderation.Verdict_Accept()
-        log(Level.INFO, f"note {note.id} matched {json.dumps(hit, ensure_ascii=False)}")
+        log(Level.INFO, f"note {note.id()} matched {json.dumps(hit, ensure_ascii=False)}")
         if _filter.action == "reject":
             return moderation.Verdict_Reject(f"contains a blocked keyword: {hit}")
         if _filter.action == "flag":
             return moderation.Verdict_Flag(f"contains {hit}")
         return moderation.Verdict_Rewrite(
-            dataclasses.replace(note, content_warning=f"filtered: {hit}")
+            dataclasses.replace(note.to_note(), content_warning=f"filtered: {hit}")
         )
 
     def check_activity(
-        self, ctx: moderation.Context, object_id: str | None
+        self, activity: review.Activity, object_id: str | None
     ) -> moderation.Verdict:
         return moderation.Verdict_Accept()

@@ -491,7 +491,8 @@ async fn plugin_test(
             renote_of: None,
             created_at: 0,
         }
-        .to_note();
+        .to_note()
+        .into();
         // On a blocking thread, as in a server: WASI output (a plugin's print, a traceback)
         // waits for the runtime there.
         let (p, c) = (plugin.clone(), ctx.clone());

@@ -6,6 +6,7 @@
 mod common;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ::tsudoi::plugins::manifest::Manifest;
@@ -48,7 +49,7 @@ fn with_cache(config: &Option<String>, dir: &std::path::Path) -> LoadOptions {
     }
 }
 
-fn note(text: &str) -> Note {
+fn note(text: &str) -> Arc<Note> {
     NoteFacts {
         id: "atest00000000000",
         author_id: "aauthor000000000",
@@ -61,9 +62,10 @@ fn note(text: &str) -> Note {
         created_at: 0,
     }
     .to_note()
+    .into()
 }
 
-fn ctx() -> Context {
+fn ctx() -> Arc<Context> {
     ::tsudoi::plugins::moderation::offline_context("aauthor000000000", "author")
 }
 

@@ -13,8 +13,8 @@
 //!     fn info() -> PluginInfo {
 //!         PluginInfo { name: "no-spam".into(), version: "1.0.0".into(), config_schema: None }
 //!     }
-//!     fn check_note(_ctx: Context, note: Note) -> Result<Verdict, PluginError> {
-//!         let spam = note.text.as_deref().is_some_and(|t| t.contains("buy now"));
+//!     fn check_note(_activity: &Activity, note: &NoteView) -> Result<Verdict, PluginError> {
+//!         let spam = note.text().is_some_and(|t| t.contains("buy now"));
 //!         Ok(if spam { Verdict::Reject("spam".into()) } else { Verdict::Accept })
 //!     }
 //! }
@@ -40,8 +40,9 @@ pub mod moderation {
     });
 
     pub use exports::tsudoi::plugin::meta::PluginInfo;
-    pub use exports::tsudoi::plugin::moderation::{Context, Verdict};
+    pub use exports::tsudoi::plugin::moderation::Verdict;
     pub use tsudoi::plugin::log::{Level, log};
+    pub use tsudoi::plugin::review::{Activity, NoteView};
     pub use tsudoi::plugin::types::{Actor, Attachment, Direction, Note, PluginError, Visibility};
 
     /// What a moderation plugin implements. Only `info` and `check_note` are required.
@@ -52,11 +53,14 @@ pub mod moderation {
         fn configure(_config_json: String) -> Result<(), String> {
             Ok(())
         }
-        /// A note entering or leaving the server.
-        fn check_note(ctx: Context, note: Note) -> Result<Verdict, PluginError>;
+        /// A note entering or leaving the server. The host holds the note and the activity;
+        /// each getter (`note.text()`, `activity.actor()`, …) copies one field into the
+        /// plugin, so read only what the decision needs. `note.to_note()` copies it whole,
+        /// e.g. to return a [`Verdict::Rewrite`].
+        fn check_note(activity: &Activity, note: &NoteView) -> Result<Verdict, PluginError>;
         /// An activity without a note (follow, reaction, …). Accepts by default.
         fn check_activity(
-            _ctx: Context,
+            _activity: &Activity,
             _object_id: Option<String>,
         ) -> Result<Verdict, PluginError> {
             Ok(Verdict::Accept)
@@ -77,11 +81,14 @@ pub mod moderation {
     }
 
     impl<T: ModerationFilter> exports::tsudoi::plugin::moderation::Guest for Adapter<T> {
-        fn check_note(ctx: Context, note: Note) -> Result<Verdict, PluginError> {
-            T::check_note(ctx, note)
+        fn check_note(activity: &Activity, note: &NoteView) -> Result<Verdict, PluginError> {
+            T::check_note(activity, note)
         }
-        fn check_activity(ctx: Context, object_id: Option<String>) -> Result<Verdict, PluginError> {
-            T::check_activity(ctx, object_id)
+        fn check_activity(
+            activity: &Activity,
+            object_id: Option<String>,
+        ) -> Result<Verdict, PluginError> {
+            T::check_activity(activity, object_id)
         }
     }
 }

@@ -5,6 +5,7 @@
 //! `scripts/build-plugins && cargo run --release -p tsudoi-bench --bin plugin-bench`
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use keyword_filter::filter::Filter;
@@ -31,7 +32,7 @@ fn wasm(name: &str) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("{}: {e}; run scripts/build-plugins first", path.display()))
 }
 
-fn note(text: &str) -> Note {
+fn note(text: &str) -> Arc<Note> {
     NoteFacts {
         id: "abench0000000000",
         author_id: "aauthor000000000",
@@ -44,10 +45,11 @@ fn note(text: &str) -> Note {
         created_at: 0,
     }
     .to_note()
+    .into()
 }
 
-fn ctx() -> Context {
-    Context {
+fn ctx() -> Arc<Context> {
+    Arc::new(Context {
         direction: Direction::Incoming,
         activity_type: "Create".into(),
         peer_host: None,
@@ -64,7 +66,7 @@ fn ctx() -> Context {
             notes_count: 100,
         },
         raw_activity: None,
-    }
+    })
 }
 
 fn p50(mut v: Vec<Duration>) -> Duration {

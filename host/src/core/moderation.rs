@@ -103,8 +103,8 @@ struct ChainRun {
 /// Runs the whole chain on one blocking thread (one hand-off per note, not one per plugin).
 fn run_chain(
     chain: &[crate::plugins::registry::ChainedModeration],
-    ctx: &wit::Context,
-    facts: &dyn Fn(&Editable) -> wit::Note,
+    ctx: &Arc<wit::Context>,
+    facts: &dyn Fn(&Editable) -> Arc<wit::Note>,
     mut note: Editable,
     max_note_length: usize,
 ) -> ChainRun {
@@ -174,13 +174,13 @@ pub async fn check_new_note(app: &App, author: &UserRow, draft: Draft<'_>) -> Re
     if chain.is_empty() {
         return Ok(Decision::default());
     }
-    let ctx = wit::Context {
+    let ctx = Arc::new(wit::Context {
         direction: wit::Direction::Outgoing,
         activity_type: "Create".into(),
         peer_host: None,
         actor: actor(author),
         raw_activity: None,
-    };
+    });
     let note = Editable {
         text: draft.text.take(),
         cw: draft.cw.take(),
@@ -208,6 +208,7 @@ pub async fn check_new_note(app: &App, author: &UserRow, draft: Draft<'_>) -> Re
                 created_at,
             }
             .to_note()
+            .into()
         };
         run_chain(&chain, &ctx, &facts, note, max_note_length)
     })

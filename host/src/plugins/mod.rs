@@ -378,6 +378,12 @@ pub(crate) fn linker() -> Result<Linker<HostState>, LoadError> {
         |s| s,
     )
     .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+    // What moderation filters are asked about (handles to the host's copy of the note).
+    moderation::tsudoi::plugin::review::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
+        &mut linker,
+        |s| s,
+    )
+    .map_err(|e| LoadError::Link(format!("{e:#}")))?;
     Ok(linker)
 }
 

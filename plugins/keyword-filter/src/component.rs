@@ -30,24 +30,24 @@ impl ModerationFilter for KeywordFilter {
         Ok(())
     }
 
-    fn check_note(_ctx: Context, note: Note) -> Result<Verdict, PluginError> {
+    fn check_note(_activity: &Activity, note: &NoteView) -> Result<Verdict, PluginError> {
         let guard = FILTER
             .lock()
             .map_err(|e| PluginError::Other(e.to_string()))?;
         let Some(filter) = guard.as_ref() else {
             return Err(PluginError::Config("no keywords configured".into()));
         };
-        let Some(hit) = filter.first_match(note.text.as_deref(), note.content_warning.as_deref())
-        else {
+        let (text, cw) = (note.text(), note.content_warning());
+        let Some(hit) = filter.first_match(text.as_deref(), cw.as_deref()) else {
             return Ok(Verdict::Accept);
         };
-        log(Level::Info, &format!("note {} matched {hit:?}", note.id));
+        log(Level::Info, &format!("note {} matched {hit:?}", note.id()));
         Ok(match filter.action {
             Action::Reject => Verdict::Reject(format!("contains a blocked keyword: {hit}")),
             Action::Flag => Verdict::Flag(format!("contains {hit}")),
             Action::Cw => {
                 let hit = hit.to_owned();
-                let mut rewritten = note;
+                let mut rewritten = note.to_note();
                 rewritten.content_warning = Some(format!("filtered: {hit}"));
                 Verdict::Rewrite(rewritten)
             }

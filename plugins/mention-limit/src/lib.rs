@@ -64,18 +64,15 @@ impl ModerationFilter for MentionLimit {
         Ok(())
     }
 
-    fn check_note(_ctx: Context, note: Note) -> Result<Verdict, PluginError> {
+    fn check_note(_activity: &Activity, note: &NoteView) -> Result<Verdict, PluginError> {
         let s = *SETTINGS
             .lock()
             .map_err(|e| PluginError::Other(e.to_string()))?;
-        let text = note.text.as_deref().unwrap_or_default();
+        let text = note.text().unwrap_or_default();
         let links = text.matches("https://").count() + text.matches("http://").count();
-        let problem = if note.mentions.len() > s.max_mentions {
-            format!(
-                "{} mentions (at most {})",
-                note.mentions.len(),
-                s.max_mentions
-            )
+        let mentions = note.mentions().len();
+        let problem = if mentions > s.max_mentions {
+            format!("{mentions} mentions (at most {})", s.max_mentions)
         } else if links > s.max_links {
             format!("{links} links (at most {})", s.max_links)
         } else {

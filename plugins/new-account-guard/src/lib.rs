@@ -56,18 +56,20 @@ impl ModerationFilter for NewAccountGuard {
         Ok(())
     }
 
-    fn check_note(ctx: Context, note: Note) -> Result<Verdict, PluginError> {
+    fn check_note(activity: &Activity, note: &NoteView) -> Result<Verdict, PluginError> {
         let s = *SETTINGS
             .lock()
             .map_err(|e| PluginError::Other(e.to_string()))?;
-        let age = note.created_at - ctx.actor.created_at;
+        let actor = activity.actor();
+        let created_at = note.created_at();
+        let age = created_at - actor.created_at;
         if age >= s.young_hours * HOUR_MS {
             return Ok(Verdict::Accept);
         }
-        let hour = note.created_at / HOUR_MS;
+        let hour = created_at / HOUR_MS;
         let counted = Bucket::open("notes-per-hour")
             .and_then(|b| {
-                let key = format!("{}:{hour}", ctx.actor.id);
+                let key = format!("{}:{hour}", actor.id);
                 // Expires with the hour (and a margin).
                 b.increment(&key, 1, Some(2 * 3600))
             })
