@@ -91,6 +91,7 @@ struct PluginFileConfig {
     moderation_deadline_ms: Option<u64>,
     ranking_deadline_ms: Option<u64>,
     mfm_deadline_ms: Option<u64>,
+    bridge_poll_deadline_ms: Option<u64>,
 }
 
 impl Config {
@@ -254,6 +255,11 @@ impl Config {
                 "plugins.mfm_deadline_ms",
                 plugins.mfm_deadline_ms,
                 defaults.mfm,
+            )?,
+            bridge: deadline(
+                "plugins.bridge_poll_deadline_ms",
+                plugins.bridge_poll_deadline_ms,
+                defaults.bridge,
             )?,
         };
         Ok(Self {

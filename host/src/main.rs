@@ -84,6 +84,25 @@ enum PluginCommand {
         #[arg(long = "plugin-config", value_name = "JSON")]
         plugin_config: Option<String>,
     },
+    /// Poll a bridge plugin once without a server and print what it would import (JSON):
+    /// for bridge authors. It runs as a server would run it: with the bridge poll deadline,
+    /// the granted capabilities only, `kv` in this server's database and `http` through the
+    /// guarded client.
+    Poll {
+        /// The .wasm component.
+        file: PathBuf,
+        /// The cursor the previous batch returned.
+        #[arg(long)]
+        cursor: Option<String>,
+        #[arg(long = "plugin-config", value_name = "JSON")]
+        plugin_config: Option<String>,
+        /// The manifest (TOML), for components that do not embed one.
+        #[arg(long, value_name = "FILE")]
+        manifest: Option<PathBuf>,
+        /// Capabilities to grant for this run (`kv`, `http:HOST[:PORT]`).
+        #[arg(long = "grant", value_name = "CAPABILITY")]
+        grants: Vec<String>,
+    },
     /// List installed plugins, and notices about them.
     List,
     Enable {
@@ -295,6 +314,32 @@ async fn plugin_command(config: Config, cmd: PluginCommand) -> anyhow::Result<()
         let cache = tsudoi::app::plugin_cache_dir(&config);
         return plugin_test(&file, &notes, plugin_config, cache).await;
     }
+    if let PluginCommand::Poll {
+        file,
+        cursor,
+        plugin_config,
+        manifest,
+        grants,
+    } = cmd
+    {
+        let manifest = manifest
+            .map(|path| {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                tsudoi::plugins::manifest::Manifest::parse(&text)
+                    .with_context(|| format!("{} is not a valid manifest", path.display()))
+            })
+            .transpose()?;
+        let options = tsudoi::plugins::LoadOptions {
+            config: plugin_config,
+            cache: Some(tsudoi::app::plugin_cache_dir(&config)),
+            manifest,
+            grants,
+            services: None,
+            deadline: Some(config.plugin_deadlines.bridge),
+        };
+        return plugin_poll(config, &file, cursor, options).await;
+    }
     let store = tsudoi::store::Store::open(&config.database_url).await?;
     let cache = tsudoi::app::plugin_cache_dir(&config);
     let installed = |name: &str| {
@@ -357,7 +402,9 @@ async fn plugin_command(config: Config, cmd: PluginCommand) -> anyhow::Result<()
                 );
             }
         }
-        PluginCommand::Test { .. } => unreachable!("handled above"),
+        PluginCommand::Test { .. } | PluginCommand::Poll { .. } => {
+            unreachable!("handled above")
+        }
         PluginCommand::List => {
             for n in store.admin_notices(false, 100).await? {
                 println!("notice ({}): {}", n.kind, n.message);
@@ -441,6 +488,54 @@ async fn plugin_command(config: Config, cmd: PluginCommand) -> anyhow::Result<()
 /// `tsudoi plugin test`: no database, no server; the plugin runs exactly as it would in one.
 /// Compiled code is cached as a server caches it, so testing again after an edit of the
 /// fixtures (or of another plugin) does not compile again.
+async fn plugin_poll(
+    config: Config,
+    file: &std::path::Path,
+    cursor: Option<String>,
+    mut options: tsudoi::plugins::LoadOptions,
+) -> anyhow::Result<()> {
+    use tsudoi::plugins::bridge::BridgePlugin;
+    let wasm = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let store = tsudoi::store::Store::open(&config.database_url).await?;
+    options.services = Some(tsudoi::app::App::with_store(config, store).plugin_services());
+    let batch = tokio::task::spawn_blocking(move || {
+        let plugin = BridgePlugin::load(&wasm, options)?;
+        anyhow::Ok(plugin.poll(cursor.as_deref())?)
+    })
+    .await?
+    .with_context(|| format!("{} did not answer the poll", file.display()))?;
+    let actors: Vec<_> = batch
+        .actors
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "remote_id": a.remote_id, "handle": a.handle, "display_name": a.display_name,
+                "bio": a.bio, "avatar_url": a.avatar_url,
+            })
+        })
+        .collect();
+    let posts: Vec<_> = batch
+        .posts
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "remote_id": p.remote_id, "author_remote_id": p.author_remote_id,
+                "text": p.text, "reply_to_remote_id": p.reply_to_remote_id,
+                "attachment_urls": p.attachment_urls, "created_at": p.created_at,
+            })
+        })
+        .collect();
+    let out = serde_json::json!({
+        "actors": actors,
+        "posts": posts,
+        "deleted_remote_ids": batch.deleted_remote_ids,
+        "next_cursor": batch.next_cursor,
+        "poll_after_seconds": batch.poll_after_seconds,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
 async fn plugin_test(
     file: &std::path::Path,
     notes: &std::path::Path,

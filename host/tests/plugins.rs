@@ -541,3 +541,47 @@ fn mfm_renderers_render_their_fns_and_what_they_return_is_sanitised() {
         Some("<p class=\"mfm-doc\">5 nodes</p>")
     );
 }
+
+#[test]
+fn a_bridge_is_polled_page_by_page_and_stopped_at_its_deadline() {
+    use ::tsudoi::plugins::Kind;
+    use ::tsudoi::plugins::bridge::BridgePlugin;
+    let bytes = wasm("echo_bridge_plugin");
+    let load = |config: &str, deadline: Option<Duration>| {
+        BridgePlugin::load(
+            &bytes,
+            LoadOptions {
+                config: Some(config.into()),
+                deadline,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let bridge = load(r#"{"page":3}"#, None);
+    assert_eq!(bridge.deadline, Kind::Bridge.default_deadline());
+    let texts = |batch: &::tsudoi::plugins::bridge::ImportBatch| {
+        batch
+            .posts
+            .iter()
+            .map(|p| p.text.clone())
+            .collect::<Vec<_>>()
+    };
+    let first = bridge.poll(None).unwrap();
+    assert_eq!(texts(&first), ["echo 0", "echo 1", "echo 2"]);
+    assert_eq!(first.next_cursor.as_deref(), Some("3"));
+    let second = bridge.poll(first.next_cursor.as_deref()).unwrap();
+    assert_eq!(texts(&second), ["echo 3", "echo 4", "echo 5"]);
+    assert!(
+        matches!(bridge.poll(Some("x")), Err(CallError::Plugin(m)) if m.contains("not a cursor"))
+    );
+
+    let looping = load(r#"{"loop":true}"#, Some(Duration::from_millis(200)));
+    let started = Instant::now();
+    assert!(matches!(looping.poll(None), Err(CallError::Timeout(_))));
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(200) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+}

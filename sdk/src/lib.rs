@@ -100,6 +100,9 @@ pub use tsudoi_sdk_ranking as ranking;
 /// MFM renderers (their own crate for the same reason).
 pub use tsudoi_sdk_mfm as mfm;
 
+/// Network bridges (their own crate for the same reason).
+pub use tsudoi_sdk_bridge as bridge;
+
 /// The host's key-value store: `Bucket::open("name")`, then get/set/increment. Needs the
 /// `kv` capability (requested in the manifest, granted by the admin).
 pub use moderation::tsudoi::plugin::kv;
@@ -127,6 +130,15 @@ macro_rules! register_mfm {
     ($plugin:ty) => {
         type __TsudoiMfmExport = $crate::mfm::Adapter<$plugin>;
         $crate::mfm::export_mfm_renderer!(__TsudoiMfmExport with_types_in $crate::mfm);
+    };
+}
+
+/// Exports a type implementing [`bridge::NetworkBridge`] as the plugin's component.
+#[macro_export]
+macro_rules! register_bridge {
+    ($plugin:ty) => {
+        type __TsudoiBridgeExport = $crate::bridge::Adapter<$plugin>;
+        $crate::bridge::export_network_bridge!(__TsudoiBridgeExport with_types_in $crate::bridge);
     };
 }
 

@@ -5,6 +5,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { startServer, signup, apiError, tsudoiBinary, pluginWasm, eventually } from './lib/server.mjs';
 
 const run = promisify(execFile);
@@ -182,4 +185,30 @@ test('the Python and JavaScript ports install with their manifests and rewrite l
     assert.equal(plain.cw, null);
     await cli('remove', name);
   }
+});
+
+test('a bridge plugin is polled offline page by page, within the configured deadline, and the server refuses to install it', async () => {
+  const poll = async (...args) => JSON.parse((await cli('poll', pluginWasm('echo_bridge_plugin'), ...args)).stdout);
+  const first = await poll('--plugin-config', '{"page":2}');
+  assert.deepEqual(first.posts.map((p) => p.text), ['echo 0', 'echo 1']);
+  assert.equal(first.actors[0].remote_id, 'did:plc:echo');
+  assert.equal(first.next_cursor, '2');
+  const second = await poll('--plugin-config', '{"page":2}', '--cursor', first.next_cursor);
+  assert.deepEqual(second.posts.map((p) => p.remote_id), ['at://did:plc:echo/app.bsky.feed.post/2', 'at://did:plc:echo/app.bsky.feed.post/3']);
+  const bad = await cli('poll', pluginWasm('echo_bridge_plugin'), '--cursor', 'x').catch((e) => e);
+  assert.match(bad.stderr, /not a cursor of mine: x/);
+
+  // A poll that never ends is cut at `[plugins] bridge_poll_deadline_ms`.
+  const dir = await mkdtemp(path.join(tmpdir(), 'tsudoi-bridge-'));
+  const config = path.join(dir, 'tsudoi.toml');
+  await writeFile(config, '[plugins]\nbridge_poll_deadline_ms = 300\n');
+  const started = Date.now();
+  const looped = await cli('--config', config, 'poll', pluginWasm('echo_bridge_plugin'), '--plugin-config', '{"loop":true}').catch((e) => e);
+  assert.match(looped.stderr, /ran past its 300ms deadline/);
+  assert.ok(Date.now() - started < 5000, 'stopped at the deadline, not at the 10 s default');
+  await rm(dir, { recursive: true });
+
+  const refused = await cli('install', pluginWasm('echo_bridge_plugin')).catch((e) => e);
+  assert.match(refused.stderr, /does not poll bridge plugins yet/);
+  assert.doesNotMatch((await cli('list')).stdout, /echo-bridge/);
 });

@@ -56,10 +56,19 @@ async fn check(
         manifest,
         ..Default::default()
     };
-    tokio::task::spawn_blocking(move || Loaded::load(&wasm, options))
+    let loaded = tokio::task::spawn_blocking(move || Loaded::load(&wasm, options))
         .await
         .map_err(|e| Error::Internal(format!("plugin loader panicked: {e}")))?
-        .map_err(|e| Error::PluginRefused(e.to_string()))
+        .map_err(|e| Error::PluginRefused(e.to_string()))?;
+    if let Loaded::Bridge(_) = loaded {
+        // Installed, it would sit there never polled: say so instead.
+        return Err(Error::PluginRefused(
+            "this server does not poll bridge plugins yet (that comes with the AT Protocol \
+             bridge); run one offline with `tsudoi plugin poll`"
+                .into(),
+        ));
+    }
+    Ok(loaded)
 }
 
 pub async fn install(store: &Store, cache: &std::path::Path, req: Install) -> Result<Installed> {

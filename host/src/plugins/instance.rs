@@ -25,6 +25,7 @@ pub enum Kind {
     Moderation,
     Ranking,
     Mfm,
+    Bridge,
 }
 
 impl Kind {
@@ -33,15 +34,18 @@ impl Kind {
             Kind::Moderation => "moderation",
             Kind::Ranking => "ranking",
             Kind::Mfm => "mfm",
+            Kind::Bridge => "bridge",
         }
     }
 
     /// Every hook sits on a request's path, so each gets tens of milliseconds, not seconds;
-    /// rendering runs once per `$[fn]` and gets less.
+    /// rendering runs once per `$[fn]` and gets less. A bridge is polled in the background
+    /// and waits on another network's API, so it gets seconds.
     pub fn default_deadline(self) -> Duration {
         match self {
             Kind::Moderation | Kind::Ranking => Duration::from_millis(50),
             Kind::Mfm => Duration::from_millis(20),
+            Kind::Bridge => Duration::from_secs(10),
         }
     }
 
@@ -50,6 +54,7 @@ impl Kind {
             "moderation" => Some(Kind::Moderation),
             "ranking" => Some(Kind::Ranking),
             "mfm" => Some(Kind::Mfm),
+            "bridge" => Some(Kind::Bridge),
             _ => None,
         }
     }

@@ -3,6 +3,7 @@
 //! deadline (epoch interruption), a memory cap and no capabilities beyond the ones granted;
 //! a plugin that traps, loops or grows without bound costs one failed call, never the host.
 
+pub mod bridge;
 mod host_imports;
 pub mod instance;
 pub mod manifest;
@@ -72,12 +73,13 @@ pub enum CallError {
     Plugin(String),
 }
 
-/// A loaded plugin of either kind.
+/// A loaded plugin of any kind.
 #[derive(Clone)]
 pub enum Loaded {
     Moderation(Arc<moderation::ModerationPlugin>),
     Ranking(Arc<ranking::RankingPlugin>),
     Mfm(Arc<mfm::MfmPlugin>),
+    Bridge(Arc<bridge::BridgePlugin>),
 }
 
 impl Loaded {
@@ -94,7 +96,7 @@ impl Loaded {
         let kind = match options.manifest.as_ref().and_then(|m| m.kind.as_deref()) {
             Some(k) => Kind::parse(k).ok_or_else(|| {
                 LoadError::Manifest(format!(
-                    "unknown kind `{k}`: this server runs moderation, ranking and mfm plugins"
+                    "unknown kind `{k}`: plugins are moderation, ranking, mfm or bridge"
                 ))
             })?,
             None => exported_kind(wasm).unwrap_or(Kind::Moderation),
@@ -107,6 +109,7 @@ impl Loaded {
             Kind::Moderation => Self::Moderation(Arc::new(Plugin::load(wasm, options)?)),
             Kind::Ranking => Self::Ranking(Arc::new(Plugin::load(wasm, options)?)),
             Kind::Mfm => Self::Mfm(Arc::new(Plugin::load(wasm, options)?)),
+            Kind::Bridge => Self::Bridge(Arc::new(Plugin::load(wasm, options)?)),
         })
     }
 
@@ -115,6 +118,7 @@ impl Loaded {
             Self::Moderation(_) => Kind::Moderation,
             Self::Ranking(_) => Kind::Ranking,
             Self::Mfm(_) => Kind::Mfm,
+            Self::Bridge(_) => Kind::Bridge,
         }
     }
 
@@ -123,6 +127,7 @@ impl Loaded {
             Self::Moderation(p) => &p.name,
             Self::Ranking(p) => &p.name,
             Self::Mfm(p) => &p.name,
+            Self::Bridge(p) => &p.name,
         }
     }
 
@@ -131,6 +136,7 @@ impl Loaded {
             Self::Moderation(p) => &p.manifest,
             Self::Ranking(p) => &p.manifest,
             Self::Mfm(p) => &p.manifest,
+            Self::Bridge(p) => &p.manifest,
         }
     }
 
@@ -139,6 +145,7 @@ impl Loaded {
             Self::Moderation(p) => &p.version,
             Self::Ranking(p) => &p.version,
             Self::Mfm(p) => &p.version,
+            Self::Bridge(p) => &p.version,
         }
     }
 }
@@ -151,7 +158,7 @@ fn exported_kind(wasm: &[u8]) -> Option<Kind> {
             continue;
         };
         for export in exports.into_iter().flatten() {
-            for kind in [Kind::Moderation, Kind::Ranking, Kind::Mfm] {
+            for kind in [Kind::Moderation, Kind::Ranking, Kind::Mfm, Kind::Bridge] {
                 if export
                     .name
                     .0
