@@ -174,6 +174,19 @@ fn traps_memory_hoarding_and_errors_fail_the_call_only() {
 }
 
 #[test]
+fn an_instance_that_keeps_memory_is_replaced_before_it_hits_the_cap() {
+    let plugin = load_plugin(&wasm("hostile_plugin"), None).unwrap();
+    // 1 MiB kept per call: without retiring, an instance traps at the 64 MiB cap.
+    for i in 0..200 {
+        let outcome = plugin.check_note(&ctx(), &note("leak"));
+        assert!(
+            matches!(outcome, Ok(Verdict::Accept)),
+            "call {i}: {outcome:?}"
+        );
+    }
+}
+
+#[test]
 fn components_for_another_wit_version_or_kind_are_refused_with_a_clear_message() {
     let err = load_plugin(&wasm("future_version_plugin"), None)
         .err()

@@ -263,8 +263,11 @@ impl<W: World> Plugin<W> {
             None => self.fresh(deadline)?,
         };
         let result = f(&mut warm.store, &warm.instance);
-        // After a trap or a timeout the instance cannot be entered again: drop it.
-        if !matches!(result, Err(CallError::Trap(_)) | Err(CallError::Timeout(_))) {
+        // After a trap or a timeout the instance cannot be entered again: drop it. One whose
+        // memory has grown near the limit is dropped too, before it traps.
+        let spent = matches!(result, Err(CallError::Trap(_)) | Err(CallError::Timeout(_)))
+            || warm.store.data().memory_bytes() > super::MEMORY_RETIRE_AT;
+        if !spent {
             let mut pool = self.warm.lock().unwrap_or_else(|p| p.into_inner());
             if pool.len() < MAX_WARM {
                 pool.push(warm);

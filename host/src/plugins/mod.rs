@@ -36,6 +36,12 @@ pub const TICK: Duration = Duration::from_millis(5);
 /// hundred misbehaving calls at once cannot exhaust the server.
 pub const MEMORY_LIMIT: usize = 64 << 20;
 
+/// Memory past which an instance is not reused but re-created for the next call. Plugins
+/// in garbage-collected languages may not collect between calls (the JavaScript port grew
+/// ~1 KiB per call and would trap at the limit after ~45,000 calls); retired at three
+/// quarters of the limit, such an instance is replaced before any call fails.
+pub const MEMORY_RETIRE_AT: usize = MEMORY_LIMIT / 4 * 3;
+
 /// Why a plugin could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -234,7 +240,58 @@ pub struct HostState {
     pub(crate) deadline_at: std::time::Instant,
     wasi: WasiCtx,
     table: ResourceTable,
-    limits: StoreLimits,
+    limits: Limits,
+}
+
+impl HostState {
+    /// Size of the instance's largest linear memory.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.limits.largest_memory
+    }
+}
+
+/// The store's limits, noting how far the instance's memories have grown.
+struct Limits {
+    caps: StoreLimits,
+    largest_memory: usize,
+}
+
+impl wasmtime::ResourceLimiter for Limits {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.caps.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.largest_memory = self.largest_memory.max(desired);
+        }
+        Ok(allowed)
+    }
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.caps.memory_grow_failed(error)
+    }
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.caps.table_growing(current, desired, maximum)
+    }
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.caps.table_grow_failed(error)
+    }
+    fn instances(&self) -> usize {
+        self.caps.instances()
+    }
+    fn tables(&self) -> usize {
+        self.caps.tables()
+    }
+    fn memories(&self) -> usize {
+        self.caps.memories()
+    }
 }
 
 impl WasiView for HostState {
@@ -262,13 +319,16 @@ pub(crate) fn store(
         deadline_at: std::time::Instant::now() + deadline,
         wasi: WasiCtx::builder().build(),
         table: ResourceTable::new(),
-        limits: StoreLimitsBuilder::new()
-            .memory_size(MEMORY_LIMIT)
-            .instances(16)
-            .tables(16)
-            .memories(4)
-            .trap_on_grow_failure(true)
-            .build(),
+        limits: Limits {
+            caps: StoreLimitsBuilder::new()
+                .memory_size(MEMORY_LIMIT)
+                .instances(16)
+                .tables(16)
+                .memories(4)
+                .trap_on_grow_failure(true)
+                .build(),
+            largest_memory: 0,
+        },
     };
     let mut store = Store::new(engine(), state);
     store.limiter(|s| &mut s.limits);
