@@ -1,7 +1,5 @@
 //! The keyword filter itself, independent of the plugin interface.
 
-use std::collections::HashMap;
-
 /// What to do with a matching note.
 #[derive(serde::Deserialize, Default, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -35,9 +33,10 @@ pub struct Filter {
     /// Pairs of bytes with which some keyword starts (one bit per pair), checked where the
     /// window stops before the keywords are looked up.
     starts: Box<[u64; 1 << 10]>,
-    /// The keywords (indices into `keywords`) that start with each pair: only those are
-    /// compared, so a list of thousands of keywords costs no more per candidate than five.
-    by_start: HashMap<usize, Vec<usize>>,
+    /// `(pair, index into keywords)` for the pairs each keyword starts with, sorted by pair
+    /// and found by binary search: only keywords starting where the window stopped are
+    /// compared, so a list of thousands of keywords costs little more per stop than five.
+    by_start: Vec<(usize, usize)>,
     /// Whether any keyword has non-ASCII letters; if none does, the note never needs
     /// lower-casing.
     unicode_keywords: bool,
@@ -68,7 +67,7 @@ impl Filter {
         let longest_skip = shortest.saturating_sub(1).min(u8::MAX.into());
         let mut skip = Box::new([longest_skip as u8; 1 << 16]);
         let mut starts = Box::new([0u64; 1 << 10]);
-        let mut by_start: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut by_start = Vec::new();
         for (index, k) in keywords.iter().map(String::as_bytes).enumerate() {
             // Every pair within the window's width of a keyword's start limits the skip
             // after a window ending in that pair, to 0 where it ends the window.
@@ -84,9 +83,11 @@ impl Filter {
             };
             for p in seconds.map(|second| pair(k[0], second)) {
                 starts[p >> 6] |= 1 << (p & 63);
-                by_start.entry(p).or_default().push(index);
+                by_start.push((p, index));
             }
         }
+        // Stable: keywords with the same first pair stay in their configured order.
+        by_start.sort_by_key(|&(p, _)| p);
         Self {
             shortest,
             unicode_keywords: keywords.iter().any(|k| !k.is_ascii()),
@@ -142,7 +143,9 @@ impl Filter {
             if self.starts[p >> 6] & (1 << (p & 63)) == 0 {
                 continue;
             }
-            for &index in &self.by_start[&p] {
+            let first = self.by_start.partition_point(|&(q, _)| q < p);
+            let same_start = self.by_start[first..].iter().take_while(|&&(q, _)| q == p);
+            for &(_, index) in same_start {
                 let keyword = self.keywords[index].as_bytes();
                 let match_end = start + keyword.len();
                 if haystack
