@@ -226,11 +226,18 @@ impl Plugin<ModerationFilter> {
                 Resource::new_borrow(view_rep),
             );
             let table = &mut store.data_mut().table;
-            table.delete(activity).map_err(handle_error)?;
-            table.delete(view).map_err(handle_error)?;
-            result
+            let released = table.delete(activity).is_ok() & table.delete(view).is_ok();
+            // What the call did comes first (a timeout stays a timeout); a call that left
+            // the handles unreleasable fails, and its instance is thrown away.
+            let verdict = result
                 .map_err(|e| call_error(e, deadline))?
-                .map_err(|e| CallError::Plugin(plugin_error(&e)))
+                .map_err(|e| CallError::Plugin(plugin_error(&e)))?;
+            if !released {
+                return Err(CallError::Trap(
+                    "the plugin's handles to the note could not be released".into(),
+                ));
+            }
+            Ok(verdict)
         })
     }
 }
