@@ -103,6 +103,32 @@ pub use tsudoi_sdk_mfm as mfm;
 /// Network bridges (their own crate for the same reason).
 pub use tsudoi_sdk_bridge as bridge;
 
+/// A plugin's settings: replaced from the admin's JSON in `configure`, read by every call.
+///
+/// ```ignore
+/// static SETTINGS: tsudoi_sdk::Settings<MySettings> = tsudoi_sdk::Settings::new(DEFAULTS);
+/// fn configure(json: String) -> Result<(), String> { SETTINGS.configure(&json) }
+/// // in a hook: let s = SETTINGS.get();
+/// ```
+pub struct Settings<T>(std::sync::Mutex<T>);
+
+impl<T: Copy + serde::de::DeserializeOwned> Settings<T> {
+    pub const fn new(defaults: T) -> Self {
+        Self(std::sync::Mutex::new(defaults))
+    }
+
+    /// Parses the configuration (already checked against the plugin's schema by the host).
+    pub fn configure(&self, json: &str) -> Result<(), String> {
+        let parsed = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = parsed;
+        Ok(())
+    }
+
+    pub fn get(&self) -> T {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// The host's key-value store: `Bucket::open("name")`, then get/set/increment. Needs the
 /// `kv` capability (requested in the manifest, granted by the admin).
 pub use moderation::tsudoi::plugin::kv;

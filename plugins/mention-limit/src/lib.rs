@@ -7,8 +7,6 @@
 
 #![cfg(target_family = "wasm")]
 
-use std::sync::Mutex;
-
 use tsudoi_sdk::moderation::*;
 
 tsudoi_sdk::manifest!(include_bytes!("../tsudoi-plugin.toml"));
@@ -39,7 +37,7 @@ fn ten() -> usize {
     10
 }
 
-static SETTINGS: Mutex<Settings> = Mutex::new(Settings {
+static SETTINGS: tsudoi_sdk::Settings<Settings> = tsudoi_sdk::Settings::new(Settings {
     max_mentions: 5,
     max_links: 10,
     action: Action::Reject,
@@ -59,15 +57,11 @@ impl ModerationFilter for MentionLimit {
     }
 
     fn configure(config_json: String) -> Result<(), String> {
-        let settings: Settings = serde_json::from_str(&config_json).map_err(|e| e.to_string())?;
-        *SETTINGS.lock().map_err(|e| e.to_string())? = settings;
-        Ok(())
+        SETTINGS.configure(&config_json)
     }
 
     fn check_note(_activity: &Activity, note: &NoteView) -> Result<Verdict, PluginError> {
-        let s = *SETTINGS
-            .lock()
-            .map_err(|e| PluginError::Other(e.to_string()))?;
+        let s = SETTINGS.get();
         let text = note.text().unwrap_or_default();
         let links = text.matches("https://").count() + text.matches("http://").count();
         let mentions = note.mentions().len();

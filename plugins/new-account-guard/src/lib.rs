@@ -7,8 +7,6 @@
 
 #![cfg(target_family = "wasm")]
 
-use std::sync::Mutex;
-
 use tsudoi_sdk::kv::Bucket;
 use tsudoi_sdk::moderation::*;
 
@@ -30,7 +28,7 @@ fn ten() -> i64 {
     10
 }
 
-static SETTINGS: Mutex<Settings> = Mutex::new(Settings {
+static SETTINGS: tsudoi_sdk::Settings<Settings> = tsudoi_sdk::Settings::new(Settings {
     young_hours: 24,
     max_notes_per_hour: 10,
 });
@@ -51,15 +49,11 @@ impl ModerationFilter for NewAccountGuard {
     }
 
     fn configure(config_json: String) -> Result<(), String> {
-        let settings: Settings = serde_json::from_str(&config_json).map_err(|e| e.to_string())?;
-        *SETTINGS.lock().map_err(|e| e.to_string())? = settings;
-        Ok(())
+        SETTINGS.configure(&config_json)
     }
 
     fn check_note(activity: &Activity, note: &NoteView) -> Result<Verdict, PluginError> {
-        let s = *SETTINGS
-            .lock()
-            .map_err(|e| PluginError::Other(e.to_string()))?;
+        let s = SETTINGS.get();
         let actor = activity.actor();
         let created_at = note.created_at();
         let age = created_at - actor.created_at;

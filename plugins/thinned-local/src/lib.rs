@@ -60,15 +60,13 @@ pub fn thin<'a>(settings: &Settings, items: impl Iterator<Item = Item<'a>>) -> V
 
 #[cfg(target_family = "wasm")]
 mod component {
-    use std::sync::Mutex;
-
     use tsudoi_sdk::ranking::*;
 
     use super::{Item, Settings, thin};
 
     tsudoi_sdk::manifest!(include_bytes!("../tsudoi-plugin.toml"));
 
-    static SETTINGS: Mutex<Settings> = Mutex::new(Settings {
+    static SETTINGS: tsudoi_sdk::Settings<Settings> = tsudoi_sdk::Settings::new(Settings {
         max_per_author: 2,
         boost_ms_per_interaction: 0,
     });
@@ -87,10 +85,7 @@ mod component {
         }
 
         fn configure(config_json: String) -> Result<(), String> {
-            let settings: Settings =
-                serde_json::from_str(&config_json).map_err(|e| e.to_string())?;
-            *SETTINGS.lock().map_err(|e| e.to_string())? = settings;
-            Ok(())
+            SETTINGS.configure(&config_json)
         }
 
         fn rank(
@@ -98,9 +93,7 @@ mod component {
             _viewer: Viewer,
             candidates: Vec<Candidate>,
         ) -> Result<Vec<Scored>, PluginError> {
-            let settings = *SETTINGS
-                .lock()
-                .map_err(|e| PluginError::Other(e.to_string()))?;
+            let settings = SETTINGS.get();
             let items = candidates.iter().map(|c| Item {
                 author: &c.author_id,
                 created_at: c.created_at,
