@@ -1,10 +1,12 @@
 //! `tsudoi-bench`: seeds a large instance and measures the server through its HTTP API, each
 //! figure printed next to a baseline taken in the same run (the same timeline read called
-//! in-process, without HTTP; an empty axum handler on the same client), because these
-//! machines are noisy and only ratios travel between runs.
+//! in-process, without HTTP; an empty axum handler on the same client; `meta` under the same
+//! concurrency), because these machines are noisy and only ratios travel between runs.
 //!
-//! `cargo run --release -p tsudoi-bench -- --backend sqlite` (defaults: 10,000 users,
-//! 1,000,000 notes, 200 follows each). The seed is kept and reused by later runs.
+//! `cargo run --release -p tsudoi-bench -- --backend sqlite` (defaults: the standard seed of
+//! 10,000 users, 1,000,000 notes over thirty days and 200 follows each, then a dense seed of
+//! 40 users who each follow 20 and posted 40,000 notes in the last hour). Seeds are kept and
+//! reused by later runs.
 
 mod measure;
 mod seed;
@@ -20,6 +22,15 @@ enum Backend {
     Postgres,
 }
 
+/// Which seeds to measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum SeedKind {
+    /// Many users, a month of notes: every figure.
+    Standard,
+    /// Few users, tens of thousands of notes in the last hour: concurrent reads only.
+    Dense,
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "tsudoi-bench",
@@ -28,6 +39,14 @@ enum Backend {
 struct Args {
     #[arg(long, value_enum, default_value = "sqlite")]
     backend: Backend,
+    /// The seeds to measure, in order.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "standard,dense"
+    )]
+    seeds: Vec<SeedKind>,
     #[arg(long, default_value_t = 10_000)]
     users: usize,
     #[arg(long, default_value_t = 1_000_000)]
@@ -35,6 +54,13 @@ struct Args {
     /// Users each user follows.
     #[arg(long, default_value_t = 200)]
     follows: usize,
+    /// The dense seed: users, notes (all in the last hour) and follows each.
+    #[arg(long, default_value_t = 40)]
+    dense_users: usize,
+    #[arg(long, default_value_t = 40_000)]
+    dense_notes: usize,
+    #[arg(long, default_value_t = 20)]
+    dense_follows: usize,
     /// Sequential requests per latency figure.
     #[arg(long, default_value_t = 2_000)]
     requests: usize,
@@ -44,6 +70,12 @@ struct Args {
     /// Requests in flight during notes/create.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// Seconds each concurrent-read figure runs.
+    #[arg(long, default_value_t = 5)]
+    read_seconds: u64,
+    /// Connections of the concurrent-read figures.
+    #[arg(long, value_delimiter = ',', default_value = "8,32")]
+    read_connections: Vec<usize>,
     /// Where SQLite seeds are kept.
     #[arg(long, default_value = "target/bench-data")]
     data_dir: PathBuf,
@@ -79,14 +111,55 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let shape = seed::Shape {
-        users: args.users,
-        notes: args.notes,
-        follows: args.follows,
+    let server = match &args.server {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()?.with_file_name("tsudoi"),
     };
+    anyhow::ensure!(
+        server.exists(),
+        "server binary {} not found; build it with `cargo build --release --workspace`",
+        server.display()
+    );
+    for kind in &args.seeds {
+        let shape = match kind {
+            SeedKind::Standard => seed::Shape {
+                users: args.users,
+                notes: args.notes,
+                follows: args.follows,
+                span_hours: 30 * 24,
+            },
+            SeedKind::Dense => seed::Shape {
+                users: args.dense_users,
+                notes: args.dense_notes,
+                follows: args.dense_follows,
+                span_hours: 1,
+            },
+        };
+        let (url, app) = open_seed(&args, shape).await?;
+        measure::run(&measure::Plan {
+            server: server.clone(),
+            url,
+            backend: format!("{:?}", args.backend).to_lowercase(),
+            seed: format!("{kind:?}").to_lowercase(),
+            every_figure: *kind == SeedKind::Standard,
+            shape,
+            requests: args.requests,
+            create_seconds: args.create_seconds,
+            concurrency: args.concurrency,
+            read_seconds: args.read_seconds,
+            read_connections: args.read_connections.clone(),
+            app,
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// The database of `shape`, seeded if it was not already, and the server's state over it.
+async fn open_seed(args: &Args, shape: seed::Shape) -> anyhow::Result<(String, tsudoi::app::App)> {
     let name = format!(
-        "tsudoi_bench_{}_{}_{}",
-        args.users, args.notes, args.follows
+        "tsudoi_bench_{}_{}_{}_{}h",
+        shape.users, shape.notes, shape.follows, shape.span_hours
     );
     let url = match args.backend {
         Backend::Sqlite => {
@@ -141,24 +214,5 @@ async fn main() -> anyhow::Result<()> {
         let hash = seed::password_hash(&app).await?;
         seed::seed(&db, shape, &hash).await?;
     }
-    let server = match &args.server {
-        Some(p) => p.clone(),
-        None => std::env::current_exe()?.with_file_name("tsudoi"),
-    };
-    anyhow::ensure!(
-        server.exists(),
-        "server binary {} not found; build it with `cargo build --release --workspace`",
-        server.display()
-    );
-    measure::run(&measure::Plan {
-        server,
-        url,
-        backend: format!("{:?}", args.backend).to_lowercase(),
-        shape,
-        requests: args.requests,
-        create_seconds: args.create_seconds,
-        concurrency: args.concurrency,
-        app,
-    })
-    .await
+    Ok((url, app))
 }

@@ -23,10 +23,16 @@ pub struct Plan {
     pub server: PathBuf,
     pub url: String,
     pub backend: String,
+    /// The seed's name in the report (`standard`, `dense`).
+    pub seed: String,
+    /// Every figure, or only the concurrent reads.
+    pub every_figure: bool,
     pub shape: Shape,
     pub requests: usize,
     pub create_seconds: u64,
     pub concurrency: usize,
+    pub read_seconds: u64,
+    pub read_connections: Vec<usize>,
     pub app: App,
 }
 
@@ -187,6 +193,15 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
         target: "≤ 50 MiB".into(),
     });
 
+    let api = |e: &str| format!("{origin}/api/{e}");
+    if !p.every_figure {
+        rows.extend(concurrent_reads(p, &client, &origin).await?);
+        child.start_kill()?;
+        let _ = child.wait().await;
+        print_rows(p, rows);
+        return Ok(());
+    }
+
     // Sample users and what their deep pages are.
     let mut rng = StdRng::seed_from_u64(7);
     let users = p.shape.users;
@@ -208,7 +223,6 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
             deeper_until,
         });
     }
-    let api = |e: &str| format!("{origin}/api/{e}");
 
     let mut http_empty = sample(p.requests, |_| {
         let (c, u) = (client.clone(), empty.clone());
@@ -356,6 +370,8 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
         target: "p50 ≤ 3 ms".into(),
     });
 
+    rows.extend(concurrent_reads(p, &client, &origin).await?);
+
     // Sustained notes/create, many authors at once, each with ~200 followers.
     let seconds = p.create_seconds;
     let run = sustained_create(
@@ -457,10 +473,17 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     });
     child.start_kill()?;
     let _ = child.wait().await;
+    print_rows(p, rows);
+    if let Some(e) = errors.first() {
+        println!("\nfirst notes/create error: {e}");
+    }
+    Ok(())
+}
 
+fn print_rows(p: &Plan, rows: Vec<Row>) {
     println!(
-        "\n### {} — {} users, {} notes, {} follows each\n",
-        p.backend, p.shape.users, p.shape.notes, p.shape.follows
+        "\n### {} — {} seed: {} users, {} notes over {} h, {} follows each\n",
+        p.backend, p.seed, p.shape.users, p.shape.notes, p.shape.span_hours, p.shape.follows
     );
     println!("| figure | value | baseline (same run) | ratio | target |");
     println!("|---|---|---|---|---|");
@@ -470,10 +493,159 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
             r.figure, r.value, r.baseline, r.ratio, r.target
         );
     }
-    if let Some(e) = errors.first() {
-        println!("\nfirst notes/create error: {e}");
+}
+
+/// What one concurrent-read figure measured.
+struct Load {
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+    failed: u64,
+}
+
+impl Load {
+    fn describe(&self) -> String {
+        let failed = if self.failed > 0 {
+            format!(", {} failed", self.failed)
+        } else {
+            String::new()
+        };
+        format!(
+            "{:.0} req/s, p50 {} / p99 {}{failed}",
+            self.per_second,
+            ms(self.p50),
+            ms(self.p99)
+        )
     }
-    Ok(())
+}
+
+/// `connections` clients sending `request(i)` back to back for `seconds` (after half a
+/// second of warm-up), each response checked by `check`.
+async fn load<R, C>(
+    client: &reqwest::Client,
+    connections: usize,
+    seconds: u64,
+    request: R,
+    check: C,
+) -> anyhow::Result<Load>
+where
+    R: Fn(usize) -> (String, Value) + Send + Sync + 'static,
+    C: Fn(&Value) -> bool + Send + Sync + 'static,
+{
+    let (request, check) = (Arc::new(request), Arc::new(check));
+    let started = Instant::now();
+    let measure_from = started + Duration::from_millis(500);
+    let until = measure_from + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for t in 0..connections {
+        let (client, request, check) = (client.clone(), request.clone(), check.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failed = 0u64;
+            let mut i = t;
+            loop {
+                let sent = Instant::now();
+                if sent >= until {
+                    break;
+                }
+                let (url, body) = request(i);
+                i += connections;
+                let ok = match post(&client, &url, &body).await {
+                    Ok(v) => check(&v),
+                    Err(_) => false,
+                };
+                if sent >= measure_from {
+                    latencies.push(sent.elapsed());
+                    if !ok {
+                        failed += 1;
+                    }
+                }
+            }
+            (latencies, failed)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut failed = 0;
+    for t in tasks {
+        let (latencies, f) = t.await?;
+        all.extend(latencies);
+        failed += f;
+    }
+    anyhow::ensure!(!all.is_empty(), "no request completed");
+    Ok(Load {
+        per_second: all.len() as f64 / seconds as f64,
+        p50: percentile(&mut all, 0.5),
+        p99: percentile(&mut all, 0.99),
+        failed,
+    })
+}
+
+/// `meta`, the local timeline and the home timeline under 8 and 32 concurrent connections:
+/// throughput and latency, each next to `meta` (the floor any API call pays) in the same run.
+async fn concurrent_reads(
+    p: &Plan,
+    client: &reqwest::Client,
+    origin: &str,
+) -> anyhow::Result<Vec<Row>> {
+    let users = p.shape.users;
+    let mut rows = Vec::new();
+    for &connections in &p.read_connections {
+        let meta_url = format!("{origin}/api/meta");
+        let meta = load(
+            client,
+            connections,
+            p.read_seconds,
+            move |_| (meta_url.clone(), json!({})),
+            |v| v.get("name").is_some(),
+        )
+        .await?;
+        rows.push(Row {
+            figure: format!("meta, {connections} connections"),
+            value: meta.describe(),
+            baseline: String::new(),
+            ratio: String::new(),
+            target: String::new(),
+        });
+        for (label, endpoint, target, full_page) in [
+            (
+                "local timeline (limit 20)",
+                "notes/local-timeline",
+                4000.0,
+                false,
+            ),
+            ("home timeline (limit 20)", "notes/timeline", 2000.0, true),
+        ] {
+            let url = format!("{origin}/api/{endpoint}");
+            // Spread over every seeded user, in a fixed order.
+            let figure = load(
+                client,
+                connections,
+                p.read_seconds,
+                move |i| {
+                    let user = i.wrapping_mul(7919) % users;
+                    (url.clone(), json!({ "i": token(user), "limit": 20 }))
+                },
+                move |v| {
+                    v.as_array().is_some_and(|a| {
+                        if full_page {
+                            a.len() == 20
+                        } else {
+                            !a.is_empty()
+                        }
+                    })
+                },
+            )
+            .await?;
+            rows.push(Row {
+                figure: format!("{label}, {connections} connections"),
+                value: figure.describe(),
+                baseline: format!("meta {:.0} req/s", meta.per_second),
+                ratio: format!("{:.2}", figure.per_second / meta.per_second.max(1.0)),
+                target: format!("≥ {target:.0} req/s, p99 ≤ 25 ms at 32 connections"),
+            });
+        }
+    }
+    Ok(rows)
 }
 
 /// The id of the `n`th note of `user`'s home timeline, newest first, if it has that many.

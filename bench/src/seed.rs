@@ -21,6 +21,9 @@ pub struct Shape {
     pub users: usize,
     pub notes: usize,
     pub follows: usize,
+    /// Hours the notes are spread over, ending when the seed is made (the standard seed: 30
+    /// days ending an hour ago; the dense one: the last hour).
+    pub span_hours: u64,
 }
 
 /// The native token of seeded user `i`: sixteen characters, like Misskey's.
@@ -65,13 +68,20 @@ pub async fn seed(db: &Db, shape: Shape, password_hash: &str) -> anyhow::Result<
         users,
         notes,
         follows,
+        span_hours,
     } = shape;
     anyhow::ensure!(
         follows < users,
         "each user must follow fewer users than exist"
     );
-    let end = ids::now_ms() - 3_600_000;
-    let start = end - 30 * 86_400_000;
+    // A long seed ends an hour ago (so a benchmark run started at once sees the past, not
+    // notes from the future); a short one is the last hour itself.
+    let end = if span_hours >= 24 {
+        ids::now_ms() - 3_600_000
+    } else {
+        ids::now_ms() - 60_000
+    };
+    let start = end - span_hours as i64 * 3_600_000;
 
     // Who follows whom.
     let mut following: Vec<Vec<u32>> = Vec::with_capacity(users);
