@@ -135,7 +135,7 @@ async fn main() -> anyhow::Result<()> {
                 span_hours: 1,
             },
         };
-        let (url, app) = open_seed(&args, shape).await?;
+        let (url, local) = open_seed(&args, shape).await?;
         measure::run(&measure::Plan {
             server: server.clone(),
             url,
@@ -148,15 +148,17 @@ async fn main() -> anyhow::Result<()> {
             concurrency: args.concurrency,
             read_seconds: args.read_seconds,
             read_connections: args.read_connections.clone(),
-            app,
+            local,
         })
         .await?;
     }
+    let _ = std::fs::remove_dir_all(measure::scratch_dir());
     Ok(())
 }
 
-/// The database of `shape`, seeded if it was not already, and the server's state over it.
-async fn open_seed(args: &Args, shape: seed::Shape) -> anyhow::Result<(String, tsudoi::app::App)> {
+/// The database of `shape`, seeded if it was not already, and the rules over it (for the
+/// in-process baselines).
+async fn open_seed(args: &Args, shape: seed::Shape) -> anyhow::Result<(String, measure::Local)> {
     let name = format!(
         "tsudoi_bench_{}_{}_{}_{}h",
         shape.users, shape.notes, shape.follows, shape.span_hours
@@ -185,7 +187,7 @@ async fn open_seed(args: &Args, shape: seed::Shape) -> anyhow::Result<(String, t
             u.to_string()
         }
     };
-    let store = tsudoi::store::Store::open(&url).await?;
+    let store = tsudoi_store::Store::open(&url).await?;
     let db = match args.backend {
         Backend::Sqlite => Db::Sqlite(
             sqlx::sqlite::SqlitePoolOptions::new()
@@ -199,20 +201,27 @@ async fn open_seed(args: &Args, shape: seed::Shape) -> anyhow::Result<(String, t
         ),
         Backend::Postgres => Db::Postgres(PgPool::connect(&url).await?),
     };
-    let config = tsudoi::config::Config::load_with_env(None, |k| {
-        (k == "TSUDOI_DATABASE_URL").then(|| url.clone())
+    // Plugins the benchmark installs are compiled into a scratch directory of its own.
+    let scratch = measure::scratch_dir();
+    let config = tsudoi::config::Config::load_with_env(None, |k| match k {
+        "TSUDOI_DATABASE_URL" => Some(url.clone()),
+        "TSUDOI_DATA_DIR" => Some(scratch.display().to_string()),
+        _ => None,
     })?;
-    let app = tsudoi::app::App::with_store(config, store);
+    let local = measure::Local {
+        core: tsudoi::wiring::core_over(&config, store.clone()),
+        store,
+    };
     if seed::is_seeded(&db, shape).await? {
         eprintln!("reusing the seed in {}", tsudoi::config::redact(&url));
     } else {
         anyhow::ensure!(
-            app.store.count_local_users().await? == 0,
+            local.store.count_local_users().await? == 0,
             "{} holds a partial or different seed; run again with --reseed",
             tsudoi::config::redact(&url)
         );
-        let hash = seed::password_hash(&app).await?;
+        let hash = seed::password_hash(&local).await?;
         seed::seed(&db, shape, &hash).await?;
     }
-    Ok((url, app))
+    Ok((url, local))
 }

@@ -12,10 +12,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use tsudoi::app::App;
-use tsudoi::core::ids;
-use tsudoi::core::timelines;
-use tsudoi::store::{NoteFilter, NoteSource, Page};
+use tsudoi_core::{Core, timelines};
+use tsudoi_model::{FollowSide, NoteFilter, NoteSource, Page, User, ids};
+use tsudoi_store::Store;
 
 use crate::seed::{Shape, token};
 
@@ -33,7 +32,20 @@ pub struct Plan {
     pub concurrency: usize,
     pub read_seconds: u64,
     pub read_connections: Vec<usize>,
-    pub app: App,
+    pub local: Local,
+}
+
+/// Where this run keeps what it makes besides the seed (compiled plugins, the server's data
+/// directory).
+pub fn scratch_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("tsudoi-bench-data-{}", std::process::id()))
+}
+
+/// The seeded database, opened in this process for the in-process baselines: through the
+/// rules (the same read as the API's) and straight to the store (the listing alone).
+pub struct Local {
+    pub core: Core,
+    pub store: Store,
 }
 
 struct Row {
@@ -121,7 +133,7 @@ where
 }
 
 struct Sampled {
-    user: tsudoi::store::UserRow,
+    user: User,
     token: String,
     /// The 100th note of the user's home timeline: where a deep page starts.
     deep_until: Option<String>,
@@ -151,10 +163,7 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
         .arg("serve")
         .env("TSUDOI_LISTEN", format!("127.0.0.1:{port}"))
         .env("TSUDOI_DATABASE_URL", &p.url)
-        .env(
-            "TSUDOI_DATA_DIR",
-            std::env::temp_dir().join(format!("tsudoi-bench-data-{}", std::process::id())),
-        )
+        .env("TSUDOI_DATA_DIR", scratch_dir())
         .env("TSUDOI_LOG", "warn")
         .kill_on_drop(true)
         .spawn()
@@ -209,13 +218,13 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     for _ in 0..200 {
         let i = rng.random_range(0..users);
         let user = p
-            .app
+            .local
             .store
             .user_by_username(&format!("u{i}"), None)
             .await?
             .context("seeded user missing")?;
-        let deep_until = nth_home_note(&p.app, &user, 100).await?;
-        let deeper_until = nth_home_note(&p.app, &user, 1000).await?;
+        let deep_until = nth_home_note(&p.local.core, &user, 100).await?;
+        let deeper_until = nth_home_note(&p.local.core, &user, 1000).await?;
         sampled.push(Sampled {
             user,
             token: token(i),
@@ -234,9 +243,9 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     // Home timeline, first page.
     let mut store_home = sample(p.requests, |i| {
         let s = &sampled[i % sampled.len()];
-        let (app, user) = (p.app.clone(), s.user.clone());
+        let (core, user) = (p.local.core.clone(), s.user.clone());
         async move {
-            timelines::home(&app, &user, &NoteFilter::default(), &Page::newest(20)).await?;
+            timelines::home(&core, &user, &NoteFilter::default(), &Page::newest(20)).await?;
             Ok(())
         }
     })
@@ -328,7 +337,7 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     // Local timeline.
     let mut store_local = sample(p.requests, |i| {
         let s = &sampled[i % sampled.len()];
-        let store = p.app.store.clone();
+        let store = p.local.store.clone();
         let viewer = s.user.id.clone();
         async move {
             store
@@ -391,26 +400,20 @@ pub async fn run(p: &Plan) -> anyhow::Result<()> {
     let mut reached = 0;
     for (author, note_id) in &created_samples {
         let author = p
-            .app
+            .local
             .store
             .user_by_username(&format!("u{author}"), None)
             .await?
             .context("author")?;
         let follower = p
-            .app
+            .local
             .store
-            .follows_page(
-                &author.id,
-                tsudoi::store::FollowSide::Followers,
-                None,
-                None,
-                1,
-            )
+            .follows_page(&author.id, FollowSide::Followers, None, None, 1)
             .await?
             .pop()
             .context("a follower")?;
         let follower = p
-            .app
+            .local
             .store
             .user_by_id(&follower.follower_id)
             .await?
@@ -649,17 +652,13 @@ async fn concurrent_reads(
 }
 
 /// The id of the `n`th note of `user`'s home timeline, newest first, if it has that many.
-async fn nth_home_note(
-    app: &App,
-    user: &tsudoi::store::UserRow,
-    n: usize,
-) -> anyhow::Result<Option<String>> {
+async fn nth_home_note(core: &Core, user: &User, n: usize) -> anyhow::Result<Option<String>> {
     let mut until: Option<String> = None;
     let mut seen = 0;
     while seen < n {
         let want = (n - seen).min(100) as i64;
         let rows = timelines::home(
-            app,
+            core,
             user,
             &NoteFilter::default(),
             &Page::new(None, until.clone(), want),
@@ -752,13 +751,12 @@ async fn with_plugins(
     url: &str,
     before: f64,
 ) -> anyhow::Result<Row> {
-    use tsudoi::core::plugins;
+    use tsudoi_core::plugins;
     let target = std::env::current_exe()?
         .parent()
         .and_then(|d| d.parent())
         .context("target directory")?
         .to_owned();
-    let cache = std::env::temp_dir().join(format!("tsudoi-bench-plugins-{}", std::process::id()));
     let installs = [
         (
             "keyword_filter",
@@ -776,25 +774,23 @@ async fn with_plugins(
         let wasm = std::fs::read(&path)
             .with_context(|| format!("{}: run scripts/build-plugins first", path.display()))?;
         let done = plugins::install(
-            &p.app.store,
-            &cache,
+            &p.local.core,
             plugins::Install {
                 wasm,
                 manifest: None,
                 config: Some((*config).into()),
-                fail_closed: false,
+                failure_policy: tsudoi_model::FailurePolicy::FailOpen,
                 position: i as i64,
             },
         )
         .await?;
         names.push(done.name);
     }
-    let grants = vec!["kv".to_owned()];
     plugins::update(
-        &p.app.store,
+        &p.local.core,
         "new-account-guard",
-        tsudoi::store::PluginChange {
-            grants: Some(&grants),
+        plugins::Change {
+            grants: Some(vec![tsudoi_model::Capability::Kv]),
             ..Default::default()
         },
     )
@@ -821,9 +817,8 @@ async fn with_plugins(
     let run = sustained_create(client, url, p.shape.users, p.concurrency, seconds, 1).await;
     let rate = run.created as f64 / seconds as f64;
     for name in &names {
-        plugins::remove(&p.app.store, name).await?;
+        plugins::remove(&p.local.core, name).await?;
     }
-    let _ = std::fs::remove_dir_all(&cache);
     // Let the server drop them, then measure without plugins once more.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let again = sustained_create(client, url, p.shape.users, p.concurrency, seconds, 2).await;

@@ -10,9 +10,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
-use tsudoi::core::ids;
-
 use tsudoi::progress::Progress;
+use tsudoi_model::ids;
 
 use crate::Db;
 
@@ -297,16 +296,16 @@ pub async fn is_seeded(db: &Db, shape: Shape) -> anyhow::Result<bool> {
 
 /// The password hash seeded users get (one real argon2 hash, made once through the server's
 /// own account code).
-pub async fn password_hash(app: &tsudoi::app::App) -> anyhow::Result<String> {
-    let (user, _) = tsudoi::core::accounts::create_account(
-        app,
+pub async fn password_hash(local: &crate::measure::Local) -> anyhow::Result<String> {
+    let (user, _) = tsudoi_core::accounts::create_account(
+        &local.core,
         "bench_template",
         "bench-password",
-        tsudoi::core::accounts::Origin::Shell { admin: false },
+        tsudoi_core::accounts::Origin::Shell { admin: false },
     )
     .await
     .context("creating the template account")?;
-    let (hash, _) = app
+    let (hash, _) = local
         .store
         .credentials(&user.id)
         .await?

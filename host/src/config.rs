@@ -5,53 +5,22 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use tsudoi_core::Settings;
+use tsudoi_model::{Deadlines, RegistrationMode};
 use url::Url;
 
-/// Who may create an account through the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RegistrationMode {
-    /// Anyone may sign up: the default, so a fresh instance is usable at once.
-    Open,
-    /// Sign-up needs an invitation code created by an admin.
-    InviteOnly,
-    /// Only `tsudoi user create` makes accounts.
-    Closed,
-}
-
-impl std::str::FromStr for RegistrationMode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "open" => Ok(Self::Open),
-            "invite-only" => Ok(Self::InviteOnly),
-            "closed" => Ok(Self::Closed),
-            other => Err(format!(
-                "`{other}` is not a registration mode; use open, invite-only or closed"
-            )),
-        }
-    }
-}
-
+/// Everything the server is configured with: where it listens and keeps its data, and the
+/// settings the rules read ([`Settings`], handed to the core).
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
-    /// Public base URL, without a trailing slash; used in ids and links.
-    pub url: Url,
     pub data_dir: PathBuf,
     pub database_url: String,
     pub redis_url: Option<String>,
-    pub registration: RegistrationMode,
-    /// Maximum length of a note's text in characters (Misskey's default is 3000).
-    pub max_note_length: usize,
-    /// Instance name shown by `meta` and NodeInfo.
-    pub instance_name: String,
-    pub instance_description: Option<String>,
     /// Private networks outbound requests (plugins' HTTP) may reach anyway, e.g. a sidecar
     /// on the same host. Empty by default: nothing private is reachable.
     pub allowed_private_networks: Vec<ipnet::IpNet>,
-    /// How long each plugin hook may take per call.
-    pub plugin_deadlines: crate::plugins::registry::Deadlines,
+    pub settings: Settings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -202,10 +171,14 @@ impl Config {
             });
         }
         let registration = match raw.registration {
-            Some(v) => v.parse().map_err(|message| ConfigError::Invalid {
-                key: "registration",
-                message,
-            })?,
+            Some(v) => v
+                .parse()
+                .map_err(|_: tsudoi_model::UnknownName| ConfigError::Invalid {
+                    key: "registration",
+                    message: format!(
+                        "`{v}` is not a registration mode; use open, invite-only or closed"
+                    ),
+                })?,
             None => RegistrationMode::Open,
         };
         let max_note_length = raw.max_note_length.unwrap_or(3000);
@@ -239,8 +212,8 @@ impl Config {
                 message: format!("{ms} is outside 1..=60000 milliseconds"),
             }),
         };
-        let defaults = crate::plugins::registry::Deadlines::default();
-        let plugin_deadlines = crate::plugins::registry::Deadlines {
+        let defaults = Deadlines::default();
+        let plugin_deadlines = Deadlines {
             moderation: deadline(
                 "plugins.moderation_deadline_ms",
                 plugins.moderation_deadline_ms,
@@ -264,30 +237,22 @@ impl Config {
         };
         Ok(Self {
             listen,
-            url,
+            // Compiled plugin code is cached under the data directory, shared by the shell
+            // (which compiles on install) and the server (which then starts at once).
+            settings: Settings {
+                url,
+                instance_name: raw.instance_name.unwrap_or_else(|| "Tsudoi".into()),
+                instance_description: raw.instance_description,
+                registration,
+                max_note_length,
+                plugin_deadlines,
+                plugin_cache: data_dir.join("plugin-cache"),
+            },
             data_dir,
             database_url,
             redis_url: raw.redis_url,
-            registration,
-            max_note_length,
-            instance_name: raw.instance_name.unwrap_or_else(|| "Tsudoi".into()),
-            instance_description: raw.instance_description,
             allowed_private_networks,
-            plugin_deadlines,
         })
-    }
-
-    /// The public origin as a string without a trailing slash, e.g. `https://example.com`.
-    pub fn base_url(&self) -> String {
-        self.url.as_str().trim_end_matches('/').to_owned()
-    }
-
-    /// The host part of the public URL, as it appears in `@user@host`.
-    pub fn host(&self) -> String {
-        match self.url.port() {
-            Some(port) => format!("{}:{port}", self.url.host_str().unwrap_or_default()),
-            None => self.url.host_str().unwrap_or_default().to_owned(),
-        }
     }
 }
 
@@ -325,10 +290,10 @@ mod tests {
     fn defaults_need_no_configuration() {
         let c = Config::load_with_env(None, env_of(&[])).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:3000");
-        assert_eq!(c.base_url(), "http://127.0.0.1:3000");
+        assert_eq!(c.settings.base_url(), "http://127.0.0.1:3000");
         assert_eq!(c.database_url, "sqlite://data/tsudoi.db");
-        assert_eq!(c.registration, RegistrationMode::Open);
-        assert_eq!(c.max_note_length, 3000);
+        assert_eq!(c.settings.registration, RegistrationMode::Open);
+        assert_eq!(c.settings.max_note_length, 3000);
     }
 
     #[test]
@@ -341,8 +306,8 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(c.base_url(), "http://127.0.0.1:4000");
-        assert_eq!(c.registration, RegistrationMode::Closed);
+        assert_eq!(c.settings.base_url(), "http://127.0.0.1:4000");
+        assert_eq!(c.settings.registration, RegistrationMode::Closed);
         let err = Config::load_with_env(None, env_of(&[("TSUDOI_LISTEN", "nope")])).unwrap_err();
         assert!(err.to_string().contains("`listen`"), "{err}");
         let err = Config::load_with_env(None, env_of(&[("TSUDOI_DATABASE_URL", "mysql://x")]))

@@ -1,11 +1,9 @@
-#![recursion_limit = "256"]
-//! The Tsudoi host: storage, accounts, notes, timelines and the Misskey-compatible client API.
+//! The `tsudoi` binary's library half: the Misskey-compatible HTTP API and pages, the
+//! configuration, the wiring that builds the core from it, and the background workers. The shell commands live
+//! beside `main.rs` in `cli/`.
 
 pub mod api;
-pub mod app;
 pub mod config;
-pub mod core;
-pub mod net;
-pub mod plugins;
 pub mod progress;
-pub mod store;
+pub mod wiring;
+pub mod workers;

@@ -100,3 +100,15 @@ impl Drop for Activity {
         }
     }
 }
+
+/// Shows each database migration as [`Activity`]: a long one (a rewrite of a large table)
+/// shows a spinner on a terminal and a log line every ten seconds otherwise.
+pub struct Migrations;
+
+impl tsudoi_store::MigrationProgress for Migrations {
+    fn started(&self, version: i64, description: &str) -> Box<dyn std::any::Any + Send> {
+        Box::new(Activity::start(format!(
+            "migration {version} ({description})"
+        )))
+    }
+}

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use keyword_filter::filter::Filter;
-use tsudoi::plugins::moderation::{
-    Actor, Context, Direction, ModerationPlugin, Note, NoteFacts, Verdict, Visibility,
+use tsudoi_plugin_host::ModerationPlugin;
+use tsudoi_plugin_host::hooks::moderation::{
+    Actor, Context, Direction, Note, NoteFacts, Verdict, Visibility,
 };
 
 const CONFIG: &str =
@@ -39,7 +40,7 @@ fn note(text: &str) -> Arc<Note> {
         author_id: "aauthor000000000",
         text: Some(text),
         cw: None,
-        visibility: Visibility::Public,
+        visibility: tsudoi_model::Visibility::Public,
         local_only: false,
         reply_to: None,
         renote_of: None,
@@ -137,7 +138,7 @@ fn main() {
     // Install to first answer: compile (no cache), instantiate, configure, call.
     let cache = std::env::temp_dir().join(format!("tsudoi-plugin-bench-{}", std::process::id()));
     let t = Instant::now();
-    let options = tsudoi::plugins::LoadOptions {
+    let options = tsudoi_plugin_host::LoadOptions {
         config: Some(CONFIG.into()),
         cache: Some(cache.clone()),
         ..Default::default()
@@ -217,18 +218,19 @@ fn main() {
 /// p50 of ranking 500 local-timeline candidates (20 authors, some discussed) through the
 /// plugin, and through the same logic compiled natively.
 fn ranking() -> (Duration, Duration) {
-    use tsudoi::plugins::ranking::{Candidate, RankingPlugin, Viewer};
+    use tsudoi_plugin_host::RankingPlugin;
+    use tsudoi_plugin_host::hooks::ranking::{Candidate, Viewer};
     const CONFIG: &str = r#"{"max_per_author": 3, "boost_ms_per_interaction": 600000}"#;
     let plugin = RankingPlugin::load(
         &wasm("thinned_local"),
-        tsudoi::plugins::LoadOptions {
+        tsudoi_plugin_host::LoadOptions {
             config: Some(CONFIG.into()),
             ..Default::default()
         },
     )
     .unwrap();
     let settings: thinned_local::Settings = serde_json::from_str(CONFIG).unwrap();
-    let candidates: Vec<Candidate> = (0..tsudoi::plugins::ranking::MAX_CANDIDATES)
+    let candidates: Vec<Candidate> = (0..tsudoi_plugin_host::hooks::ranking::MAX_CANDIDATES)
         .map(|i| Candidate {
             note_id: format!("a{:015}", 1_000_000 - i),
             author_id: format!("author{:02}", i % 20),

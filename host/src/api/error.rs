@@ -6,9 +6,24 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use crate::core;
+use tsudoi_core as core;
+
+/// What an error adds beside its code (Misskey's `info`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum ErrorInfo {
+    /// Which parameter was wrong, and why.
+    Param { param: String, reason: String },
+    /// When a rate-limited client may try again.
+    RateLimit {
+        #[serde(rename = "resetMs")]
+        reset_ms: u64,
+    },
+    /// Why a request was refused.
+    Reason { reason: String },
+}
 
 /// Boxed so that `Result<T, ApiError>` stays one pointer wide on the happy path.
 #[derive(Debug, Clone)]
@@ -21,7 +36,7 @@ pub struct ApiErrorBody {
     pub message: String,
     pub id: &'static str,
     pub kind: &'static str,
-    pub info: Option<Value>,
+    pub info: Option<ErrorInfo>,
     /// Seconds until a rate-limited client may retry (sent as `Retry-After`).
     pub retry_after: Option<u64>,
 }
@@ -49,7 +64,7 @@ impl ApiError {
         }))
     }
 
-    pub fn with_info(mut self, info: Value) -> Self {
+    pub fn with_info(mut self, info: ErrorInfo) -> Self {
         self.0.info = Some(info);
         self
     }
@@ -61,7 +76,10 @@ impl ApiError {
             "Invalid param.",
             "3d81ceae-475f-4600-b2a8-2bc116157532",
         )
-        .with_info(json!({ "param": param, "reason": reason.to_string() }))
+        .with_info(ErrorInfo::Param {
+            param: param.to_owned(),
+            reason: reason.to_string(),
+        })
     }
 
     pub fn credential_required() -> Self {
@@ -126,7 +144,9 @@ impl ApiError {
             "Rate limit exceeded. Please try again later.",
             "d5826d14-3982-4d2e-8011-b9e9f02499ef",
         )
-        .with_info(json!({ "resetMs": retry_after_secs * 1000 }))
+        .with_info(ErrorInfo::RateLimit {
+            reset_ms: retry_after_secs * 1000,
+        })
         .with_retry_after(retry_after_secs)
     }
 
@@ -298,6 +318,12 @@ impl From<core::Error> for ApiError {
                 "A valid invitation code is required.",
                 "a8b1a1e2-76f6-4a4b-b2f1-7d8e1f3c4b5a",
             ),
+            E::RateLimited { retry_after_secs } => ApiError::rate_limited(retry_after_secs),
+            E::NoSuchFlag => Self::not_found(
+                "NO_SUCH_FLAG",
+                "No such unresolved flag.",
+                "9d3b7c1e-4f2a-4e8b-b5d6-0a1c2e3f4a5b",
+            ),
             E::SigninFailed => Self::forbidden(
                 "INCORRECT_CREDENTIALS",
                 "Incorrect username or password.",
@@ -373,19 +399,35 @@ impl std::ops::Deref for ApiError {
     }
 }
 
+/// The body of an error response.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorFields<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorFields<'a> {
+    message: &'a str,
+    code: &'static str,
+    id: &'static str,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info: Option<&'a ErrorInfo>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = *self.0;
-        let mut body = json!({
-            "message": e.message,
-            "code": e.code,
-            "id": e.id,
-            "kind": e.kind,
-        });
-        if let Some(info) = e.info {
-            body["info"] = info;
-        }
-        let mut resp = (e.status, axum::Json(json!({ "error": body }))).into_response();
+        let body = ErrorBody {
+            error: ErrorFields {
+                message: &e.message,
+                code: e.code,
+                id: e.id,
+                kind: e.kind,
+                info: e.info.as_ref(),
+            },
+        };
+        let mut resp = (e.status, axum::Json(body)).into_response();
         if e.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -1,6 +1,7 @@
 //! The HTTP surface: Misskey's client API under `/api/*`, the MiAuth and legacy-auth pages,
-//! NodeInfo, the OpenAPI document and a health check. Handlers parse, call `core`, and shape
-//! entities through [`entities`]; they hold no rules of their own.
+//! NodeInfo, the OpenAPI document and a health check. Handlers parse, call `tsudoi_core`,
+//! and shape entities through [`entities`]; they hold no rules of their own and never reach
+//! the store.
 
 mod endpoints;
 pub mod entities;
@@ -8,7 +9,6 @@ mod error;
 mod nodeinfo;
 mod openapi;
 mod pages;
-mod ratelimit;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -25,25 +25,26 @@ use axum::routing::{any, get};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracing::Instrument;
+use tsudoi_core::accounts::{self, Session};
+use tsudoi_core::{Core, Settings};
+use tsudoi_model::User;
 
 pub use error::ApiError;
-
-use crate::app::App;
-use crate::store::UserRow;
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// Largest request body the API reads (Misskey's limit too).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// What a handler returns: a JSON body, or nothing (204) as Misskey does for void endpoints.
+/// What a handler returns: a JSON body (serialised once, straight from the typed entity),
+/// or nothing (204) as Misskey does for void endpoints.
 pub enum Reply {
-    Json(Value),
+    Json(Vec<u8>),
     NoContent,
 }
 
 pub fn json(v: impl serde::Serialize) -> ApiResult<Reply> {
-    serde_json::to_value(v)
+    serde_json::to_vec(&v)
         .map(Reply::Json)
         .map_err(ApiError::internal)
 }
@@ -51,20 +52,28 @@ pub fn json(v: impl serde::Serialize) -> ApiResult<Reply> {
 /// Per-request context handed to every endpoint.
 #[derive(Clone)]
 pub struct Ctx {
-    pub app: App,
-    pub user: Option<UserRow>,
+    pub core: Core,
+    pub user: Option<User>,
     pub ip: Option<std::net::IpAddr>,
-    pub limiter: Arc<ratelimit::Limiter>,
 }
 
 impl Ctx {
     /// The signed-in user; only called by endpoints registered with `.credential()`.
-    pub fn me(&self) -> ApiResult<&UserRow> {
+    pub fn me(&self) -> ApiResult<&User> {
         self.user.as_ref().ok_or_else(ApiError::credential_required)
     }
 
     pub fn viewer_id(&self) -> Option<&str> {
         self.user.as_ref().map(|u| u.id.as_str())
+    }
+
+    pub fn settings(&self) -> &Settings {
+        self.core.settings()
+    }
+
+    /// Who is calling, for limits counted per caller when nobody is signed in: the address.
+    pub fn client(&self) -> String {
+        self.ip.map(|ip| ip.to_string()).unwrap_or_default()
     }
 }
 
@@ -158,19 +167,14 @@ fn parse_params<P: DeserializeOwned>(body: Value) -> ApiResult<P> {
 }
 
 pub struct ApiState {
-    pub app: App,
+    pub core: Core,
     endpoints: HashMap<&'static str, Endpoint>,
-    limiter: Arc<ratelimit::Limiter>,
 }
 
 /// The whole HTTP application.
-pub fn router(app: App) -> Router {
+pub fn router(core: Core) -> Router {
     let endpoints = endpoints::all().into_iter().map(|e| (e.name, e)).collect();
-    let state = Arc::new(ApiState {
-        app,
-        endpoints,
-        limiter: Arc::default(),
-    });
+    let state = Arc::new(ApiState { core, endpoints });
     Router::new()
         .route("/api/{*endpoint}", any(dispatch))
         .route("/api.json", get(openapi::document))
@@ -183,7 +187,7 @@ pub fn router(app: App) -> Router {
 }
 
 async fn health(State(state): State<Arc<ApiState>>) -> Response {
-    match state.app.store.ping().await {
+    match state.core.ping().await {
         Ok(()) => (StatusCode::OK, "ok").into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
@@ -193,7 +197,7 @@ async fn health(State(state): State<Arc<ApiState>>) -> Response {
 async fn metrics(State(state): State<Arc<ApiState>>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.app.plugins.metrics.render(),
+        state.core.plugin_metrics(),
     )
         .into_response()
 }
@@ -215,7 +219,14 @@ async fn dispatch(
     let headers = req.headers().clone();
     let result = call(&state, &name, method, &headers, ip, req.into_body()).await;
     let mut resp = match result {
-        Ok(Reply::Json(v)) => axum::Json(v).into_response(),
+        Ok(Reply::Json(body)) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response(),
         Ok(Reply::NoContent) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => e.into_response(),
     };
@@ -232,13 +243,9 @@ async fn dispatch(
 }
 
 /// The account (and app permissions) a token belongs to; an unknown token is an error.
-async fn lookup_token(state: &ApiState, token: &str) -> ApiResult<crate::store::TokenOwner> {
-    state
-        .app
-        .store
-        .token_owner(token)
-        .await
-        .map_err(ApiError::internal)?
+async fn lookup_token(state: &ApiState, token: &str) -> ApiResult<Session> {
+    accounts::authenticate(&state.core, token)
+        .await?
         .ok_or_else(ApiError::authentication_failed)
 }
 
@@ -259,7 +266,7 @@ async fn call(
         if method != Method::POST {
             return Err(ApiError::method_not_allowed());
         }
-        return endpoints::auth::miauth_check(&state.app, session).await;
+        return endpoints::auth::miauth_check(&state.core, session).await;
     }
     let endpoint = state
         .endpoints
@@ -292,12 +299,12 @@ async fn call(
     };
     let bytes = axum::body::to_bytes(body, max_body).await.map_err(|_| {
         if max_body < endpoint.max_body {
-            ApiError::payload_too_large().with_info(serde_json::json!({
-                "reason": format!(
+            ApiError::payload_too_large().with_info(error::ErrorInfo::Reason {
+                reason: format!(
                     "bodies over {MAX_BODY_BYTES} bytes are read only from an administrator \
                      whose token is sent as `Authorization: Bearer`, not as `i`"
                 ),
-            }))
+            })
         } else {
             ApiError::payload_too_large()
         }
@@ -324,7 +331,7 @@ async fn call(
     };
 
     let (user, app_permission) = match owner {
-        Some(owner) => (Some(owner.user), owner.permission),
+        Some(owner) => (Some(owner.user), owner.app_permission),
         None => (None, None),
     };
     if endpoint.credential {
@@ -356,13 +363,12 @@ async fn call(
             (None, Some(ip)) => ip.to_string(),
             (None, None) => "unknown".to_owned(),
         };
-        state.limiter.check(endpoint.name, &key, per_hour)?;
+        state.core.rate_limit(endpoint.name, &key, per_hour)?;
     }
     let ctx = Ctx {
-        app: state.app.clone(),
+        core: state.core.clone(),
         user,
         ip,
-        limiter: state.limiter.clone(),
     };
     let span = tracing::info_span!("api", endpoint = endpoint.name);
     (endpoint.handler)(ctx, params).instrument(span).await

@@ -74,7 +74,7 @@ fn build(state: &ApiState) -> Value {
     json!({
         "openapi": "3.1.0",
         "info": { "title": "Tsudoi API (Misskey-compatible)", "version": env!("CARGO_PKG_VERSION") },
-        "servers": [{ "url": format!("{}/api", state.app.config.base_url()) }],
+        "servers": [{ "url": format!("{}/api", state.core.settings().base_url()) }],
         "paths": paths,
         "components": {
             "schemas": schemas,

@@ -14,8 +14,11 @@ use axum::routing::get;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use tsudoi_core::{Error, accounts, apps, notes, render, users};
+use tsudoi_model::{User, ids};
+
 use super::ApiState;
-use crate::core::{accounts, apps};
+use super::entities::iso;
 
 pub fn routes() -> Router<Arc<ApiState>> {
     Router::new()
@@ -27,7 +30,7 @@ pub fn routes() -> Router<Arc<ApiState>> {
 
 /// A note as anyone may see it, its MFM rendered by the server (and its MFM plugins).
 async fn note_page(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -> Response {
-    let app = &state.app;
+    let core = &state.core;
     let not_found = || {
         (
             StatusCode::NOT_FOUND,
@@ -35,22 +38,22 @@ async fn note_page(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -
         )
             .into_response()
     };
-    if !crate::core::ids::looks_like_id(&id) {
+    if !ids::looks_like_id(&id) {
         return not_found();
     }
-    let note = match crate::core::notes::show(app, &id, None).await {
+    let note = match notes::show(core, &id, None).await {
         Ok(n) => n,
-        Err(crate::core::Error::NoSuchNote) => return not_found(),
+        Err(Error::NoSuchNote) => return not_found(),
         Err(e) => {
             tracing::error!(error = %e, "note page failed");
             return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
         }
     };
-    let author = match app.store.user_by_id(&note.user_id).await {
-        Ok(Some(u)) => u,
+    let author = match users::by_id(core, &note.user_id).await {
+        Ok(u) => u,
         _ => return not_found(),
     };
-    let body = crate::core::render::mfm_html(app, note.text.as_deref().unwrap_or_default()).await;
+    let body = render::mfm_html(core, note.text.as_deref().unwrap_or_default()).await;
     let body = match &note.cw {
         Some(cw) => format!("<details><summary>{}</summary>{body}</details>", esc(cw)),
         None => body,
@@ -65,7 +68,7 @@ async fn note_page(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -
         css = tsudoi_mfm::STYLESHEET,
         name = esc(name),
         user = esc(&author.username),
-        at = crate::api::entities::iso(note.created_at),
+        at = iso(note.created_at),
     ))
     .into_response()
 }
@@ -124,25 +127,32 @@ struct Credentials {
     password: String,
 }
 
-/// Signs the person in from a grant form, counting failures against their address.
-async fn sign_in(
-    state: &ApiState,
-    ip: SocketAddr,
-    c: &Credentials,
-) -> Result<crate::store::UserRow, String> {
-    let caller = ip.ip().to_string();
-    if state
-        .limiter
-        .blocked_for("signin-failure", &caller, 10)
-        .is_some()
-    {
-        return Err("Too many failed attempts. Try again later.".into());
-    }
-    match accounts::sign_in(&state.app, &c.username, &c.password).await {
+/// Why a grant form did not sign the person in.
+enum SignInRefused {
+    /// Shown on the form again.
+    Form(&'static str),
+    /// The server's fault: an error page.
+    Fault(Response),
+}
+
+/// Signs the person in from a grant form (failures counted against their address, as
+/// `signin-flow` counts them).
+async fn sign_in(state: &ApiState, ip: SocketAddr, c: &Credentials) -> Result<User, SignInRefused> {
+    match accounts::sign_in(&state.core, &c.username, &c.password, &ip.ip().to_string()).await {
         Ok((user, _)) => Ok(user),
-        Err(_) => {
-            let _ = state.limiter.check("signin-failure", &caller, 10);
-            Err("Incorrect username or password.".into())
+        Err(Error::RateLimited { .. }) => Err(SignInRefused::Form(
+            "Too many failed attempts. Try again later.",
+        )),
+        Err(Error::SigninFailed) => Err(SignInRefused::Form("Incorrect username or password.")),
+        Err(e) => {
+            tracing::error!(error = %e, "sign-in failed");
+            Err(SignInRefused::Fault(
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    page("Error", "Internal error."),
+                )
+                    .into_response(),
+            ))
         }
     }
 }
@@ -161,19 +171,16 @@ async fn miauth_page(
             .map(|p| p.split(',').map(str::to_owned).collect())
             .unwrap_or_default(),
     };
-    match apps::miauth_open(&state.app, &session, &req).await {
-        Ok(row) => {
-            let perms: Vec<String> = serde_json::from_str(&row.permission).unwrap_or_default();
-            grant_form(
-                &state.app.config.instance_name,
-                row.name.as_deref().unwrap_or("An app"),
-                &perms,
-                row.token
-                    .is_some()
-                    .then_some("This session was already granted."),
-            )
-            .into_response()
-        }
+    match apps::miauth_open(&state.core, &session, &req).await {
+        Ok(row) => grant_form(
+            &state.core.settings().instance_name,
+            row.name.as_deref().unwrap_or("An app"),
+            &row.permission,
+            row.token
+                .is_some()
+                .then_some("This session was already granted."),
+        )
+        .into_response(),
         Err(e) => (StatusCode::BAD_REQUEST, page("Error", &esc(&e.to_string()))).into_response(),
     }
 }
@@ -184,27 +191,23 @@ async fn miauth_submit(
     Path(session): Path<String>,
     Form(c): Form<Credentials>,
 ) -> Response {
-    let Ok(Some(row)) = state.app.store.miauth_session(&session).await else {
+    let Ok(row) = apps::miauth_session(&state.core, &session).await else {
         return (StatusCode::NOT_FOUND, page("Error", "No such session.")).into_response();
     };
-    let perms: Vec<String> = serde_json::from_str(&row.permission).unwrap_or_default();
-    let app_name = row.name.clone().unwrap_or_else(|| "An app".into());
+    let app_name = row.name.as_deref().unwrap_or("An app");
+    let instance = &state.core.settings().instance_name;
     let user = match sign_in(&state, ip, &c).await {
         Ok(u) => u,
-        Err(msg) => {
+        Err(SignInRefused::Form(msg)) => {
             return (
                 StatusCode::FORBIDDEN,
-                grant_form(
-                    &state.app.config.instance_name,
-                    &app_name,
-                    &perms,
-                    Some(&msg),
-                ),
+                grant_form(instance, app_name, &row.permission, Some(msg)),
             )
                 .into_response();
         }
+        Err(SignInRefused::Fault(resp)) => return resp,
     };
-    if let Err(e) = apps::miauth_grant(&state.app, &user, &row).await {
+    if let Err(e) = apps::miauth_grant(&state.core, &user, &row).await {
         return (StatusCode::CONFLICT, page("Error", &esc(&e.to_string()))).into_response();
     }
     match row
@@ -221,11 +224,14 @@ async fn miauth_submit(
 }
 
 async fn auth_page(State(state): State<Arc<ApiState>>, Path(token): Path<String>) -> Response {
-    match apps::show_session(&state.app, &token).await {
-        Ok((_, client)) => {
-            let perms: Vec<String> = serde_json::from_str(&client.permission).unwrap_or_default();
-            grant_form(&state.app.config.instance_name, &client.name, &perms, None).into_response()
-        }
+    match apps::show_session(&state.core, &token).await {
+        Ok((_, client)) => grant_form(
+            &state.core.settings().instance_name,
+            &client.name,
+            &client.permission,
+            None,
+        )
+        .into_response(),
         Err(e) => (StatusCode::NOT_FOUND, page("Error", &esc(&e.to_string()))).into_response(),
     }
 }
@@ -236,26 +242,22 @@ async fn auth_submit(
     Path(token): Path<String>,
     Form(c): Form<Credentials>,
 ) -> Response {
-    let Ok((_, client)) = apps::show_session(&state.app, &token).await else {
+    let Ok((_, client)) = apps::show_session(&state.core, &token).await else {
         return (StatusCode::NOT_FOUND, page("Error", "No such session.")).into_response();
     };
-    let perms: Vec<String> = serde_json::from_str(&client.permission).unwrap_or_default();
+    let instance = &state.core.settings().instance_name;
     let user = match sign_in(&state, ip, &c).await {
         Ok(u) => u,
-        Err(msg) => {
+        Err(SignInRefused::Form(msg)) => {
             return (
                 StatusCode::FORBIDDEN,
-                grant_form(
-                    &state.app.config.instance_name,
-                    &client.name,
-                    &perms,
-                    Some(&msg),
-                ),
+                grant_form(instance, &client.name, &client.permission, Some(msg)),
             )
                 .into_response();
         }
+        Err(SignInRefused::Fault(resp)) => return resp,
     };
-    if let Err(e) = apps::accept_session(&state.app, &user, &token).await {
+    if let Err(e) = apps::accept_session(&state.core, &user, &token).await {
         return (StatusCode::CONFLICT, page("Error", &esc(&e.to_string()))).into_response();
     }
     match client

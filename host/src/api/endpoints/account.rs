@@ -2,17 +2,15 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use tsudoi_core::accounts::{self, Origin, ProfileUpdate};
+use tsudoi_core::{follows, users};
+use tsudoi_model::{FollowSide, ProfileField, Relation, User};
 
 use super::{Paging, check_id, double_option};
-use crate::api::entities::{me_detailed, user_detailed};
+use crate::api::entities::{
+    Following, MeDetailed, RelationEntry, SignedIn, UserDetailed, UserView, WithToken,
+};
 use crate::api::{ApiError, ApiResult, Ctx, Endpoint, Reply, json};
-use crate::core::Error;
-use crate::core::accounts::{self, Origin, ProfileField, ProfileUpdate};
-use crate::store::{FollowSide, UserRow};
-
-/// Failed sign-ins allowed per hour from one address before it must wait.
-const SIGNIN_FAILURES_PER_HOUR: u32 = 10;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -55,6 +53,12 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
+/// `MeDetailed` of `user`, serialised.
+async fn me(ctx: &Ctx, user: &User) -> ApiResult<Reply> {
+    let pending = accounts::has_pending_follow_request(&ctx.core, user).await?;
+    json(MeDetailed::pack(user, pending, ctx.settings()))
+}
+
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct SignupParams {
@@ -65,7 +69,7 @@ struct SignupParams {
 
 async fn signup(ctx: Ctx, p: SignupParams) -> ApiResult<Reply> {
     let (user, token) = accounts::create_account(
-        &ctx.app,
+        &ctx.core,
         &p.username,
         &p.password,
         Origin::Api {
@@ -73,9 +77,11 @@ async fn signup(ctx: Ctx, p: SignupParams) -> ApiResult<Reply> {
         },
     )
     .await?;
-    let mut me = me_detailed(&ctx.app, &user).await?;
-    me["token"] = json!(token);
-    Ok(Reply::Json(me))
+    let pending = accounts::has_pending_follow_request(&ctx.core, &user).await?;
+    json(WithToken {
+        entity: MeDetailed::pack(&user, pending, ctx.settings()),
+        token,
+    })
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -87,32 +93,31 @@ struct SigninParams {
 
 async fn signin_flow(ctx: Ctx, p: SigninParams) -> ApiResult<Reply> {
     let Some(password) = p.password else {
-        return json(json!({ "finished": false, "next": "password" }));
+        return json(SignedIn::Next {
+            finished: false,
+            next: "password",
+        });
     };
-    let caller = ctx.ip.map(|ip| ip.to_string()).unwrap_or_default();
-    if let Some(wait) = ctx
-        .limiter
-        .blocked_for("signin-failure", &caller, SIGNIN_FAILURES_PER_HOUR)
-    {
-        return Err(ApiError::rate_limited(wait));
-    }
-    match accounts::sign_in(&ctx.app, &p.username, &password).await {
-        Ok((user, token)) => json(json!({ "finished": true, "id": user.id, "i": token })),
-        Err(Error::SigninFailed) => {
-            let _ = ctx
-                .limiter
-                .check("signin-failure", &caller, SIGNIN_FAILURES_PER_HOUR);
-            Err(Error::SigninFailed.into())
-        }
-        Err(e) => Err(e.into()),
-    }
+    let (user, token) = accounts::sign_in(&ctx.core, &p.username, &password, &ctx.client()).await?;
+    json(SignedIn::Done {
+        finished: true,
+        id: &user.id,
+        i: &token,
+    })
 }
 
 #[derive(Deserialize, JsonSchema)]
 struct NoParams {}
 
 async fn i(ctx: Ctx, _: NoParams) -> ApiResult<Reply> {
-    Ok(Reply::Json(me_detailed(&ctx.app, ctx.me()?).await?))
+    me(&ctx, ctx.me()?).await
+}
+
+/// One profile field as `i/update` takes it.
+#[derive(Deserialize, JsonSchema)]
+struct FieldParam {
+    name: String,
+    value: String,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -128,54 +133,82 @@ struct UpdateParams {
     birthday: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     lang: Option<Option<String>>,
-    fields: Option<Vec<ProfileField>>,
+    fields: Option<Vec<FieldParam>>,
     is_locked: Option<bool>,
     is_bot: Option<bool>,
     is_cat: Option<bool>,
 }
 
 async fn i_update(ctx: Ctx, p: UpdateParams) -> ApiResult<Reply> {
-    let me = ctx.me()?;
     let updated = accounts::update_profile(
-        &ctx.app,
-        me,
+        &ctx.core,
+        ctx.me()?,
         ProfileUpdate {
             name: p.name,
             description: p.description,
             location: p.location,
             birthday: p.birthday,
             lang: p.lang,
-            fields: p.fields,
+            fields: p.fields.map(|f| {
+                f.into_iter()
+                    .map(|f| ProfileField {
+                        name: f.name,
+                        value: f.value,
+                    })
+                    .collect()
+            }),
             is_locked: p.is_locked,
             is_bot: p.is_bot,
             is_cat: p.is_cat,
         },
     )
     .await?;
-    Ok(Reply::Json(me_detailed(&ctx.app, &updated).await?))
+    me(&ctx, &updated).await
 }
 
-/// Shapes `u` as seen by the caller: `MeDetailed` for themselves, otherwise `UserDetailed`
-/// with relation fields when signed in.
-async fn detailed_for(ctx: &Ctx, u: &UserRow) -> ApiResult<Value> {
+/// Whether each of `users` is the caller, and the caller's relation to the others: what
+/// [`view`] needs, loaded in one query.
+struct Viewing {
+    relations: Vec<Relation>,
+    me_has_pending_requests: bool,
+}
+
+async fn viewing(ctx: &Ctx, users: &[&User]) -> ApiResult<Viewing> {
+    let Some(me) = &ctx.user else {
+        return Ok(Viewing {
+            relations: Vec::new(),
+            me_has_pending_requests: false,
+        });
+    };
+    let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+    let relations = follows::relations(&ctx.core, me, &ids).await?;
+    let me_has_pending_requests = if users.iter().any(|u| u.id == me.id) {
+        accounts::has_pending_follow_request(&ctx.core, me).await?
+    } else {
+        false
+    };
+    Ok(Viewing {
+        relations,
+        me_has_pending_requests,
+    })
+}
+
+/// `users[i]` as the caller sees them: `MeDetailed` for themselves, otherwise
+/// `UserDetailed` with the relation fields when signed in.
+fn view<'a>(ctx: &Ctx, viewing: &Viewing, users: &[&'a User], i: usize) -> UserView<'a> {
+    let u = users[i];
     match &ctx.user {
-        Some(me) if me.id == u.id => me_detailed(&ctx.app, u).await,
-        Some(me) => {
-            let rel = ctx
-                .app
-                .store
-                .relations(&me.id, std::slice::from_ref(&u.id))
-                .await
-                .map_err(ApiError::internal)?;
-            user_detailed(&ctx.app, u, rel.first())
-        }
-        None => user_detailed(&ctx.app, u, None),
+        Some(me) if me.id == u.id => UserView::Me(Box::new(MeDetailed::pack(
+            u,
+            viewing.me_has_pending_requests,
+            ctx.settings(),
+        ))),
+        _ => UserView::Other(Box::new(UserDetailed::pack(
+            u,
+            viewing.relations.get(i),
+            ctx.settings(),
+        ))),
     }
-}
-
-/// `host` as clients send it: absent, null, or this server's own host all mean local.
-fn normalise_host(ctx: &Ctx, host: Option<String>) -> Option<String> {
-    host.filter(|h| !h.is_empty() && !h.eq_ignore_ascii_case(&ctx.app.config.host()))
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -191,28 +224,18 @@ async fn find_user(
     ctx: &Ctx,
     user_id: Option<&str>,
     username: Option<&str>,
-    host: Option<String>,
-) -> ApiResult<UserRow> {
-    let store = &ctx.app.store;
-    let found = match (user_id, username) {
-        (Some(id), _) => store.user_by_id(check_id("userId", id)?).await,
-        (None, Some(name)) => {
-            store
-                .user_by_username(name.trim(), normalise_host(ctx, host).as_deref())
-                .await
-        }
+    host: Option<&str>,
+) -> ApiResult<User> {
+    Ok(match (user_id, username) {
+        (Some(id), _) => users::by_id(&ctx.core, check_id("userId", id)?).await?,
+        (None, Some(name)) => users::by_username(&ctx.core, name, host).await?,
         (None, None) => {
             return Err(ApiError::invalid_param(
                 "userId",
                 "userId or username is required",
             ));
         }
-    }
-    .map_err(ApiError::internal)?;
-    match found {
-        Some(u) if !u.is_suspended => Ok(u),
-        _ => Err(Error::NoSuchUser.into()),
-    }
+    })
 }
 
 async fn users_show(ctx: Ctx, p: ShowParams) -> ApiResult<Reply> {
@@ -220,23 +243,25 @@ async fn users_show(ctx: Ctx, p: ShowParams) -> ApiResult<Reply> {
         for id in &ids {
             check_id("userIds", id)?;
         }
-        let users = ctx
-            .app
-            .store
-            .users_by_ids(&ids)
-            .await
-            .map_err(ApiError::internal)?;
-        let mut out = Vec::new();
-        // Request order, unknown and suspended users dropped.
-        for id in &ids {
-            if let Some(u) = users.iter().find(|u| &u.id == id && !u.is_suspended) {
-                out.push(detailed_for(&ctx, u).await?);
-            }
-        }
-        return json(out);
+        let found = users::by_ids(&ctx.core, &ids).await?;
+        let found: Vec<&User> = found.iter().collect();
+        let viewing = viewing(&ctx, &found).await?;
+        return json(
+            (0..found.len())
+                .map(|i| view(&ctx, &viewing, &found, i))
+                .collect::<Vec<_>>(),
+        );
     }
-    let user = find_user(&ctx, p.user_id.as_deref(), p.username.as_deref(), p.host).await?;
-    Ok(Reply::Json(detailed_for(&ctx, &user).await?))
+    let user = find_user(
+        &ctx,
+        p.user_id.as_deref(),
+        p.username.as_deref(),
+        p.host.as_deref(),
+    )
+    .await?;
+    let one = [&user];
+    let viewing = viewing(&ctx, &one).await?;
+    json(view(&ctx, &viewing, &one, 0))
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -251,51 +276,29 @@ struct FollowListParams {
 
 async fn follow_list(ctx: Ctx, p: FollowListParams, side: FollowSide) -> ApiResult<Reply> {
     let page = p.paging.page(10)?;
-    let user = find_user(&ctx, p.user_id.as_deref(), p.username.as_deref(), p.host).await?;
-    let rows = ctx
-        .app
-        .store
-        .follows_page(
-            &user.id,
-            side,
-            page.since_id.as_deref(),
-            page.until_id.as_deref(),
-            page.limit,
-        )
-        .await
-        .map_err(ApiError::internal)?;
-    let other_ids: Vec<String> = rows
-        .iter()
-        .map(|r| match side {
-            FollowSide::Followers => r.follower_id.clone(),
-            FollowSide::Following => r.followee_id.clone(),
-        })
-        .collect();
-    let others = ctx
-        .app
-        .store
-        .users_by_ids(&other_ids)
-        .await
-        .map_err(ApiError::internal)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (row, other_id) in rows.iter().zip(&other_ids) {
-        let Some(other) = others.iter().find(|u| &u.id == other_id) else {
-            continue;
-        };
-        let mut item = json!({
-            "id": row.id,
-            "createdAt": crate::api::entities::iso(row.created_at),
-            "followeeId": row.followee_id,
-            "followerId": row.follower_id,
-        });
-        let key = match side {
-            FollowSide::Followers => "follower",
-            FollowSide::Following => "followee",
-        };
-        item[key] = detailed_for(&ctx, other).await?;
-        out.push(item);
-    }
-    json(out)
+    let user = find_user(
+        &ctx,
+        p.user_id.as_deref(),
+        p.username.as_deref(),
+        p.host.as_deref(),
+    )
+    .await?;
+    let listed = follows::follow_list(&ctx.core, &user, side, &page).await?;
+    let others: Vec<&User> = listed.iter().map(|(_, u)| u).collect();
+    let viewing = viewing(&ctx, &others).await?;
+    json(
+        listed
+            .iter()
+            .enumerate()
+            .map(|(i, (f, _))| {
+                let other = view(&ctx, &viewing, &others, i);
+                match side {
+                    FollowSide::Followers => Following::with_follower(f, other),
+                    FollowSide::Following => Following::with_followee(f, other),
+                }
+            })
+            .collect::<Vec<_>>(),
+    )
 }
 
 async fn users_followers(ctx: Ctx, p: FollowListParams) -> ApiResult<Reply> {
@@ -328,29 +331,12 @@ async fn users_relation(ctx: Ctx, p: RelationParams) -> ApiResult<Reply> {
     for id in &ids {
         check_id("userId", id)?;
     }
-    let rels = ctx
-        .app
-        .store
-        .relations(&me.id, &ids)
-        .await
-        .map_err(ApiError::internal)?;
+    let relations = follows::relations(&ctx.core, me, &ids).await?;
     // Always an array, as Misskey has answered since 2024.3.
     json(
         ids.iter()
-            .zip(rels)
-            .map(|(id, r)| {
-                json!({
-                    "id": id,
-                    "isFollowing": r.is_following,
-                    "isFollowed": r.is_followed,
-                    "hasPendingFollowRequestFromYou": r.has_pending_follow_request_from_you,
-                    "hasPendingFollowRequestToYou": r.has_pending_follow_request_to_you,
-                    "isBlocking": false,
-                    "isBlocked": false,
-                    "isMuted": false,
-                    "isRenoteMuted": false,
-                })
-            })
+            .zip(&relations)
+            .map(|(id, r)| RelationEntry::pack(id, r))
             .collect::<Vec<_>>(),
     )
 }

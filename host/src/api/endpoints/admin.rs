@@ -1,18 +1,20 @@
 //! Administration of plugins and of what they report: install, upgrade, configure, grant,
 //! order and remove plugins; read and resolve the review queue moderation plugins fill; read
 //! the notices the server leaves for its administrators. The CLI does the same through
-//! `core::plugins`, so both check a change the same way.
+//! `tsudoi_core::plugins`, so both check a change the same way.
+
+use std::str::FromStr;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use tsudoi_core::plugins::{self, Change};
+use tsudoi_core::{admin, notes};
+use tsudoi_model::{FailurePolicy, UnknownName};
 
 use super::{check_id, double_option};
-use crate::api::entities::{iso, pack_note};
+use crate::api::entities::{self, Flag, InstalledPlugin, Notice, PluginEntry};
 use crate::api::{ApiError, ApiResult, Ctx, Endpoint, Reply, json};
-use crate::core::plugins;
-use crate::core::{Error, ids};
-use crate::store::PluginChange;
 
 /// A component travels base64-encoded in JSON: 16 MiB of body holds a 12 MiB plugin, more
 /// than a Python or JavaScript component with its interpreter needs.
@@ -63,10 +65,6 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-fn cache(ctx: &Ctx) -> std::path::PathBuf {
-    ctx.app.plugin_cache_dir()
-}
-
 /// A configuration arrives as a JSON object (or as the JSON text of one).
 fn config_text(v: Value) -> String {
     match v {
@@ -75,29 +73,23 @@ fn config_text(v: Value) -> String {
     }
 }
 
+/// Names (capabilities, timelines, a policy) as the type they name.
+fn parse_names<T: FromStr<Err = UnknownName>>(
+    param: &str,
+    names: Vec<String>,
+) -> ApiResult<Vec<T>> {
+    names
+        .iter()
+        .map(|n| n.parse().map_err(|e| ApiError::invalid_param(param, e)))
+        .collect()
+}
+
 #[derive(Deserialize, JsonSchema)]
 struct ListParams {}
 
 async fn list(ctx: Ctx, _: ListParams) -> ApiResult<Reply> {
-    let rows = ctx.app.store.list_plugins().await.map_err(Error::from)?;
-    let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(json!([]));
-    json(Value::Array(
-        rows.into_iter()
-            .map(|p| {
-                json!({
-                    "name": p.name,
-                    "version": p.version,
-                    "kind": p.kind,
-                    "enabled": p.enabled,
-                    "position": p.position,
-                    "failurePolicy": p.failure_policy,
-                    "grants": parse(&p.grants),
-                    "timelines": parse(&p.timelines),
-                    "updatedAt": iso(p.updated_at),
-                })
-            })
-            .collect(),
-    ))
+    let installed = plugins::list(&ctx.core).await?;
+    json(installed.iter().map(PluginEntry::pack).collect::<Vec<_>>())
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -121,24 +113,21 @@ async fn install(ctx: Ctx, p: InstallParams) -> ApiResult<Reply> {
         .decode(p.wasm.trim())
         .map_err(|e| ApiError::invalid_param("wasm", format!("not base64: {e}")))?;
     let done = plugins::install(
-        &ctx.app.store,
-        &cache(&ctx),
+        &ctx.core,
         plugins::Install {
             wasm,
             manifest: p.manifest,
             config: p.config.map(config_text),
-            fail_closed: p.fail_closed,
+            failure_policy: if p.fail_closed {
+                FailurePolicy::FailClosed
+            } else {
+                FailurePolicy::FailOpen
+            },
             position: p.position,
         },
     )
     .await?;
-    json(json!({
-        "name": done.name,
-        "version": done.version,
-        "kind": done.kind,
-        "upgraded": done.upgraded,
-        "requestedCapabilities": done.requested_capabilities,
-    }))
+    json(InstalledPlugin::pack(&done))
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -162,19 +151,27 @@ struct UpdateParams {
 }
 
 async fn update(ctx: Ctx, p: UpdateParams) -> ApiResult<Reply> {
-    let store = &ctx.app.store;
-    if let Some(config) = p.config {
-        plugins::configure(store, &cache(&ctx), &p.name, config.map(config_text)).await?;
-    }
-    let change = PluginChange {
+    let change = Change {
         enabled: p.enabled,
-        config: None,
         position: p.position,
-        grants: p.grants.as_deref(),
-        timelines: p.timelines.as_deref(),
-        failure_policy: p.failure_policy.as_deref(),
+        grants: p.grants.map(|g| parse_names("grants", g)).transpose()?,
+        timelines: p
+            .timelines
+            .map(|t| parse_names("timelines", t))
+            .transpose()?,
+        failure_policy: p
+            .failure_policy
+            .map(|f| {
+                f.parse().map_err(|_| {
+                    ApiError::invalid_param("failurePolicy", "must be fail-open or fail-closed")
+                })
+            })
+            .transpose()?,
     };
-    plugins::update(store, &p.name, change).await?;
+    if let Some(config) = p.config {
+        plugins::configure(&ctx.core, &p.name, config.map(config_text)).await?;
+    }
+    plugins::update(&ctx.core, &p.name, change).await?;
     Ok(Reply::NoContent)
 }
 
@@ -184,7 +181,7 @@ struct NameParams {
 }
 
 async fn remove(ctx: Ctx, p: NameParams) -> ApiResult<Reply> {
-    plugins::remove(&ctx.app.store, &p.name).await?;
+    plugins::remove(&ctx.core, &p.name).await?;
     Ok(Reply::NoContent)
 }
 
@@ -209,37 +206,23 @@ async fn flags(ctx: Ctx, p: FlagsParams) -> ApiResult<Reply> {
     if let Some(id) = &p.until_id {
         check_id("untilId", id)?;
     }
-    let rows = ctx
-        .app
-        .store
-        .flags(p.include_resolved, p.until_id.as_deref(), limit)
-        .await
-        .map_err(Error::from)?;
-    let me = ctx.viewer_id();
-    let mut out = Vec::with_capacity(rows.len());
-    for f in rows {
-        // The note as an administrator sees it; gone if it was deleted since.
-        let note = match ctx
-            .app
-            .store
-            .note_by_id(&f.note_id)
-            .await
-            .map_err(Error::from)?
-        {
-            Some(n) => pack_note(&ctx.app, n, me).await?,
-            None => Value::Null,
-        };
-        out.push(json!({
-            "id": f.id,
-            "noteId": f.note_id,
-            "plugin": f.plugin,
-            "reason": f.reason,
-            "createdAt": iso(f.created_at),
-            "resolvedAt": f.resolved_at.map(iso),
-            "note": note,
-        }));
-    }
-    json(Value::Array(out))
+    let flagged = admin::flags(&ctx.core, p.include_resolved, p.until_id.as_deref(), limit).await?;
+    // The notes as an administrator sees them; gone if deleted since.
+    let ids: Vec<String> = flagged.iter().map(|f| f.note_id.clone()).collect();
+    let reviewed = notes::for_review(&ctx.core, &ids).await?;
+    let presented = notes::present(&ctx.core, reviewed, ctx.viewer_id()).await?;
+    json(
+        flagged
+            .iter()
+            .map(|f| {
+                let note = presented.notes.iter().find(|n| n.id == f.note_id);
+                Flag::pack(
+                    f,
+                    note.map(|n| entities::Note::pack(n, &presented, ctx.settings())),
+                )
+            })
+            .collect::<Vec<_>>(),
+    )
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -249,23 +232,8 @@ struct ResolveParams {
 }
 
 async fn resolve_flag(ctx: Ctx, p: ResolveParams) -> ApiResult<Reply> {
-    check_id("flagId", &p.flag_id)?;
-    if ctx
-        .app
-        .store
-        .resolve_flag(&p.flag_id, ids::now_ms())
-        .await
-        .map_err(Error::from)?
-    {
-        Ok(Reply::NoContent)
-    } else {
-        Err(ApiError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "NO_SUCH_FLAG",
-            "No such unresolved flag.",
-            "9d3b7c1e-4f2a-4e8b-b5d6-0a1c2e3f4a5b",
-        ))
-    }
+    admin::resolve_flag(&ctx.core, check_id("flagId", &p.flag_id)?).await?;
+    Ok(Reply::NoContent)
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -276,32 +244,11 @@ struct NoticesParams {
 }
 
 async fn notices(ctx: Ctx, p: NoticesParams) -> ApiResult<Reply> {
-    let rows = ctx
-        .app
-        .store
-        .admin_notices(p.include_read, 100)
-        .await
-        .map_err(Error::from)?;
-    json(Value::Array(
-        rows.into_iter()
-            .map(|n| {
-                json!({
-                    "id": n.id,
-                    "kind": n.kind,
-                    "message": n.message,
-                    "createdAt": iso(n.created_at),
-                    "readAt": n.read_at.map(iso),
-                })
-            })
-            .collect(),
-    ))
+    let listed = plugins::notices(&ctx.core, p.include_read, 100).await?;
+    json(listed.iter().map(Notice::pack).collect::<Vec<_>>())
 }
 
 async fn mark_notices_read(ctx: Ctx, _: ListParams) -> ApiResult<Reply> {
-    ctx.app
-        .store
-        .mark_admin_notices_read(ids::now_ms())
-        .await
-        .map_err(Error::from)?;
+    plugins::mark_notices_read(&ctx.core).await?;
     Ok(Reply::NoContent)
 }

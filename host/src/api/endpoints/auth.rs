@@ -2,12 +2,10 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::json;
+use tsudoi_core::{Core, apps};
 
-use crate::api::entities::user_detailed;
+use crate::api::entities::{AppCreated, AuthSessionShown, MiauthChecked, UserDetailed};
 use crate::api::{ApiResult, Ctx, Endpoint, Reply, json};
-use crate::app::App;
-use crate::core::apps;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -50,14 +48,14 @@ pub fn endpoints() -> Vec<Endpoint> {
 }
 
 /// `POST /api/miauth/{session}/check`: the token once the user granted it, then never again.
-pub async fn miauth_check(app: &App, session: &str) -> ApiResult<Reply> {
-    match apps::miauth_check(app, session).await? {
-        Some((token, user)) => json(json!({
-            "ok": true,
-            "token": token,
-            "user": user_detailed(app, &user, None)?,
-        })),
-        None => json(json!({ "ok": false })),
+pub async fn miauth_check(core: &Core, session: &str) -> ApiResult<Reply> {
+    match apps::miauth_check(core, session).await? {
+        Some((token, user)) => json(MiauthChecked::Granted {
+            ok: true,
+            token: &token,
+            user: Box::new(UserDetailed::pack(&user, None, core.settings())),
+        }),
+        None => json(MiauthChecked::Pending { ok: false }),
     }
 }
 
@@ -71,8 +69,8 @@ struct AppCreateParams {
 }
 
 async fn app_create(ctx: Ctx, p: AppCreateParams) -> ApiResult<Reply> {
-    let row = apps::create_app(
-        &ctx.app,
+    let app = apps::create_app(
+        &ctx.core,
         ctx.user.as_ref(),
         &p.name,
         &p.description,
@@ -80,14 +78,7 @@ async fn app_create(ctx: Ctx, p: AppCreateParams) -> ApiResult<Reply> {
         p.callback_url,
     )
     .await?;
-    let permission: serde_json::Value = serde_json::from_str(&row.permission).unwrap_or_default();
-    json(json!({
-        "id": row.id,
-        "name": row.name,
-        "callbackUrl": row.callback_url,
-        "permission": permission,
-        "secret": row.secret,
-    }))
+    json(AppCreated::pack(&app))
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -96,9 +87,15 @@ struct SecretParams {
     app_secret: String,
 }
 
+#[derive(serde::Serialize)]
+struct SessionGenerated {
+    token: String,
+    url: String,
+}
+
 async fn session_generate(ctx: Ctx, p: SecretParams) -> ApiResult<Reply> {
-    let (token, url) = apps::generate_session(&ctx.app, &p.app_secret).await?;
-    json(json!({ "token": token, "url": url }))
+    let (token, url) = apps::generate_session(&ctx.core, &p.app_secret).await?;
+    json(SessionGenerated { token, url })
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -107,26 +104,12 @@ struct TokenParams {
 }
 
 async fn session_show(ctx: Ctx, p: TokenParams) -> ApiResult<Reply> {
-    let (session, client) = apps::show_session(&ctx.app, &p.token).await?;
-    let permission: serde_json::Value =
-        serde_json::from_str(&client.permission).unwrap_or_default();
-    let mut app = json!({
-        "id": client.id,
-        "name": client.name,
-        "callbackUrl": client.callback_url,
-        "permission": permission,
-    });
-    if let Some(me) = &ctx.user {
-        let authorized = ctx
-            .app
-            .store
-            .access_token_for_app(&client.id, &me.id)
-            .await
-            .map_err(crate::api::ApiError::internal)?
-            .is_some();
-        app["isAuthorized"] = json!(authorized);
-    }
-    json(json!({ "id": session.id, "app": app, "token": session.token }))
+    let (session, app) = apps::show_session(&ctx.core, &p.token).await?;
+    let authorized = match &ctx.user {
+        Some(me) => Some(apps::is_authorized(&ctx.core, &app, me).await?),
+        None => None,
+    };
+    json(AuthSessionShown::pack(&session, &app, authorized))
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -136,16 +119,23 @@ struct UserkeyParams {
     token: String,
 }
 
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserKey<'a> {
+    access_token: String,
+    user: UserDetailed<'a>,
+}
+
 async fn session_userkey(ctx: Ctx, p: UserkeyParams) -> ApiResult<Reply> {
-    let (access, user) = apps::session_userkey(&ctx.app, &p.app_secret, &p.token).await?;
-    json(json!({
-        "accessToken": access,
-        "user": user_detailed(&ctx.app, &user, None)?,
-    }))
+    let (access_token, user) = apps::session_userkey(&ctx.core, &p.app_secret, &p.token).await?;
+    json(UserKey {
+        access_token,
+        user: UserDetailed::pack(&user, None, ctx.settings()),
+    })
 }
 
 async fn auth_accept(ctx: Ctx, p: TokenParams) -> ApiResult<Reply> {
-    apps::accept_session(&ctx.app, ctx.me()?, &p.token).await?;
+    apps::accept_session(&ctx.core, ctx.me()?, &p.token).await?;
     Ok(Reply::NoContent)
 }
 
@@ -158,9 +148,14 @@ struct GenTokenParams {
     permission: Vec<String>,
 }
 
+#[derive(serde::Serialize)]
+struct Token {
+    token: String,
+}
+
 async fn miauth_gen_token(ctx: Ctx, p: GenTokenParams) -> ApiResult<Reply> {
     let session = apps::miauth_open(
-        &ctx.app,
+        &ctx.core,
         &p.session,
         &apps::MiauthRequest {
             name: p.name,
@@ -170,6 +165,6 @@ async fn miauth_gen_token(ctx: Ctx, p: GenTokenParams) -> ApiResult<Reply> {
         },
     )
     .await?;
-    let token = apps::miauth_grant(&ctx.app, ctx.me()?, &session).await?;
-    json(json!({ "token": token }))
+    let token = apps::miauth_grant(&ctx.core, ctx.me()?, &session).await?;
+    json(Token { token })
 }

@@ -2,13 +2,12 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::json;
+use tsudoi_core::follows;
+use tsudoi_model::FollowSide;
 
 use super::{Paging, check_id};
-use crate::api::entities::user_lite;
-use crate::api::{ApiError, ApiResult, Ctx, Endpoint, Reply, json};
-use crate::core::follows;
-use crate::store::FollowSide;
+use crate::api::entities::{FollowRequest, UserLite};
+use crate::api::{ApiResult, Ctx, Endpoint, Reply, json};
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -73,70 +72,39 @@ struct UserParams {
 
 async fn create(ctx: Ctx, p: UserParams) -> ApiResult<Reply> {
     let (_, followee) =
-        follows::follow(&ctx.app, ctx.me()?, check_id("userId", &p.user_id)?).await?;
-    json(user_lite(&ctx.app, &followee))
+        follows::follow(&ctx.core, ctx.me()?, check_id("userId", &p.user_id)?).await?;
+    json(UserLite::pack(&followee, ctx.settings()))
 }
 
 async fn delete(ctx: Ctx, p: UserParams) -> ApiResult<Reply> {
-    let followee = follows::unfollow(&ctx.app, ctx.me()?, check_id("userId", &p.user_id)?).await?;
-    json(user_lite(&ctx.app, &followee))
+    let followee = follows::unfollow(&ctx.core, ctx.me()?, check_id("userId", &p.user_id)?).await?;
+    json(UserLite::pack(&followee, ctx.settings()))
 }
 
 async fn accept(ctx: Ctx, p: UserParams) -> ApiResult<Reply> {
-    follows::accept_request(&ctx.app, ctx.me()?, check_id("userId", &p.user_id)?).await?;
+    follows::accept_request(&ctx.core, ctx.me()?, check_id("userId", &p.user_id)?).await?;
     Ok(Reply::NoContent)
 }
 
 async fn reject(ctx: Ctx, p: UserParams) -> ApiResult<Reply> {
-    follows::reject_request(&ctx.app, ctx.me()?, check_id("userId", &p.user_id)?).await?;
+    follows::reject_request(&ctx.core, ctx.me()?, check_id("userId", &p.user_id)?).await?;
     Ok(Reply::NoContent)
 }
 
 async fn cancel(ctx: Ctx, p: UserParams) -> ApiResult<Reply> {
     let followee =
-        follows::cancel_request(&ctx.app, ctx.me()?, check_id("userId", &p.user_id)?).await?;
-    json(user_lite(&ctx.app, &followee))
+        follows::cancel_request(&ctx.core, ctx.me()?, check_id("userId", &p.user_id)?).await?;
+    json(UserLite::pack(&followee, ctx.settings()))
 }
 
 async fn request_page(ctx: Ctx, paging: Paging, side: FollowSide) -> ApiResult<Reply> {
-    let me = ctx.me()?;
     let page = paging.page(10)?;
-    let rows = ctx
-        .app
-        .store
-        .follow_requests_page(
-            &me.id,
-            side,
-            page.since_id.as_deref(),
-            page.until_id.as_deref(),
-            page.limit,
-        )
-        .await
-        .map_err(ApiError::internal)?;
-    let ids: Vec<String> = rows
-        .iter()
-        .flat_map(|r| [r.follower_id.clone(), r.followee_id.clone()])
-        .collect();
-    let users = ctx
-        .app
-        .store
-        .users_by_ids(&ids)
-        .await
-        .map_err(ApiError::internal)?;
-    let lite = |id: &str| {
-        users
-            .iter()
-            .find(|u| u.id == id)
-            .map(|u| user_lite(&ctx.app, u))
-    };
+    let requests = follows::requests(&ctx.core, ctx.me()?, side, &page).await?;
     json(
-        rows.iter()
-            .filter_map(|r| {
-                Some(json!({
-                    "id": r.id,
-                    "follower": lite(&r.follower_id)?,
-                    "followee": lite(&r.followee_id)?,
-                }))
+        requests
+            .iter()
+            .map(|(r, follower, followee)| {
+                FollowRequest::pack(r, follower, followee, ctx.settings())
             })
             .collect::<Vec<_>>(),
     )

@@ -12,9 +12,9 @@ pub mod timelines;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use tsudoi_model::{Page, ids};
+
 use super::{ApiError, ApiResult, Endpoint};
-use crate::core::ids;
-use crate::store::Page;
 
 pub fn all() -> Vec<Endpoint> {
     let mut v = Vec::new();

@@ -2,15 +2,25 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::json;
+use tsudoi_core::notes::{self, CreateNote, PollInput};
+use tsudoi_core::timelines;
+use tsudoi_model::{Note, NoteFilter, NoteSource, Visibility};
 
 use super::{Paging, check_id};
-use crate::api::entities::{pack_note, pack_notes};
+use crate::api::entities::{self, CreatedNote};
 use crate::api::{ApiError, ApiResult, Ctx, Endpoint, Reply, json};
-use crate::core::notes::{self, CreateNote, PollInput};
-use crate::core::timelines;
-use crate::core::visibility::Visibility;
-use crate::store::{NoteFilter, NoteSource};
+
+/// `notes` as the caller sees them, as Misskey `Note`s.
+pub(super) async fn respond(ctx: &Ctx, notes: Vec<Note>) -> ApiResult<Reply> {
+    let presented = notes::present(&ctx.core, notes, ctx.viewer_id()).await?;
+    json(entities::Note::pack_all(&presented, ctx.settings()))
+}
+
+/// One note as the caller sees it.
+async fn respond_one(ctx: &Ctx, note: Note) -> ApiResult<Reply> {
+    let presented = notes::present(&ctx.core, vec![note], ctx.viewer_id()).await?;
+    json(entities::Note::pack_first(&presented, ctx.settings()))
+}
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -95,12 +105,7 @@ async fn create(ctx: Ctx, p: CreateParams) -> ApiResult<Reply> {
     }
     let visibility = match p.visibility.as_deref() {
         None => Visibility::Public,
-        Some(v) => Visibility::parse(v).ok_or_else(|| {
-            ApiError::invalid_param(
-                "visibility",
-                "must be one of public, home, followers, specified",
-            )
-        })?,
+        Some(v) => parse_visibility(v)?,
     };
     for id in &p.visible_user_ids {
         check_id("visibleUserIds", id)?;
@@ -112,7 +117,7 @@ async fn create(ctx: Ctx, p: CreateParams) -> ApiResult<Reply> {
         check_id("renoteId", id)?;
     }
     let note = notes::create(
-        &ctx.app,
+        &ctx.core,
         me,
         CreateNote {
             text: p.text,
@@ -131,8 +136,10 @@ async fn create(ctx: Ctx, p: CreateParams) -> ApiResult<Reply> {
         },
     )
     .await?;
-    let packed = pack_note(&ctx.app, note, Some(&me.id)).await?;
-    json(json!({ "createdNote": packed }))
+    let presented = notes::present(&ctx.core, vec![note], Some(&me.id)).await?;
+    json(CreatedNote {
+        created_note: entities::Note::pack_first(&presented, ctx.settings()),
+    })
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -142,19 +149,17 @@ struct NoteIdParams {
 }
 
 async fn show(ctx: Ctx, p: NoteIdParams) -> ApiResult<Reply> {
-    let note = notes::show(&ctx.app, check_id("noteId", &p.note_id)?, ctx.viewer_id()).await?;
-    Ok(Reply::Json(
-        pack_note(&ctx.app, note, ctx.viewer_id()).await?,
-    ))
+    let note = notes::show(&ctx.core, check_id("noteId", &p.note_id)?, ctx.viewer_id()).await?;
+    respond_one(&ctx, note).await
 }
 
 async fn delete(ctx: Ctx, p: NoteIdParams) -> ApiResult<Reply> {
-    notes::delete(&ctx.app, ctx.me()?, check_id("noteId", &p.note_id)?).await?;
+    notes::delete(&ctx.core, ctx.me()?, check_id("noteId", &p.note_id)?).await?;
     Ok(Reply::NoContent)
 }
 
 async fn unrenote(ctx: Ctx, p: NoteIdParams) -> ApiResult<Reply> {
-    notes::unrenote(&ctx.app, ctx.me()?, check_id("noteId", &p.note_id)?).await?;
+    notes::unrenote(&ctx.core, ctx.me()?, check_id("noteId", &p.note_id)?).await?;
     Ok(Reply::NoContent)
 }
 
@@ -175,14 +180,14 @@ async fn list_of(
     let note_id = check_id("noteId", &p.note_id)?.to_owned();
     let viewer = ctx.viewer_id();
     let rows = timelines::list(
-        &ctx.app,
+        &ctx.core,
         source(note_id),
         viewer,
         &NoteFilter::default(),
         &page,
     )
     .await?;
-    json(pack_notes(&ctx.app, rows, viewer).await?)
+    respond(&ctx, rows).await
 }
 
 async fn children(ctx: Ctx, p: NoteListParams) -> ApiResult<Reply> {
@@ -195,7 +200,7 @@ async fn replies(ctx: Ctx, p: NoteListParams) -> ApiResult<Reply> {
 
 async fn renotes(ctx: Ctx, p: NoteListParams) -> ApiResult<Reply> {
     // Misskey checks that the note exists (and we that the caller may see it).
-    notes::show(&ctx.app, check_id("noteId", &p.note_id)?, ctx.viewer_id()).await?;
+    notes::show(&ctx.core, check_id("noteId", &p.note_id)?, ctx.viewer_id()).await?;
     list_of(ctx, p, |note_id| NoteSource::Renotes { note_id }).await
 }
 
@@ -208,11 +213,21 @@ struct VoteParams {
 
 async fn vote(ctx: Ctx, p: VoteParams) -> ApiResult<Reply> {
     notes::vote(
-        &ctx.app,
+        &ctx.core,
         ctx.me()?,
         check_id("noteId", &p.note_id)?,
         p.choice,
     )
     .await?;
     Ok(Reply::NoContent)
+}
+
+/// A visibility as clients name it.
+pub(super) fn parse_visibility(v: &str) -> ApiResult<Visibility> {
+    v.parse().map_err(|_| {
+        ApiError::invalid_param(
+            "visibility",
+            "must be one of public, home, followers, specified",
+        )
+    })
 }

@@ -3,12 +3,12 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
+use tsudoi_core::timelines;
+use tsudoi_model::{NoteFilter, NoteSource, RankedTimeline};
 
+use super::notes::{parse_visibility, respond};
 use super::{Paging, check_id};
-use crate::api::entities::pack_notes;
-use crate::api::{ApiError, ApiResult, Ctx, Endpoint, Reply, json};
-use crate::core::timelines;
-use crate::store::{NoteFilter, NoteRow, NoteSource};
+use crate::api::{ApiError, ApiResult, Ctx, Endpoint, Reply};
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -81,13 +81,9 @@ impl HomeParams {
     }
 }
 
-async fn respond(ctx: &Ctx, rows: Vec<NoteRow>) -> ApiResult<Reply> {
-    json(pack_notes(&ctx.app, rows, ctx.viewer_id()).await?)
-}
-
 async fn home(ctx: Ctx, p: HomeParams) -> ApiResult<Reply> {
     let page = p.paging.page(10)?;
-    let rows = timelines::home(&ctx.app, ctx.me()?, &p.filter(), &page).await?;
+    let rows = timelines::home(&ctx.core, ctx.me()?, &p.filter(), &page).await?;
     respond(&ctx, rows).await
 }
 
@@ -129,9 +125,8 @@ impl LocalParams {
 async fn local(ctx: Ctx, p: LocalParams) -> ApiResult<Reply> {
     let page = p.paging.page(10)?;
     let rows = timelines::ranked(
-        &ctx.app,
-        "local",
-        NoteSource::LocalPublic,
+        &ctx.core,
+        RankedTimeline::Local,
         ctx.viewer_id(),
         &p.filter()?,
         &page,
@@ -161,7 +156,7 @@ async fn hybrid(ctx: Ctx, p: HybridParams) -> ApiResult<Reply> {
         include_local_renotes: p.include_local_renotes,
         ..p.local.filter()?
     };
-    let rows = timelines::hybrid(&ctx.app, ctx.me()?, &filter, &page).await?;
+    let rows = timelines::hybrid(&ctx.core, ctx.me()?, &filter, &page).await?;
     respond(&ctx, rows).await
 }
 
@@ -184,9 +179,8 @@ async fn global(ctx: Ctx, p: GlobalParams) -> ApiResult<Reply> {
         ..NoteFilter::default()
     };
     let rows = timelines::ranked(
-        &ctx.app,
-        "global",
-        NoteSource::GlobalPublic,
+        &ctx.core,
+        RankedTimeline::Global,
         ctx.viewer_id(),
         &filter,
         &page,
@@ -235,7 +229,7 @@ async fn user_notes(ctx: Ctx, p: UserNotesParams) -> ApiResult<Reply> {
     let source = NoteSource::User {
         user_id: check_id("userId", &p.user_id)?.to_owned(),
     };
-    let rows = timelines::list(&ctx.app, source, ctx.viewer_id(), &filter, &page).await?;
+    let rows = timelines::list(&ctx.core, source, ctx.viewer_id(), &filter, &page).await?;
     respond(&ctx, rows).await
 }
 
@@ -254,22 +248,14 @@ struct MentionsParams {
 async fn mentions(ctx: Ctx, p: MentionsParams) -> ApiResult<Reply> {
     let me = ctx.me()?;
     let page = p.paging.page(10)?;
-    if let Some(v) = &p.visibility
-        && crate::core::visibility::Visibility::parse(v).is_none()
-    {
-        return Err(ApiError::invalid_param(
-            "visibility",
-            "must be one of public, home, followers, specified",
-        ));
-    }
     let filter = NoteFilter {
         only_followed_authors: p.following,
-        visibility: p.visibility.clone(),
+        visibility: p.visibility.as_deref().map(parse_visibility).transpose()?,
         ..NoteFilter::default()
     };
     let source = NoteSource::Mentions {
         user_id: me.id.clone(),
     };
-    let rows = timelines::list(&ctx.app, source, Some(&me.id), &filter, &page).await?;
+    let rows = timelines::list(&ctx.core, source, Some(&me.id), &filter, &page).await?;
     respond(&ctx, rows).await
 }

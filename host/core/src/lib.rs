@@ -1,0 +1,216 @@
+//! The rules of the server, free of HTTP: accounts, apps, notes, follows, timelines, and the
+//! plugins that moderate, rank and render. Everything reaches the store through here; the
+//! API, the shell and (later) federation call these functions and shape what they return.
+//!
+//! [`Core`] is the narrow context they share: the store, the settings the rules read, the
+//! running plugins and the rate limits. It is built once per process and cheap to clone.
+
+pub mod accounts;
+pub mod admin;
+pub mod apps;
+pub mod follows;
+pub mod limits;
+pub mod moderation;
+pub mod notes;
+pub mod plugins;
+pub mod render;
+pub mod timelines;
+pub mod users;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tsudoi_model::{Deadlines, RegistrationMode};
+use tsudoi_store::{Store, StoreError};
+
+pub use tsudoi_model as model;
+
+/// What the rules need to know about this instance (the part of the configuration they read).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Public origin, used in ids and links.
+    pub url: url::Url,
+    /// Instance name shown by `meta` and NodeInfo.
+    pub instance_name: String,
+    pub instance_description: Option<String>,
+    pub registration: RegistrationMode,
+    /// Maximum length of a note's text in characters (Misskey's default is 3000).
+    pub max_note_length: usize,
+    /// How long each plugin hook may take per call.
+    pub plugin_deadlines: Deadlines,
+    /// Where compiled plugin code is cached (shared by the shell, which compiles on install,
+    /// and the server, which then starts without compiling).
+    pub plugin_cache: PathBuf,
+}
+
+impl Settings {
+    /// The public origin as a string without a trailing slash, e.g. `https://example.com`.
+    pub fn base_url(&self) -> String {
+        self.url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// The host part of the public URL, as it appears in `@user@host`.
+    pub fn host(&self) -> String {
+        match self.url.port() {
+            Some(port) => format!("{}:{port}", self.url.host_str().unwrap_or_default()),
+            None => self.url.host_str().unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// Whether `host` (as a client sends it) names this server.
+    pub fn is_own_host(&self, host: &str) -> bool {
+        host.eq_ignore_ascii_case(&self.host())
+    }
+}
+
+/// The context every rule runs in. Cheap to clone.
+#[derive(Clone)]
+pub struct Core(Arc<Inner>);
+
+struct Inner {
+    store: Store,
+    settings: Settings,
+    plugins: plugins::Runtime,
+    limits: limits::Limiter,
+}
+
+impl Core {
+    /// The core over `store`, whose plugins' `http` goes through `http`. Plugins are not
+    /// loaded until [`Core::refresh_plugins`] is called.
+    pub fn new(settings: Settings, store: Store, http: tsudoi_net::GuardedClient) -> Self {
+        let plugins = plugins::Runtime::new(&settings, &store, http);
+        Core(Arc::new(Inner {
+            store,
+            settings,
+            plugins,
+            limits: limits::Limiter::default(),
+        }))
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    pub(crate) fn plugins(&self) -> &plugins::Runtime {
+        &self.0.plugins
+    }
+
+    /// Counts one call of `endpoint` by `caller` against `per_hour`.
+    pub fn rate_limit(&self, endpoint: &'static str, caller: &str, per_hour: u32) -> Result<()> {
+        self.0.limits.take(endpoint, caller, per_hour)
+    }
+
+    pub(crate) fn limits(&self) -> &limits::Limiter {
+        &self.0.limits
+    }
+
+    /// Checks the database answers (the health endpoint).
+    pub async fn ping(&self) -> Result<()> {
+        Ok(self.0.store.ping().await?)
+    }
+
+    /// Closes the database connections (at shutdown).
+    pub async fn close(&self) {
+        self.0.store.close().await
+    }
+}
+
+/// Why a core operation was refused. The API maps each to Misskey's error code and status;
+/// nothing was written when one of these is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid parameter `{param}`: {reason}")]
+    InvalidParam { param: &'static str, reason: String },
+    #[error("no such user")]
+    NoSuchUser,
+    #[error("no such note")]
+    NoSuchNote,
+    #[error("no such reply target")]
+    NoSuchReplyTarget,
+    #[error("no such renote target")]
+    NoSuchRenoteTarget,
+    #[error("cannot reply to a pure renote")]
+    CannotReplyToPureRenote,
+    #[error("cannot renote a pure renote")]
+    CannotRenoteToPureRenote,
+    #[error("cannot renote a note that is not public or home")]
+    CannotRenoteDueToVisibility,
+    #[error("a reply to a specified note must be specified too")]
+    CannotReplyWithExtendedVisibility,
+    #[error("the note mentions too many users")]
+    TooManyMentions,
+    #[error("the text is longer than {max} characters")]
+    TextTooLong { max: usize },
+    #[error("a poll needs at least 2 choices")]
+    PollTooFewChoices,
+    #[error("the poll has already expired")]
+    PollAlreadyExpired,
+    #[error("a note needs text, a CW, a renote or a poll")]
+    EmptyNote,
+    #[error("you may not do that to someone else's note")]
+    AccessDenied,
+    #[error("you are already following that user")]
+    AlreadyFollowing,
+    #[error("you are not following that user")]
+    NotFollowing,
+    #[error("you cannot follow yourself")]
+    FolloweeIsYourself,
+    #[error("you cannot unfollow yourself")]
+    FolloweeIsYourselfUnfollow,
+    #[error("there is no follow request")]
+    NoFollowRequest,
+    #[error("this username is already taken")]
+    UsernameTaken,
+    #[error("this username is not allowed: {0}")]
+    InvalidUsername(&'static str),
+    #[error("registration is closed on this server")]
+    RegistrationClosed,
+    #[error("a valid invitation code is required")]
+    InvalidInvitationCode,
+    #[error("incorrect username or password")]
+    SigninFailed,
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("this poll has no such choice")]
+    InvalidChoice,
+    #[error("you have already voted")]
+    AlreadyVoted,
+    #[error("the poll has ended")]
+    PollEnded,
+    #[error("that note has no poll")]
+    NoPoll,
+    #[error("no such app")]
+    NoSuchApp,
+    #[error("no such session")]
+    NoSuchSession,
+    #[error("the user has not approved the session yet")]
+    PendingSession,
+    #[error("no such plugin")]
+    NoSuchPlugin,
+    #[error("the plugin cannot be used: {0}")]
+    PluginRefused(String),
+    #[error("rejected by {plugin}: {reason}")]
+    RejectedByPlugin { plugin: String, reason: String },
+    #[error("no such unresolved flag")]
+    NoSuchFlag,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Random alphanumeric string for tokens, secrets and codes (Misskey's `secureRndstr`).
+pub fn random_token(len: usize) -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+        .collect()
+}

@@ -1,0 +1,160 @@
+//! Moderation plugins on notes created through the API: every enabled plugin in chain order
+//! sees the note before it is stored. A plugin may accept it, reject it (the client gets the
+//! reason and nothing is stored), rewrite it (add a CW, narrow the visibility, edit the text)
+//! or flag it for review. A plugin that fails is treated by its policy: accepted and flagged
+//! (fail-open, the default) or rejected (fail-closed).
+
+use std::sync::Arc;
+
+use tsudoi_model::{FailurePolicy, User, Visibility};
+use tsudoi_plugin_host::Calls;
+use tsudoi_plugin_host::hooks::moderation::{
+    self as wit, Context, Direction, NoteFacts, Verdict, actor,
+};
+use tsudoi_plugin_host::registry::ChainedModeration;
+
+use crate::{Core, Error, Result};
+
+/// `(plugin, reason)` pairs for the review queue.
+#[derive(Debug, Default)]
+pub struct Flags(pub Vec<(String, String)>);
+
+/// The parts of a new note a plugin may change.
+pub struct Draft<'a> {
+    pub id: &'a str,
+    pub created_at: i64,
+    pub text: &'a mut Option<String>,
+    pub cw: &'a mut Option<String>,
+    pub visibility: &'a mut Visibility,
+    pub local_only: &'a mut bool,
+    pub reply_id: Option<&'a str>,
+    pub renote_id: Option<&'a str>,
+}
+
+/// What a plugin may change in a note: moved into the blocking task that runs the chain
+/// and back.
+struct Editable {
+    text: Option<String>,
+    cw: Option<String>,
+    visibility: Visibility,
+    local_only: bool,
+}
+
+/// `(plugin, reason)`: a flag for the review queue, or the reason a note was rejected.
+type Verdicted = (String, String);
+
+/// Runs the whole chain (one hand-off per note, not one per plugin): the note as the chain
+/// left it with its flags, or the rejection.
+fn run_chain(
+    calls: &Calls<'_>,
+    chain: &[ChainedModeration],
+    ctx: &Arc<Context>,
+    facts: &dyn Fn(&Editable) -> Arc<wit::Note>,
+    mut note: Editable,
+    max_note_length: usize,
+) -> std::result::Result<(Editable, Vec<Verdicted>), Verdicted> {
+    let mut flags = Vec::new();
+    let mut current = facts(&note);
+    for link in chain {
+        let name = link.plugin.name.to_string();
+        match calls.call(&link.plugin, |p| p.check_note(ctx, &current)) {
+            Ok(Verdict::Accept) => {}
+            Ok(Verdict::Reject(reason)) => {
+                tracing::info!(plugin = %name, note = %current.id, %reason, "note rejected by plugin");
+                return Err((name, reason));
+            }
+            Ok(Verdict::Flag(reason)) => flags.push((name, reason)),
+            Ok(Verdict::Rewrite(rewritten)) => {
+                let visibility = Visibility::from(rewritten.visibility);
+                let too_long = rewritten
+                    .text
+                    .as_ref()
+                    .is_some_and(|t| t.chars().count() > max_note_length);
+                if visibility.is_wider_than(note.visibility) || too_long {
+                    flags.push((
+                        name,
+                        "rewrite refused: it widened the note or overran the length limit".into(),
+                    ));
+                    continue;
+                }
+                note = Editable {
+                    text: rewritten.text.filter(|t| !t.trim().is_empty()),
+                    cw: rewritten.content_warning.filter(|c| !c.trim().is_empty()),
+                    visibility,
+                    local_only: note.local_only || rewritten.local_only,
+                };
+                current = facts(&note);
+            }
+            Err(failure) => {
+                tracing::warn!(plugin = %name, error = %failure, "moderation plugin failed");
+                if link.failure_policy == FailurePolicy::FailClosed {
+                    return Err((
+                        name,
+                        "the moderation plugin failed and is set to reject on failure".into(),
+                    ));
+                }
+                flags.push((name, format!("plugin failed: {failure}")));
+            }
+        }
+    }
+    Ok((note, flags))
+}
+
+/// Runs the moderation chain on a note about to be created by `author`, applying rewrites
+/// to `draft`.
+pub async fn check_new_note(core: &Core, author: &User, draft: Draft<'_>) -> Result<Flags> {
+    let plugins = core.plugins();
+    let chain = plugins.registry().moderation();
+    if chain.is_empty() {
+        return Ok(Flags::default());
+    }
+    let ctx = Arc::new(Context {
+        direction: Direction::Outgoing,
+        activity_type: "Create".into(),
+        peer_host: None,
+        actor: actor(author),
+        raw_activity: None,
+    });
+    let note = Editable {
+        text: draft.text.take(),
+        cw: draft.cw.take(),
+        visibility: *draft.visibility,
+        local_only: *draft.local_only,
+    };
+    let (id, author_id, created_at) = (draft.id.to_owned(), author.id.clone(), draft.created_at);
+    let (reply_to, renote_of) = (
+        draft.reply_id.map(str::to_owned),
+        draft.renote_id.map(str::to_owned),
+    );
+    let max_note_length = core.settings().max_note_length;
+    let outcome = plugins
+        .funnel()
+        .run(move |calls| {
+            // The note as plugins see it; built again only after a plugin rewrote it.
+            let facts = |n: &Editable| {
+                NoteFacts {
+                    id: &id,
+                    author_id: &author_id,
+                    text: n.text.as_deref(),
+                    cw: n.cw.as_deref(),
+                    visibility: n.visibility,
+                    local_only: n.local_only,
+                    reply_to: reply_to.as_deref(),
+                    renote_of: renote_of.as_deref(),
+                    created_at,
+                }
+                .to_note()
+                .into()
+            };
+            run_chain(calls, &chain, &ctx, &facts, note, max_note_length)
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let (note, flags) =
+        outcome.map_err(|(plugin, reason)| Error::RejectedByPlugin { plugin, reason })?;
+    *draft.text = note.text;
+    *draft.cw = note.cw;
+    *draft.visibility = note.visibility;
+    *draft.local_only = note.local_only;
+    Ok(Flags(flags))
+}

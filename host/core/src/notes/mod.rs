@@ -1,0 +1,119 @@
+//! Notes: creating ([`create`]), reading one, deleting, renotes and polls, and loading what
+//! showing a batch of notes to a viewer needs ([`present`]).
+
+pub mod create;
+mod present;
+
+pub use create::{CreateNote, MENTION_LIMIT, PollInput, create};
+pub use present::{PollState, Presented, present};
+
+use std::collections::HashSet;
+
+use tsudoi_model::{Note, User, Visibility, ids, may_see};
+use tsudoi_store::StoreError;
+
+use crate::{Core, Error, Result};
+
+/// For each note, whether `viewer` may see it: the visibility rule applied to a batch. A
+/// note carries its own audience; only whether the viewer follows the authors of others'
+/// followers-only notes is looked up (in one query, and only when such a note is there).
+pub async fn visible_to(core: &Core, notes: &[Note], viewer: Option<&str>) -> Result<Vec<bool>> {
+    let mut followed: HashSet<String> = HashSet::new();
+    if let Some(me) = viewer {
+        let mut authors: Vec<String> = notes
+            .iter()
+            .filter(|n| {
+                n.visibility == Visibility::Followers
+                    && n.user_id != me
+                    && !may_see(&n.audience(false), viewer)
+            })
+            .map(|n| n.user_id.clone())
+            .collect();
+        authors.sort();
+        authors.dedup();
+        if !authors.is_empty() {
+            followed = core
+                .store()
+                .followed_among(me, &authors)
+                .await?
+                .into_iter()
+                .collect();
+        }
+    }
+    Ok(notes
+        .iter()
+        .map(|n| may_see(&n.audience(followed.contains(&n.user_id)), viewer))
+        .collect())
+}
+
+/// A note `viewer` may see, or `NoSuchNote` (a hidden note is indistinguishable from a
+/// missing one).
+pub async fn show(core: &Core, id: &str, viewer: Option<&str>) -> Result<Note> {
+    let note = core
+        .store()
+        .note_by_id(id)
+        .await?
+        .ok_or(Error::NoSuchNote)?;
+    if !visible_to(core, std::slice::from_ref(&note), viewer).await?[0] {
+        return Err(Error::NoSuchNote);
+    }
+    Ok(note)
+}
+
+/// Notes as an administrator reviews them (whoever they were for): those of `ids` that
+/// still exist.
+pub async fn for_review(core: &Core, ids: &[String]) -> Result<Vec<Note>> {
+    Ok(core.store().notes_by_ids(ids).await?)
+}
+
+pub async fn delete(core: &Core, me: &User, id: &str) -> Result<()> {
+    let note = show(core, id, Some(&me.id)).await?;
+    if note.user_id != me.id && !me.is_admin {
+        return Err(Error::AccessDenied);
+    }
+    core.store().delete_note(&note).await?;
+    Ok(())
+}
+
+/// Removes `me`'s pure renotes of a note.
+pub async fn unrenote(core: &Core, me: &User, id: &str) -> Result<()> {
+    let note = show(core, id, Some(&me.id)).await?;
+    for renote in core.store().pure_renotes_by(&me.id, &note.id).await? {
+        core.store().delete_note(&renote).await?;
+    }
+    Ok(())
+}
+
+pub async fn vote(core: &Core, me: &User, note_id: &str, choice: i64) -> Result<()> {
+    let note = show(core, note_id, Some(&me.id)).await?;
+    let poll = core
+        .store()
+        .polls_by_note_ids(std::slice::from_ref(&note.id))
+        .await?
+        .pop()
+        .ok_or(Error::NoPoll)?;
+    let now = ids::now_ms();
+    if poll.expires_at.is_some_and(|at| at <= now) {
+        return Err(Error::PollEnded);
+    }
+    if choice < 0 || choice as usize >= poll.choices.len() {
+        return Err(Error::InvalidChoice);
+    }
+    match core
+        .store()
+        .vote(
+            &ids::aidx_at(now),
+            &note.id,
+            &me.id,
+            choice,
+            poll.multiple,
+            now,
+        )
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(StoreError::Conflict(_)) => Err(Error::AlreadyVoted),
+        Err(e) if e.is_unique_violation() => Err(Error::AlreadyVoted),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,251 @@
+//! Timelines. Most are one listing. The home timeline is read from the notes table in windows
+//! of time, and the social (hybrid) timeline merges the home and local timelines.
+//!
+//! Why windows: the home timeline is "notes by anyone I follow, newest first". Asked as one
+//! query, the database gathers every note of every followee (20,000 for 200 followees with
+//! 100 notes each) to sort them for one page of 20. Asked for the last two hours first, it
+//! touches only the notes of those two hours, which usually fill the page; when they do not,
+//! the next window reaches eight times further back, and the last has no bound at all. So the
+//! cost follows what is read, not how much the followees ever wrote, and nothing has to be
+//! written per follower when a note is posted (no fan-out on write).
+
+use tsudoi_model::{Note, NoteFilter, NoteSource, Page, RankedTimeline, User, ids};
+use tsudoi_plugin_host::hooks::ranking::{Candidate, MAX_CANDIDATES, Viewer};
+
+use crate::{Core, Error, Result};
+
+/// The first window; then each is [`WINDOW_GROWTH`] times longer, up to [`WINDOWS`] bounded
+/// windows (2 h, 16 h, 5 d, 43 d, 341 d) before an unbounded one.
+const FIRST_WINDOW_MS: i64 = 2 * 3_600_000;
+const WINDOW_GROWTH: i64 = 8;
+const WINDOWS: u32 = 5;
+
+fn window(k: u32) -> i64 {
+    FIRST_WINDOW_MS * WINDOW_GROWTH.pow(k)
+}
+
+pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> Result<Vec<Note>> {
+    let source = NoteSource::Followed {
+        user_id: me.id.clone(),
+    };
+    let want = page.limit.clamp(1, 100) as usize;
+    let mut out: Vec<Note> = Vec::with_capacity(want);
+    if page.ascending() {
+        // Oldest first after `since`: windows reach forward in time.
+        let since = page.since_id.clone().unwrap_or_default();
+        let Some(start) = ids::aidx_time(&since) else {
+            return Ok(core
+                .store()
+                .list_notes(&source, Some(&me.id), filter, page)
+                .await?);
+        };
+        let mut lower = since;
+        for k in 0..=WINDOWS {
+            let upper = (k < WINDOWS).then(|| ids::time_prefix(start + window(k)));
+            let slice = Page {
+                since_id: Some(lower.clone()),
+                until_id: upper.clone(),
+                limit: (want - out.len()) as i64,
+                oldest_first: true,
+            };
+            out.extend(
+                core.store()
+                    .list_notes(&source, Some(&me.id), filter, &slice)
+                    .await?,
+            );
+            match upper {
+                Some(u) if out.len() < want => lower = u,
+                _ => break,
+            }
+        }
+        return Ok(out);
+    }
+    // Newest first, down from `until` (or now), never below `since` if one is given.
+    let top = match &page.until_id {
+        None => ids::now_ms(),
+        Some(until) => match ids::aidx_time(until) {
+            Some(t) => t,
+            None => {
+                return Ok(core
+                    .store()
+                    .list_notes(&source, Some(&me.id), filter, page)
+                    .await?);
+            }
+        },
+    };
+    let mut upper = page.until_id.clone();
+    for k in 0..=WINDOWS {
+        let mut lower = (k < WINDOWS).then(|| ids::time_prefix(top - window(k)));
+        let mut last = lower.is_none();
+        if let (Some(since), Some(l)) = (&page.since_id, &lower) {
+            if l <= since {
+                lower = Some(since.clone());
+                last = true;
+            }
+        } else if lower.is_none() {
+            lower = page.since_id.clone();
+        }
+        let slice = Page {
+            since_id: lower.clone(),
+            until_id: upper.clone(),
+            limit: (want - out.len()) as i64,
+            oldest_first: false,
+        };
+        out.extend(
+            core.store()
+                .list_notes(&source, Some(&me.id), filter, &slice)
+                .await?,
+        );
+        if out.len() >= want || last {
+            break;
+        }
+        upper = lower;
+    }
+    Ok(out)
+}
+
+/// Home plus local: what Misskey calls the social timeline.
+pub async fn hybrid(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> Result<Vec<Note>> {
+    let (home, local) = tokio::try_join!(
+        home(core, me, filter, page),
+        list(core, NoteSource::LocalPublic, Some(&me.id), filter, page)
+    )?;
+    Ok(merge(home, local, page))
+}
+
+/// Merges two pages sorted the same way into one, without duplicates.
+fn merge(a: Vec<Note>, b: Vec<Note>, page: &Page) -> Vec<Note> {
+    let mut all: Vec<Note> = a.into_iter().chain(b).collect();
+    if page.ascending() {
+        all.sort_by(|x, y| x.id.cmp(&y.id));
+    } else {
+        all.sort_by(|x, y| y.id.cmp(&x.id));
+    }
+    all.dedup_by(|x, y| x.id == y.id);
+    all.truncate(page.limit.clamp(1, 100) as usize);
+    all
+}
+
+/// One page of any listing, as `viewer` may see it.
+pub async fn list(
+    core: &Core,
+    source: NoteSource,
+    viewer: Option<&str>,
+    filter: &NoteFilter,
+    page: &Page,
+) -> Result<Vec<Note>> {
+    Ok(core
+        .store()
+        .list_notes(&source, viewer, filter, page)
+        .await?)
+}
+
+/// Candidates gathered per requested note when a ranker is assigned: a ranker that thins
+/// the timeline still has enough left to fill the page.
+const CANDIDATES_PER_NOTE: usize = 10;
+
+/// A public timeline (`local`, `global`), through the ranker the admin assigned to it if
+/// there is one: the host gathers candidates and their features, the plugin keeps and
+/// scores them, the host sorts and cuts the page. A ranker that fails leaves the timeline
+/// in chronological order. Pages read oldest-first (`sinceId` alone) stay chronological:
+/// they are how clients catch up, and must not skip anything.
+pub async fn ranked(
+    core: &Core,
+    timeline: RankedTimeline,
+    viewer: Option<&str>,
+    filter: &NoteFilter,
+    page: &Page,
+) -> Result<Vec<Note>> {
+    let source = match timeline {
+        RankedTimeline::Local => NoteSource::LocalPublic,
+        RankedTimeline::Global => NoteSource::GlobalPublic,
+    };
+    let ranker = match core.plugins().registry().ranker(timeline) {
+        Some(r) if !page.ascending() => r,
+        _ => return list(core, source, viewer, filter, page).await,
+    };
+    let want = page.limit.clamp(1, 100) as usize;
+    let gather = Page {
+        limit: (want * CANDIDATES_PER_NOTE).min(MAX_CANDIDATES) as i64,
+        ..page.clone()
+    };
+    let mut notes = list(core, source, viewer, filter, &gather).await?;
+    if notes.is_empty() {
+        return Ok(notes);
+    }
+    let candidates = candidates(core, viewer, &notes).await?;
+    let plugin_viewer = Viewer {
+        id: viewer.unwrap_or_default().to_owned(),
+        languages: vec![],
+        muted_words: vec![],
+    };
+    let plugin = ranker.clone();
+    let outcome = core
+        .plugins()
+        .funnel()
+        .run(move |calls| {
+            calls.call(&plugin, |p| {
+                p.rank(timeline.as_str(), &plugin_viewer, &candidates)
+            })
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    match outcome {
+        Ok(order) => {
+            let mut slots: Vec<Option<Note>> = notes.into_iter().map(Some).collect();
+            Ok(order
+                .into_iter()
+                .filter_map(|i| slots[i].take())
+                .take(want)
+                .collect())
+        }
+        Err(e) => {
+            tracing::warn!(plugin = %ranker.name, %timeline, error = %e, "ranker failed; chronological order");
+            notes.truncate(want);
+            Ok(notes)
+        }
+    }
+}
+
+/// What a ranker knows about each candidate, computed here so plugins need no database.
+async fn candidates(core: &Core, viewer: Option<&str>, notes: &[Note]) -> Result<Vec<Candidate>> {
+    let mut authors: Vec<String> = notes.iter().map(|r| r.user_id.clone()).collect();
+    authors.sort();
+    authors.dedup();
+    let relations = match viewer {
+        Some(me) => core.store().relations(me, &authors).await?,
+        None => vec![Default::default(); authors.len()],
+    };
+    let relation = |author: &str| {
+        authors
+            .binary_search_by(|a| a.as_str().cmp(author))
+            .ok()
+            .map(|i| &relations[i])
+    };
+    let count = |n: i64| n.clamp(0, u32::MAX as i64) as u32;
+    Ok(notes
+        .iter()
+        .map(|n| {
+            let rel = relation(&n.user_id);
+            Candidate {
+                note_id: n.id.clone(),
+                author_id: n.user_id.clone(),
+                created_at: n.created_at,
+                visibility: n.visibility.into(),
+                text: n.text.clone(),
+                hashtags: n.tags.clone(),
+                lang: None,
+                has_media: false,
+                is_renote: n.renote_id.is_some(),
+                is_reply: n.reply_id.is_some(),
+                // Reactions arrive with their own issue; until then there are none.
+                reaction_count: 0,
+                renote_count: count(n.renote_count),
+                reply_count: count(n.replies_count),
+                author_followed: rel.is_some_and(|r| r.is_following),
+                author_follows_viewer: rel.is_some_and(|r| r.is_followed),
+                extra: vec![],
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,251 @@
+//! Installed plugins as the store keeps them, and what moderation plugins and the server
+//! report to the administrators.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The kinds of plugin this server runs; each is also the name of the WIT interface it
+/// exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PluginKind {
+    Moderation,
+    Ranking,
+    Mfm,
+    Bridge,
+}
+
+crate::named_enum!(PluginKind, "plugin kind (moderation, ranking, mfm, bridge)", {
+    Moderation => "moderation",
+    Ranking => "ranking",
+    Mfm => "mfm",
+    Bridge => "bridge",
+});
+
+impl PluginKind {
+    /// Every hook sits on a request's path, so each gets tens of milliseconds, not seconds;
+    /// rendering runs once per `$[fn]` and gets less. A bridge is polled in the background
+    /// and waits on another network's API, so it gets seconds.
+    pub fn default_deadline(self) -> Duration {
+        match self {
+            PluginKind::Moderation | PluginKind::Ranking => Duration::from_millis(50),
+            PluginKind::Mfm => Duration::from_millis(20),
+            PluginKind::Bridge => Duration::from_secs(10),
+        }
+    }
+}
+
+/// How long each kind of plugin may take per call (from the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    pub moderation: Duration,
+    pub ranking: Duration,
+    pub mfm: Duration,
+    pub bridge: Duration,
+}
+
+impl Deadlines {
+    pub fn of(&self, kind: PluginKind) -> Duration {
+        match kind {
+            PluginKind::Moderation => self.moderation,
+            PluginKind::Ranking => self.ranking,
+            PluginKind::Mfm => self.mfm,
+            PluginKind::Bridge => self.bridge,
+        }
+    }
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Self {
+            moderation: PluginKind::Moderation.default_deadline(),
+            ranking: PluginKind::Ranking.default_deadline(),
+            mfm: PluginKind::Mfm.default_deadline(),
+            bridge: PluginKind::Bridge.default_deadline(),
+        }
+    }
+}
+
+/// What a moderation plugin's failure means for the note it was asked about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailurePolicy {
+    /// Accept the note and flag it for review: a broken filter does not stop a server.
+    #[default]
+    FailOpen,
+    /// Reject the note: for filters an admin would rather be strict with.
+    FailClosed,
+}
+
+crate::named_enum!(FailurePolicy, "failure policy (fail-open, fail-closed)", {
+    FailOpen => "fail-open",
+    FailClosed => "fail-closed",
+});
+
+/// Timelines a ranking plugin can be assigned to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RankedTimeline {
+    Local,
+    Global,
+}
+
+crate::named_enum!(RankedTimeline, "rankable timeline (local, global)", {
+    Local => "local",
+    Global => "global",
+});
+
+/// One thing a plugin may be allowed to do beyond computing. A plugin gets those its
+/// manifest requests and the admin granted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Capability {
+    /// Its own key-value buckets in the server's database.
+    Kv,
+    /// The raw ActivityStreams JSON of activities it moderates.
+    RawActivity,
+    /// Outbound HTTP to this host (`host` or `host:port`, lower-case).
+    Http(String),
+}
+
+impl std::str::FromStr for Capability {
+    type Err = crate::UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "kv" => Ok(Self::Kv),
+            "raw-activity" => Ok(Self::RawActivity),
+            _ => match s.strip_prefix("http:") {
+                Some(host)
+                    if !host.is_empty()
+                        && host.chars().all(|c| {
+                            c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')
+                        }) =>
+                {
+                    Ok(Self::Http(host.to_ascii_lowercase()))
+                }
+                _ => Err(crate::UnknownName {
+                    what: "capability (kv, raw-activity, http:HOST[:PORT])",
+                    name: s.to_owned(),
+                }),
+            },
+        }
+    }
+}
+
+impl TryFrom<String> for Capability {
+    type Error = crate::UnknownName;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Capability> for String {
+    fn from(c: Capability) -> String {
+        c.to_string()
+    }
+}
+
+impl std::fmt::Display for Capability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Kv => f.write_str("kv"),
+            Self::RawActivity => f.write_str("raw-activity"),
+            Self::Http(host) => write!(f, "http:{host}"),
+        }
+    }
+}
+
+/// An installed plugin: its component, configuration and place in the chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstalledPlugin {
+    pub name: String,
+    pub kind: PluginKind,
+    pub version: String,
+    pub wasm: Vec<u8>,
+    /// JSON configuration, checked against the plugin's schema before it was stored.
+    pub config: Option<String>,
+    pub enabled: bool,
+    /// Order among plugins of the same kind, lowest first.
+    pub position: i64,
+    pub failure_policy: FailurePolicy,
+    /// Moves on every change; servers reload a plugin whose `updated_at` moved.
+    pub updated_at: i64,
+    /// The manifest supplied beside the component (TOML), when it does not embed one.
+    pub manifest: Option<String>,
+    pub grants: Vec<Capability>,
+    /// Timelines a ranking plugin ranks.
+    pub timelines: Vec<RankedTimeline>,
+}
+
+/// An installed plugin without its component, for listings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginSummary {
+    pub name: String,
+    pub kind: PluginKind,
+    pub version: String,
+    pub enabled: bool,
+    pub position: i64,
+    pub failure_policy: FailurePolicy,
+    pub updated_at: i64,
+    pub grants: Vec<Capability>,
+    pub timelines: Vec<RankedTimeline>,
+}
+
+/// A note a moderation plugin flagged for review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flag {
+    pub id: String,
+    pub note_id: String,
+    pub plugin: String,
+    pub reason: String,
+    pub created_at: i64,
+    pub resolved_at: Option<i64>,
+}
+
+/// What the server wants its administrators to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoticeKind {
+    /// A plugin failed too often in a row and was disabled.
+    PluginDisabled,
+}
+
+crate::named_enum!(NoticeKind, "notice kind", {
+    PluginDisabled => "plugin-disabled",
+});
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub id: String,
+    pub kind: NoticeKind,
+    pub message: String,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+/// Where a plugin's value lives: the plugin's namespace, a bucket in it, a key in the bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KvKey<'a> {
+    pub plugin: &'a str,
+    pub bucket: &'a str,
+    pub key: &'a str,
+}
+
+impl<'a> KvKey<'a> {
+    pub fn new(plugin: &'a str, bucket: &'a str, key: &'a str) -> Self {
+        Self {
+            plugin,
+            bucket,
+            key,
+        }
+    }
+}
+
+/// Why a plugin's key-value write was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KvRefusal {
+    QuotaExceeded,
+    NotANumber,
+    Overflow,
+}

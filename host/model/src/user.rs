@@ -1,0 +1,109 @@
+//! Accounts, the relations between them, and the apps that act for them.
+
+use serde::{Deserialize, Serialize};
+
+/// An account, local (`host` is `None`) or remote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub username_lower: String,
+    pub host: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub location: Option<String>,
+    pub birthday: Option<String>,
+    pub lang: Option<String>,
+    pub fields: Vec<ProfileField>,
+    pub is_locked: bool,
+    pub is_bot: bool,
+    pub is_cat: bool,
+    pub is_admin: bool,
+    pub is_suspended: bool,
+    pub followers_count: i64,
+    pub following_count: i64,
+    pub notes_count: i64,
+    pub created_at: i64,
+    pub updated_at: Option<i64>,
+    pub last_posted_at: Option<i64>,
+}
+
+/// One `name: value` line of a profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileField {
+    pub name: String,
+    pub value: String,
+}
+
+/// Relations between one viewer and another user, as `users/relation` reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Relation {
+    pub is_following: bool,
+    pub is_followed: bool,
+    pub has_pending_follow_request_from_you: bool,
+    pub has_pending_follow_request_to_you: bool,
+}
+
+/// A follow, or a request to follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Follow {
+    pub id: String,
+    pub follower_id: String,
+    pub followee_id: String,
+    pub created_at: i64,
+}
+
+/// Who may create an account through the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegistrationMode {
+    /// Anyone may sign up: the default, so a fresh instance is usable at once.
+    Open,
+    /// Sign-up needs an invitation code created by an admin.
+    InviteOnly,
+    /// Only `tsudoi user create` makes accounts.
+    Closed,
+}
+
+crate::named_enum!(RegistrationMode, "registration mode (open, invite-only, closed)", {
+    Open => "open",
+    InviteOnly => "invite-only",
+    Closed => "closed",
+});
+
+/// A third-party app registered through `app/create`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub secret: String,
+    pub name: String,
+    pub description: String,
+    /// Permission names (`write:notes`, …), already normalised.
+    pub permission: Vec<String>,
+    pub callback_url: Option<String>,
+    pub created_at: i64,
+}
+
+/// A legacy app-authentication session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthSession {
+    pub id: String,
+    pub token: String,
+    pub app_id: String,
+    pub user_id: Option<String>,
+    pub created_at: i64,
+}
+
+/// A MiAuth session: what the app asked for and, once granted, the token it collects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MiauthSession {
+    pub session: String,
+    pub name: Option<String>,
+    pub icon_url: Option<String>,
+    pub callback_url: Option<String>,
+    pub permission: Vec<String>,
+    pub user_id: Option<String>,
+    pub token: Option<String>,
+    pub created_at: i64,
+}

@@ -1,0 +1,163 @@
+//! Moderation plugins: asked about each note before it is stored.
+
+use std::sync::Arc;
+
+use wasmtime::component::Resource;
+
+use crate::plugin::Plugin;
+use crate::sandbox::call_error;
+use crate::wit::{since_v0_1_0, versioned_world};
+use crate::{CallError, Kind};
+
+pub use crate::wit::latest::moderation::exports::tsudoi::plugin::moderation::Verdict;
+pub use crate::wit::latest::types::{Actor, Attachment, Direction, Note, PluginError, Visibility};
+
+versioned_world!(
+    /// A moderation filter, by the WIT version it was built against.
+    ModerationFilter, ModerationFilterPre, Kind::Moderation, {
+        V0_1_0 => since_v0_1_0::ModerationFilter,
+    }
+);
+
+/// The activity a note arrives with, as moderation plugins may ask about it.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub direction: Direction,
+    /// ActivityStreams type: Create, Update, Announce, …
+    pub activity_type: String,
+    /// Host of the sending server (incoming) or of the target inbox (outgoing).
+    pub peer_host: Option<String>,
+    pub actor: Actor,
+    /// Given only to plugins granted `raw-activity`.
+    pub raw_activity: Option<String>,
+}
+
+/// What a plugin's `activity` handle stands for during a call: shared, not copied, so a
+/// chain of plugins costs no copy of the context per plugin.
+pub struct Activity(pub(crate) Arc<Context>);
+
+/// What a plugin's `note-view` handle stands for during a call.
+pub struct NoteView(pub(crate) Arc<Note>);
+
+/// A note as moderation plugins see it. [`NoteFacts::to_note`] adds what the MFM of the text
+/// refers to (mentions, hashtags, custom emoji), so every caller fills those in the same way.
+#[derive(Debug, Clone, Copy)]
+pub struct NoteFacts<'a> {
+    pub id: &'a str,
+    pub author_id: &'a str,
+    pub text: Option<&'a str>,
+    pub cw: Option<&'a str>,
+    pub visibility: tsudoi_model::Visibility,
+    pub local_only: bool,
+    pub reply_to: Option<&'a str>,
+    pub renote_of: Option<&'a str>,
+    pub created_at: i64,
+}
+
+impl NoteFacts<'_> {
+    pub fn to_note(&self) -> Note {
+        let tree = tsudoi_mfm::parse(self.text.unwrap_or_default());
+        Note {
+            id: self.id.to_owned(),
+            uri: None,
+            author_id: self.author_id.to_owned(),
+            text: self.text.map(str::to_owned),
+            content_warning: self.cw.map(str::to_owned),
+            visibility: self.visibility.into(),
+            local_only: self.local_only,
+            reply_to: self.reply_to.map(str::to_owned),
+            renote_of: self.renote_of.map(str::to_owned),
+            mentions: tsudoi_mfm::mentions(&tree)
+                .into_iter()
+                .map(|(_, _, acct)| acct)
+                .collect(),
+            hashtags: tsudoi_mfm::hashtags(&tree),
+            emojis: tsudoi_mfm::emoji_codes(&tree),
+            attachments: vec![],
+            lang: None,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// The author as moderation plugins see them.
+pub fn actor(u: &tsudoi_model::User) -> Actor {
+    let clamp = |n: i64| n.clamp(0, u32::MAX as i64) as u32;
+    Actor {
+        id: u.id.clone(),
+        username: u.username.clone(),
+        host: u.host.clone(),
+        display_name: u.name.clone(),
+        is_bot: u.is_bot,
+        is_locked: u.is_locked,
+        created_at: u.created_at,
+        followers_count: clamp(u.followers_count),
+        following_count: clamp(u.following_count),
+        notes_count: clamp(u.notes_count),
+    }
+}
+
+/// The context of an incoming `Create` by a local account with no history, for running a
+/// plugin outside a server (`tsudoi plugin test`, tests).
+pub fn offline_context(actor_id: &str, username: &str) -> Arc<Context> {
+    Arc::new(Context {
+        direction: Direction::Incoming,
+        activity_type: "Create".into(),
+        peer_host: None,
+        actor: Actor {
+            id: actor_id.to_owned(),
+            username: username.to_owned(),
+            host: None,
+            display_name: None,
+            is_bot: false,
+            is_locked: false,
+            created_at: 0,
+            followers_count: 0,
+            following_count: 0,
+            notes_count: 0,
+        },
+        raw_activity: None,
+    })
+}
+
+/// A loaded moderation plugin.
+pub type ModerationPlugin = Plugin<ModerationFilter>;
+
+impl Plugin<ModerationFilter> {
+    /// Asks the plugin about a note. Blocks: call it from a blocking thread. The raw
+    /// activity reaches the plugin only if it was granted `raw-activity`.
+    pub fn check_note(&self, ctx: &Arc<Context>, note: &Arc<Note>) -> Result<Verdict, CallError> {
+        let deadline = self.deadline;
+        self.with_instance(|store, instance| {
+            // The plugin borrows both handles for the call; the host drops them after it.
+            let table = &mut store.data_mut().table;
+            let activity = table.push(Activity(ctx.clone())).map_err(handle_error)?;
+            let view = table.push(NoteView(note.clone())).map_err(handle_error)?;
+            let (activity_rep, view_rep) = (activity.rep(), view.rep());
+            let result = match instance {
+                ModerationFilter::V0_1_0(w) => w.tsudoi_plugin_moderation().call_check_note(
+                    &mut *store,
+                    Resource::new_borrow(activity_rep),
+                    Resource::new_borrow(view_rep),
+                ),
+            };
+            let table = &mut store.data_mut().table;
+            let released = table.delete(activity).is_ok() & table.delete(view).is_ok();
+            // What the call did comes first (a timeout stays a timeout); a call that left
+            // the handles unreleasable fails, and its instance is thrown away.
+            let verdict = result
+                .map_err(|e| call_error(e, deadline))?
+                .map_err(|e| CallError::Plugin(since_v0_1_0::plugin_error(&e)))?;
+            if !released {
+                return Err(CallError::Trap(
+                    "the plugin's handles to the note could not be released".into(),
+                ));
+            }
+            Ok(verdict)
+        })
+    }
+}
+
+fn handle_error(e: wasmtime::component::ResourceTableError) -> CallError {
+    CallError::Trap(format!("the plugin's handle table: {e}"))
+}

@@ -1,0 +1,428 @@
+//! `tsudoi plugin`: install, configure, grant, order and remove plugins (through the core,
+//! as the admin API does), and run one offline for its author (`test`, `poll`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Subcommand;
+
+use tsudoi::config::Config;
+use tsudoi_core::plugins::{self, Change};
+use tsudoi_model::{Capability, FailurePolicy, RankedTimeline, Visibility};
+use tsudoi_plugin_host::LoadOptions;
+use tsudoi_plugin_host::manifest::Manifest;
+
+#[derive(Subcommand)]
+pub enum PluginCommand {
+    /// Install a plugin from a .wasm component, or upgrade the installed one of the same name
+    /// (keeping its place, grants, timelines and, unless a new one is given, configuration).
+    Install {
+        file: PathBuf,
+        /// The plugin's configuration as JSON, checked against the schema it declares and
+        /// then by the plugin itself before anything is installed. (`--config` names the
+        /// server's configuration file.)
+        #[arg(long = "plugin-config", value_name = "JSON")]
+        plugin_config: Option<String>,
+        /// The manifest (TOML), for components that do not embed one.
+        #[arg(long, value_name = "FILE")]
+        manifest: Option<PathBuf>,
+        /// Reject notes when the plugin fails, instead of accepting and flagging them.
+        #[arg(long)]
+        fail_closed: bool,
+        /// Place in the chain (lowest runs first).
+        #[arg(long, default_value_t = 0)]
+        position: i64,
+    },
+    /// Run a moderation plugin on fixture notes without a server and print its verdicts
+    /// (JSON lines): for plugin authors testing offline. Compiled code is cached under
+    /// `<data_dir>/plugin-cache`, as a server caches it.
+    Test {
+        /// The .wasm component.
+        file: PathBuf,
+        /// A JSON array of notes: `{"text", "cw"?, "visibility"?}` each.
+        #[arg(long)]
+        notes: PathBuf,
+        #[arg(long = "plugin-config", value_name = "JSON")]
+        plugin_config: Option<String>,
+    },
+    /// Poll a bridge plugin once without a server and print what it would import (JSON):
+    /// for bridge authors. It runs as a server would run it: with the bridge poll deadline,
+    /// the granted capabilities only, `kv` in this server's database and `http` through the
+    /// guarded client.
+    Poll {
+        /// The .wasm component.
+        file: PathBuf,
+        /// The cursor the previous batch returned.
+        #[arg(long)]
+        cursor: Option<String>,
+        #[arg(long = "plugin-config", value_name = "JSON")]
+        plugin_config: Option<String>,
+        /// The manifest (TOML), for components that do not embed one.
+        #[arg(long, value_name = "FILE")]
+        manifest: Option<PathBuf>,
+        /// Capabilities to grant for this run (`kv`, `http:HOST[:PORT]`).
+        #[arg(long = "grant", value_name = "CAPABILITY")]
+        grants: Vec<Capability>,
+    },
+    /// List installed plugins, and notices about them.
+    List,
+    Enable {
+        name: String,
+    },
+    Disable {
+        name: String,
+    },
+    /// Replace a plugin's configuration (JSON); the schema and the plugin check it first.
+    Configure {
+        name: String,
+        #[arg(value_name = "JSON")]
+        settings: String,
+    },
+    /// Grant capabilities (`kv`, `raw-activity`, `http:HOST[:PORT]`). A plugin gets those it
+    /// both requests in its manifest and is granted.
+    Grant {
+        name: String,
+        #[arg(required = true)]
+        capabilities: Vec<Capability>,
+    },
+    /// Withdraw granted capabilities.
+    Revoke {
+        name: String,
+        #[arg(required = true)]
+        capabilities: Vec<Capability>,
+    },
+    /// Make a ranking plugin rank these timelines (`local`, `global`); none stops ranking.
+    Rank {
+        name: String,
+        timelines: Vec<RankedTimeline>,
+    },
+    Remove {
+        name: String,
+    },
+}
+
+fn read_manifest(path: Option<PathBuf>) -> anyhow::Result<Option<Manifest>> {
+    path.map(|path| {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        Manifest::parse(&text)
+            .with_context(|| format!("{} is not a valid manifest", path.display()))
+    })
+    .transpose()
+}
+
+fn read_wasm(file: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))
+}
+
+fn names<T: std::fmt::Display>(list: &[T]) -> String {
+    list.iter().map(T::to_string).collect::<Vec<_>>().join(" ")
+}
+
+pub async fn run(config: Config, cmd: PluginCommand) -> anyhow::Result<()> {
+    match cmd {
+        PluginCommand::Test {
+            file,
+            notes,
+            plugin_config,
+        } => return test(&file, &notes, plugin_config, config.settings.plugin_cache).await,
+        PluginCommand::Poll {
+            file,
+            cursor,
+            plugin_config,
+            manifest,
+            grants,
+        } => {
+            let options = LoadOptions {
+                config: plugin_config,
+                cache: Some(config.settings.plugin_cache.clone()),
+                manifest: read_manifest(manifest)?,
+                grants,
+                services: None,
+                deadline: Some(config.settings.plugin_deadlines.bridge),
+            };
+            return poll(config, &file, cursor, options).await;
+        }
+        _ => {}
+    }
+    let core = tsudoi::wiring::open(&config).await?;
+    match cmd {
+        PluginCommand::Test { .. } | PluginCommand::Poll { .. } => {
+            unreachable!("run without a database above")
+        }
+        PluginCommand::Install {
+            file,
+            plugin_config,
+            manifest,
+            fail_closed,
+            position,
+        } => {
+            let wasm = read_wasm(&file)?;
+            let manifest = manifest
+                .map(|m| {
+                    std::fs::read_to_string(&m)
+                        .with_context(|| format!("cannot read {}", m.display()))
+                })
+                .transpose()?;
+            let done = plugins::install(
+                &core,
+                plugins::Install {
+                    wasm,
+                    manifest,
+                    config: plugin_config,
+                    failure_policy: if fail_closed {
+                        FailurePolicy::FailClosed
+                    } else {
+                        FailurePolicy::FailOpen
+                    },
+                    position,
+                },
+            )
+            .await
+            .with_context(|| format!("{} cannot be installed", file.display()))?;
+            println!(
+                "{} {} {} ({})",
+                if done.upgraded {
+                    "upgraded"
+                } else {
+                    "installed"
+                },
+                done.name,
+                done.version,
+                done.kind
+            );
+            if !done.requested_capabilities.is_empty() {
+                println!(
+                    "it requests: {} (grant with `tsudoi plugin grant {} ...`)",
+                    names(&done.requested_capabilities),
+                    done.name
+                );
+            }
+        }
+        PluginCommand::List => {
+            for n in plugins::notices(&core, false, 100).await? {
+                println!("notice ({}): {}", n.kind, n.message);
+            }
+            for p in plugins::list(&core).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\tposition {}\tgrants {}\ttimelines {}",
+                    p.name,
+                    p.version,
+                    p.kind,
+                    if p.enabled { "enabled" } else { "disabled" },
+                    p.failure_policy,
+                    p.position,
+                    serde_json::to_string(&p.grants)?,
+                    serde_json::to_string(&p.timelines)?
+                );
+            }
+        }
+        PluginCommand::Enable { name } => enable(&core, &name, true).await?,
+        PluginCommand::Disable { name } => enable(&core, &name, false).await?,
+        PluginCommand::Configure { name, settings } => {
+            plugins::configure(&core, &name, Some(settings))
+                .await
+                .with_context(|| format!("{name} was not reconfigured"))?;
+            println!("configured {name}");
+        }
+        PluginCommand::Grant { name, capabilities } => {
+            grant(&core, &name, capabilities, true).await?
+        }
+        PluginCommand::Revoke { name, capabilities } => {
+            grant(&core, &name, capabilities, false).await?
+        }
+        PluginCommand::Rank { name, timelines } => {
+            plugins::update(
+                &core,
+                &name,
+                Change {
+                    timelines: Some(timelines.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .with_context(|| format!("cannot assign timelines to {name}"))?;
+            println!("{name} ranks: {}", names(&timelines));
+        }
+        PluginCommand::Remove { name } => {
+            plugins::remove(&core, &name)
+                .await
+                .with_context(|| format!("cannot remove {name}"))?;
+            println!("removed {name}");
+        }
+    }
+    Ok(())
+}
+
+async fn enable(core: &tsudoi_core::Core, name: &str, enabled: bool) -> anyhow::Result<()> {
+    plugins::update(
+        core,
+        name,
+        Change {
+            enabled: Some(enabled),
+            ..Default::default()
+        },
+    )
+    .await
+    .with_context(|| format!("cannot change {name}"))?;
+    println!("{} {name}", if enabled { "enabled" } else { "disabled" });
+    Ok(())
+}
+
+/// Adds (`grant`) or withdraws `capabilities` from what `name` is granted.
+async fn grant(
+    core: &tsudoi_core::Core,
+    name: &str,
+    capabilities: Vec<Capability>,
+    grant: bool,
+) -> anyhow::Result<()> {
+    let mut grants = plugins::installed(core, name)
+        .await
+        .with_context(|| format!("no plugin named {name}"))?
+        .grants;
+    grants.retain(|g| !capabilities.contains(g));
+    if grant {
+        grants.extend(capabilities);
+    }
+    plugins::update(
+        core,
+        name,
+        Change {
+            grants: Some(grants.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .with_context(|| format!("cannot change the grants of {name}"))?;
+    println!("{name} is granted: {}", names(&grants));
+    Ok(())
+}
+
+/// `tsudoi plugin poll`: the bridge runs as a server would run it, once.
+async fn poll(
+    config: Config,
+    file: &Path,
+    cursor: Option<String>,
+    mut options: LoadOptions,
+) -> anyhow::Result<()> {
+    use tsudoi_plugin_host::BridgePlugin;
+    let wasm = read_wasm(file)?;
+    let core = tsudoi::wiring::open(&config).await?;
+    options.services = Some(core.plugin_services());
+    let batch = tokio::task::spawn_blocking(move || {
+        let plugin = BridgePlugin::load(&wasm, options)?;
+        anyhow::Ok(plugin.poll(cursor.as_deref())?)
+    })
+    .await?
+    .with_context(|| format!("{} did not answer the poll", file.display()))?;
+    let actors: Vec<_> = batch
+        .actors
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "remote_id": a.remote_id, "handle": a.handle, "display_name": a.display_name,
+                "bio": a.bio, "avatar_url": a.avatar_url,
+            })
+        })
+        .collect();
+    let posts: Vec<_> = batch
+        .posts
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "remote_id": p.remote_id, "author_remote_id": p.author_remote_id,
+                "text": p.text, "reply_to_remote_id": p.reply_to_remote_id,
+                "attachment_urls": p.attachment_urls, "created_at": p.created_at,
+            })
+        })
+        .collect();
+    let out = serde_json::json!({
+        "actors": actors,
+        "posts": posts,
+        "deleted_remote_ids": batch.deleted_remote_ids,
+        "next_cursor": batch.next_cursor,
+        "poll_after_seconds": batch.poll_after_seconds,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+/// `tsudoi plugin test`: no database, no server; the plugin runs exactly as it would in one.
+/// Compiled code is cached as a server caches it, so testing again after an edit of the
+/// fixtures (or of another plugin) does not compile again.
+async fn test(
+    file: &Path,
+    notes: &Path,
+    plugin_config: Option<String>,
+    cache: PathBuf,
+) -> anyhow::Result<()> {
+    use tsudoi_plugin_host::ModerationPlugin;
+    use tsudoi_plugin_host::hooks::moderation::{NoteFacts, Verdict, offline_context};
+    #[derive(serde::Deserialize)]
+    struct Fixture {
+        text: Option<String>,
+        cw: Option<String>,
+        #[serde(default)]
+        visibility: Option<String>,
+    }
+    let wasm = read_wasm(file)?;
+    let fixtures: Vec<Fixture> = serde_json::from_str(
+        &std::fs::read_to_string(notes)
+            .with_context(|| format!("cannot read {}", notes.display()))?,
+    )
+    .with_context(|| format!("{} is not a JSON array of notes", notes.display()))?;
+    let options = LoadOptions {
+        config: plugin_config,
+        cache: Some(cache),
+        ..Default::default()
+    };
+    let plugin = tokio::task::spawn_blocking(move || ModerationPlugin::load(&wasm, options))
+        .await?
+        .with_context(|| format!("{} cannot be loaded", file.display()))?;
+    let plugin = std::sync::Arc::new(plugin);
+    let ctx = offline_context("fixture", "fixture");
+    for (i, f) in fixtures.into_iter().enumerate() {
+        let visibility = match f.visibility.as_deref() {
+            None => Visibility::Public,
+            Some(s) => s
+                .parse::<Visibility>()
+                .with_context(|| format!("note {i}: unknown visibility {s}"))?,
+        };
+        let id = format!("fixture{i}");
+        let note = NoteFacts {
+            id: &id,
+            author_id: "fixture",
+            text: f.text.as_deref(),
+            cw: f.cw.as_deref(),
+            visibility,
+            local_only: false,
+            reply_to: None,
+            renote_of: None,
+            created_at: 0,
+        }
+        .to_note()
+        .into();
+        // On a blocking thread, as in a server: WASI output (a plugin's print, a traceback)
+        // waits for the runtime there.
+        let (p, c) = (plugin.clone(), ctx.clone());
+        let outcome = tokio::task::spawn_blocking(move || p.check_note(&c, &note)).await?;
+        let verdict = match outcome {
+            Ok(Verdict::Accept) => serde_json::json!({ "verdict": "accept" }),
+            Ok(Verdict::Reject(reason)) => {
+                serde_json::json!({ "verdict": "reject", "reason": reason })
+            }
+            Ok(Verdict::Flag(reason)) => {
+                serde_json::json!({ "verdict": "flag", "reason": reason })
+            }
+            Ok(Verdict::Rewrite(n)) => serde_json::json!({
+                "verdict": "rewrite", "text": n.text, "cw": n.content_warning,
+            }),
+            Err(e) => serde_json::json!({ "verdict": "error", "error": e.to_string() }),
+        };
+        println!(
+            "{}",
+            serde_json::json!({ "note": i, "text": f.text, "result": verdict })
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,265 @@
+//! Follow relations and follow requests. Counters on `users` change in the same transaction as
+//! the relation, so they never drift.
+
+use tsudoi_model::{Follow, FollowSide, Relation};
+
+use super::{Result, Store, placeholders, with_pool};
+
+#[derive(sqlx::FromRow)]
+struct FollowRow {
+    id: String,
+    follower_id: String,
+    followee_id: String,
+    created_at: i64,
+}
+
+impl From<FollowRow> for Follow {
+    fn from(r: FollowRow) -> Self {
+        Follow {
+            id: r.id,
+            follower_id: r.follower_id,
+            followee_id: r.followee_id,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Moves the follower's `following_count` and the followee's `followers_count` by `$3`, in
+/// the same transaction as the relation itself so the counters never drift.
+const ADJUST_COUNTS: &str = "UPDATE users SET \
+    following_count = following_count + CASE WHEN id = $1 THEN $3 ELSE 0 END, \
+    followers_count = followers_count + CASE WHEN id = $2 THEN $3 ELSE 0 END \
+    WHERE id IN ($1, $2)";
+
+impl Store {
+    /// Makes `follower` follow `followee`. Returns false if it already did.
+    pub async fn follow(&self, id: &str, follower: &str, followee: &str, now: i64) -> Result<bool> {
+        with_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let inserted = sqlx::query(
+                "INSERT INTO follows (id, follower_id, followee_id, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(follower)
+            .bind(followee)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                return Ok(false);
+            }
+            sqlx::query("DELETE FROM follow_requests WHERE follower_id = $1 AND followee_id = $2")
+                .bind(follower)
+                .bind(followee)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(ADJUST_COUNTS)
+                .bind(follower)
+                .bind(followee)
+                .bind(1i64)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, super::StoreError>(true)
+        })
+    }
+
+    /// Ends a follow. Returns false if there was none.
+    pub async fn unfollow(&self, follower: &str, followee: &str) -> Result<bool> {
+        with_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let deleted =
+                sqlx::query("DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2")
+                    .bind(follower)
+                    .bind(followee)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if deleted == 0 {
+                return Ok(false);
+            }
+            sqlx::query(ADJUST_COUNTS)
+                .bind(follower)
+                .bind(followee)
+                .bind(-1i64)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, super::StoreError>(true)
+        })
+    }
+
+    pub async fn is_following(&self, follower: &str, followee: &str) -> Result<bool> {
+        Ok(with_pool!(&self.read, |p| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM follows WHERE follower_id = $1 AND followee_id = $2"
+        )
+        .bind(follower)
+        .bind(followee)
+        .fetch_one(p)
+        .await)?
+            > 0)
+    }
+
+    /// The relations between `me` and each of `others`, in the same order.
+    pub async fn relations(&self, me: &str, others: &[String]) -> Result<Vec<Relation>> {
+        if others.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = placeholders(2, others.len());
+        let sql = format!(
+            "SELECT 'following', followee_id FROM follows WHERE follower_id = $1 AND followee_id IN ({list}) \
+             UNION ALL SELECT 'followed', follower_id FROM follows WHERE followee_id = $1 AND follower_id IN ({list}) \
+             UNION ALL SELECT 'req_out', followee_id FROM follow_requests WHERE follower_id = $1 AND followee_id IN ({list}) \
+             UNION ALL SELECT 'req_in', follower_id FROM follow_requests WHERE followee_id = $1 AND follower_id IN ({list})"
+        );
+        let rows: Vec<(String, String)> = with_pool!(&self.read, |p| {
+            let mut q = sqlx::query_as::<_, (String, String)>(&sql).bind(me);
+            for o in others {
+                q = q.bind(o);
+            }
+            q.fetch_all(p).await
+        })?;
+        Ok(others
+            .iter()
+            .map(|o| {
+                let has = |kind: &str| rows.iter().any(|(k, id)| k == kind && id == o);
+                Relation {
+                    is_following: has("following"),
+                    is_followed: has("followed"),
+                    has_pending_follow_request_from_you: has("req_out"),
+                    has_pending_follow_request_to_you: has("req_in"),
+                }
+            })
+            .collect())
+    }
+
+    /// Of `candidates`, the ones `me` follows.
+    pub async fn followed_among(&self, me: &str, candidates: &[String]) -> Result<Vec<String>> {
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT followee_id FROM follows WHERE follower_id = $1 AND followee_id IN ({})",
+            placeholders(2, candidates.len())
+        );
+        Ok(with_pool!(&self.read, |p| {
+            let mut q = sqlx::query_scalar::<_, String>(&sql).bind(me);
+            for c in candidates {
+                q = q.bind(c);
+            }
+            q.fetch_all(p).await
+        })?)
+    }
+
+    /// A page of a user's followers or followees, newest relation first.
+    pub async fn follows_page(
+        &self,
+        user_id: &str,
+        side: FollowSide,
+        since_id: Option<&str>,
+        until_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Follow>> {
+        self.relation_page("follows", user_id, side, since_id, until_id, limit)
+            .await
+    }
+
+    /// A page of follow requests: received (`Followers` side) or sent (`Following` side).
+    pub async fn follow_requests_page(
+        &self,
+        user_id: &str,
+        side: FollowSide,
+        since_id: Option<&str>,
+        until_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Follow>> {
+        self.relation_page("follow_requests", user_id, side, since_id, until_id, limit)
+            .await
+    }
+
+    async fn relation_page(
+        &self,
+        table: &str,
+        user_id: &str,
+        side: FollowSide,
+        since_id: Option<&str>,
+        until_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Follow>> {
+        let column = match side {
+            FollowSide::Followers => "followee_id",
+            FollowSide::Following => "follower_id",
+        };
+        // With only sinceId, Misskey returns the oldest matching page in ascending order.
+        let order = if since_id.is_some() && until_id.is_none() {
+            "ASC"
+        } else {
+            "DESC"
+        };
+        let sql = format!(
+            "SELECT id, follower_id, followee_id, created_at FROM {table} \
+             WHERE {column} = $1 AND id > $2 AND id < $3 ORDER BY id {order} LIMIT $4"
+        );
+        Ok(
+            with_pool!(&self.read, |p| sqlx::query_as::<_, FollowRow>(&sql)
+                .bind(user_id)
+                .bind(since_id.unwrap_or(""))
+                .bind(until_id.unwrap_or("~"))
+                .bind(limit)
+                .fetch_all(p)
+                .await)?
+            .into_iter()
+            .map(Follow::from)
+            .collect(),
+        )
+    }
+
+    /// Records a follow request. Returns false if one is already pending.
+    pub async fn create_follow_request(
+        &self,
+        id: &str,
+        follower: &str,
+        followee: &str,
+        now: i64,
+    ) -> Result<bool> {
+        Ok(with_pool!(&self.write, |p| {
+            sqlx::query(
+            "INSERT INTO follow_requests (id, follower_id, followee_id, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING"
+        )
+        .bind(id)
+        .bind(follower)
+        .bind(followee)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })? == 1)
+    }
+
+    /// Removes a pending request (cancel or reject). Returns false if there was none.
+    pub async fn delete_follow_request(&self, follower: &str, followee: &str) -> Result<bool> {
+        Ok(with_pool!(&self.write, |p| sqlx::query(
+            "DELETE FROM follow_requests WHERE follower_id = $1 AND followee_id = $2"
+        )
+        .bind(follower)
+        .bind(followee)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?
+            == 1)
+    }
+
+    pub async fn has_follow_request(&self, follower: &str, followee: &str) -> Result<bool> {
+        Ok(with_pool!(&self.read, |p| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM follow_requests WHERE follower_id = $1 AND followee_id = $2"
+        )
+        .bind(follower)
+        .bind(followee)
+        .fetch_one(p)
+        .await)?
+            > 0)
+    }
+}

@@ -1,0 +1,257 @@
+//! Storage: the only crate that knows SQL. One [`Store`] talks to SQLite (the embedded
+//! default) or PostgreSQL; both run the same statements (`$n` placeholders work on both) and
+//! the per-backend differences live in the migration folders.
+//!
+//! Rows come out as the model's records (`tsudoi_model::{Note, User, …}`): JSON and enum
+//! columns are decoded here, at the boundary, and a column that does not decode is a
+//! [`StoreError::Corrupt`], never a silent empty default.
+
+mod auth;
+mod follows;
+mod migrations;
+mod note_writer;
+mod notes;
+mod plugin_kv;
+mod plugins;
+mod timelines;
+mod users;
+pub mod visibility;
+
+pub use auth::*;
+pub use migrations::MigrationProgress;
+pub use notes::*;
+pub use plugins::*;
+pub use timelines::*;
+pub use users::*;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, PgPool, SqlitePool};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    /// The transaction a write was batched into failed as a whole.
+    #[error("write failed: {0}")]
+    Batch(String),
+    /// A precondition checked inside a transaction failed; nothing was written.
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// A unique or primary-key constraint refused the write (e.g. a username taken in a race).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Handle to the database. Cheap to clone.
+///
+/// SQLite allows one writer at a time; a second writer that upgrades a read transaction gets
+/// `SQLITE_BUSY` at once instead of waiting. So writes go through a pool of exactly one
+/// connection (they queue in the pool, not in SQLite) and reads use their own pool. On
+/// PostgreSQL both handles are the same pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    read: Pool,
+    write: Pool,
+    note_writer: tokio::sync::mpsc::Sender<note_writer::WriteJob>,
+}
+
+/// Runs `$body` with `$p` bound to the concrete pool, so one statement serves both backends.
+macro_rules! with_pool {
+    ($pool:expr, |$p:ident| $body:expr) => {
+        match $pool {
+            $crate::Pool::Sqlite($p) => $body,
+            $crate::Pool::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Self> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens the database without migrating it.
+    pub async fn connect(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // WAL + NORMAL survives a process kill without losing committed data; only a
+                // power loss can drop the last transactions. That is SQLite's recommended pairing.
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .pragma("temp_store", "memory")
+                .log_statements(tracing::log::LevelFilter::Trace);
+            if let Some(parent) = opts.get_filename().parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent).map_err(|source| StoreError::DataDir {
+                    path: parent.display().to_string(),
+                    source,
+                })?;
+            }
+            // The writer keeps a large page cache: it is never invalidated by its own commits.
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(opts.clone().pragma("cache_size", "-65536"))
+                .await?;
+            // A reader's page cache is dropped whenever another connection has committed, and
+            // dropping costs time in proportion to its size: readers keep a small one and rely
+            // on the operating system's file cache.
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(opts.pragma("cache_size", "-2048"))
+                .await?;
+            Ok(Self::new(Pool::Sqlite(read), Pool::Sqlite(write)))
+        } else {
+            let opts =
+                PgConnectOptions::from_str(url)?.log_statements(tracing::log::LevelFilter::Trace);
+            // One plain connection first: its error says what is wrong ("connection refused",
+            // "password authentication failed") where a pool would only time out.
+            match <sqlx::PgConnection as sqlx::Connection>::connect_with(&opts).await {
+                Ok(conn) => {
+                    let _ = sqlx::Connection::close(conn).await;
+                }
+                // A fresh instance names a database that does not exist yet: create it, as
+                // SQLite creates its file.
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {
+                    use sqlx::migrate::MigrateDatabase;
+                    sqlx::Postgres::create_database(url).await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Self::new(
+                Pool::Postgres(pool.clone()),
+                Pool::Postgres(pool),
+            ))
+        }
+    }
+
+    fn new(read: Pool, write: Pool) -> Self {
+        let note_writer = note_writer::spawn(write.clone());
+        Self {
+            read,
+            write,
+            note_writer,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.write {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies pending migrations; returns how many were applied.
+    pub async fn migrate(&self) -> Result<usize> {
+        self.migrate_reporting(&migrations::Quiet).await
+    }
+
+    /// Applies pending migrations, telling `progress` as each starts and ends (the shell shows
+    /// a spinner for a long one).
+    pub async fn migrate_reporting(&self, progress: &dyn MigrationProgress) -> Result<usize> {
+        migrations::run(self, progress).await
+    }
+
+    pub async fn close(&self) {
+        with_pool!(&self.read, |p| p.close().await);
+        with_pool!(&self.write, |p| p.close().await);
+    }
+
+    /// Checks the database answers; used by the health endpoint.
+    pub async fn ping(&self) -> Result<()> {
+        with_pool!(&self.read, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
+
+/// Encodes a value as the JSON text stored in `TEXT` columns.
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+/// Decodes a JSON `TEXT` column.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(column: &str, s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("column {column}: {e}")))
+}
+
+/// Decodes a column holding one of an enum's names.
+pub(crate) fn from_name<T: std::str::FromStr<Err = tsudoi_model::UnknownName>>(
+    column: &str,
+    s: &str,
+) -> Result<T> {
+    s.parse()
+        .map_err(|e| StoreError::Corrupt(format!("column {column}: {e}")))
+}
+
+/// Encodes a list of values by their names (capabilities, timelines) as a JSON array.
+pub(crate) fn names_to_json<T: std::fmt::Display>(list: &[T]) -> String {
+    to_json(&list.iter().map(T::to_string).collect::<Vec<_>>())
+}
+
+/// Decodes a JSON array of names.
+pub(crate) fn names_from_json<T: std::str::FromStr<Err = tsudoi_model::UnknownName>>(
+    column: &str,
+    s: &str,
+) -> Result<Vec<T>> {
+    let names: Vec<String> = from_json(column, s)?;
+    names.iter().map(|n| from_name(column, n)).collect()
+}
+
+/// Builds `$a, $b, …` for an `IN (…)` list whose first placeholder is `$first`.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

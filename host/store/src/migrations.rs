@@ -1,0 +1,175 @@
+//! Migrations are compiled into the binary (one binary is the whole install) and applied by
+//! sqlx's migrator, which records them in `_sqlx_migrations` and takes a lock so that several
+//! nodes starting together do not race.
+
+use std::borrow::Cow;
+
+use futures_util::future::BoxFuture;
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+
+use super::{Backend, Result, Store, with_pool};
+
+/// Told about each migration as it is applied, so the shell can show progress on a long one
+/// (the store itself only logs).
+pub trait MigrationProgress: Sync {
+    /// Migration `version` starts; whatever this returns is dropped when it ends.
+    fn started(&self, version: i64, description: &str) -> Box<dyn std::any::Any + Send>;
+}
+
+/// Reports nothing beyond the log lines every migration gets.
+pub(super) struct Quiet;
+
+impl MigrationProgress for Quiet {
+    fn started(&self, _: i64, _: &str) -> Box<dyn std::any::Any + Send> {
+        Box::new(())
+    }
+}
+
+/// (version, description, SQL) per backend. Add a line here with every new migration file;
+/// the test below fails if a file in the folder is missing from the list.
+const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "plugins",
+        include_str!("../../../migrations/sqlite/0002_plugins.sql"),
+    ),
+    (
+        3,
+        "admin notices",
+        include_str!("../../../migrations/sqlite/0003_admin_notices.sql"),
+    ),
+    (
+        4,
+        "plugin capabilities",
+        include_str!("../../../migrations/sqlite/0004_plugin_capabilities.sql"),
+    ),
+    (
+        5,
+        "note audiences on notes",
+        include_str!("../../../migrations/sqlite/0005_note_audiences.sql"),
+    ),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "plugins",
+        include_str!("../../../migrations/postgres/0002_plugins.sql"),
+    ),
+    (
+        3,
+        "admin notices",
+        include_str!("../../../migrations/postgres/0003_admin_notices.sql"),
+    ),
+    (
+        4,
+        "plugin capabilities",
+        include_str!("../../../migrations/postgres/0004_plugin_capabilities.sql"),
+    ),
+    (
+        5,
+        "note audiences on notes",
+        include_str!("../../../migrations/postgres/0005_note_audiences.sql"),
+    ),
+];
+
+#[derive(Debug)]
+struct Embedded(&'static [(i64, &'static str, &'static str)]);
+
+impl<'s> MigrationSource<'s> for Embedded {
+    fn resolve(self) -> BoxFuture<'s, Result<Vec<Migration>, BoxDynError>> {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .iter()
+                .map(|(version, description, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(*description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(*sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+/// Applies pending migrations one at a time, reporting each: a long one (a rewrite of a large
+/// table) can show a spinner on a terminal through `progress`.
+pub(super) async fn run(store: &Store, progress: &dyn MigrationProgress) -> Result<usize> {
+    let list = match store.backend() {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    };
+    // No migrations table yet means nothing applied.
+    let applied: Vec<i64> = with_pool!(&store.write, |p| {
+        sqlx::query_scalar::<_, i64>("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(p)
+            .await
+    })
+    .unwrap_or_default();
+    let pending: Vec<usize> = (0..list.len())
+        .filter(|&i| !applied.contains(&list[i].0))
+        .collect();
+    if pending.is_empty() {
+        // Still let the migrator validate checksums of what was applied.
+        let migrator = Migrator::new(Embedded(list)).await?;
+        with_pool!(&store.write, |p| migrator.run(p).await)?;
+        return Ok(0);
+    }
+    tracing::info!(pending = pending.len(), "applying database migrations");
+    for (n, &i) in pending.iter().enumerate() {
+        let (version, description, _) = list[i];
+        let started = std::time::Instant::now();
+        let _reporting = progress.started(version, description);
+        // A migrator over the list up to this one applies exactly this one.
+        let migrator = Migrator::new(Embedded(&list[..=i])).await?;
+        with_pool!(&store.write, |p| migrator.run(p).await)?;
+        tracing::info!(
+            version,
+            description,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "migration {}/{} applied",
+            n + 1,
+            pending.len()
+        );
+    }
+    Ok(pending.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_file_is_embedded() {
+        for (dir, list) in [("sqlite", SQLITE), ("postgres", POSTGRES)] {
+            let path = format!("{}/../../migrations/{dir}", env!("CARGO_MANIFEST_DIR"));
+            let files = std::fs::read_dir(&path)
+                .unwrap()
+                .filter(|e| {
+                    e.as_ref()
+                        .map(|e| e.path().extension().is_some_and(|x| x == "sql"))
+                        .unwrap_or(false)
+                })
+                .count();
+            assert_eq!(
+                files,
+                list.len(),
+                "{path} has migrations not listed in migrations.rs"
+            );
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! Notes, their mentions and audiences, polls and votes.
+
+use tokio::sync::oneshot;
+use tsudoi_model::{ChoiceTally, Note, Poll};
+
+use super::{Result, Store, StoreError, from_json, from_name, placeholders, with_pool};
+
+/// A `notes` row as SQL returns it; [`NoteRow::decode`] makes it a [`Note`].
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct NoteRow {
+    id: String,
+    user_id: String,
+    user_host: Option<String>,
+    text: Option<String>,
+    cw: Option<String>,
+    visibility: String,
+    local_only: bool,
+    reply_id: Option<String>,
+    reply_user_id: Option<String>,
+    renote_id: Option<String>,
+    renote_user_id: Option<String>,
+    has_poll: bool,
+    tags: String,
+    mentions: String,
+    visible_user_ids: String,
+    replies_count: i64,
+    renote_count: i64,
+    uri: Option<String>,
+    url: Option<String>,
+    created_at: i64,
+    updated_at: Option<i64>,
+}
+
+impl NoteRow {
+    pub(crate) fn decode(self) -> Result<Note> {
+        Ok(Note {
+            visibility: from_name("notes.visibility", &self.visibility)?,
+            tags: from_json("notes.tags", &self.tags)?,
+            mentions: from_json("notes.mentions", &self.mentions)?,
+            visible_user_ids: from_json("notes.visible_user_ids", &self.visible_user_ids)?,
+            id: self.id,
+            user_id: self.user_id,
+            user_host: self.user_host,
+            text: self.text,
+            cw: self.cw,
+            local_only: self.local_only,
+            reply_id: self.reply_id,
+            reply_user_id: self.reply_user_id,
+            renote_id: self.renote_id,
+            renote_user_id: self.renote_user_id,
+            has_poll: self.has_poll,
+            replies_count: self.replies_count,
+            renote_count: self.renote_count,
+            uri: self.uri,
+            url: self.url,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// Decodes rows into notes; one corrupt row fails the whole read.
+pub(crate) fn decode_notes(rows: Vec<NoteRow>) -> Result<Vec<Note>> {
+    rows.into_iter().map(NoteRow::decode).collect()
+}
+
+pub(crate) const NOTE_COLUMNS: &str = "n.id, n.user_id, n.user_host, n.text, n.cw, n.visibility, \
+    n.local_only, n.reply_id, n.reply_user_id, n.renote_id, n.renote_user_id, n.has_poll, n.tags, \
+    n.mentions, n.visible_user_ids, n.replies_count, n.renote_count, n.uri, n.url, n.created_at, \
+    n.updated_at";
+
+#[derive(Debug, sqlx::FromRow)]
+struct PollRow {
+    note_id: String,
+    choices: String,
+    multiple: bool,
+    expires_at: Option<i64>,
+}
+
+impl PollRow {
+    fn decode(self) -> Result<Poll> {
+        Ok(Poll {
+            choices: from_json("polls.choices", &self.choices)?,
+            note_id: self.note_id,
+            multiple: self.multiple,
+            expires_at: self.expires_at,
+        })
+    }
+}
+
+/// A note to insert with its poll. Its mentions and addressees are written to the note and to
+/// the tables the visibility rule looks them up in.
+#[derive(Debug, Clone)]
+pub struct NewNote {
+    pub note: Note,
+    pub poll: Option<Poll>,
+}
+
+impl Store {
+    /// Inserts a note with its mentions, audience and poll and bumps the counters it affects,
+    /// atomically (see [`super::note_writer`]).
+    pub async fn insert_note(&self, note: &NewNote) -> Result<()> {
+        let stopped = || StoreError::Batch("the note writer has stopped".into());
+        let (reply, outcome) = oneshot::channel();
+        self.note_writer
+            .send((note.clone(), reply))
+            .await
+            .map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
+    }
+
+    pub async fn note_by_id(&self, id: &str) -> Result<Option<Note>> {
+        let sql = format!("SELECT {NOTE_COLUMNS} FROM notes n WHERE n.id = $1");
+        with_pool!(&self.read, |p| sqlx::query_as::<_, NoteRow>(&sql)
+            .bind(id)
+            .fetch_optional(p)
+            .await)?
+        .map(NoteRow::decode)
+        .transpose()
+    }
+
+    /// Notes for `ids`, in no particular order; missing ids are skipped.
+    pub async fn notes_by_ids(&self, ids: &[String]) -> Result<Vec<Note>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {NOTE_COLUMNS} FROM notes n WHERE n.id IN ({})",
+            placeholders(1, ids.len())
+        );
+        decode_notes(with_pool!(&self.read, |p| {
+            let mut q = sqlx::query_as::<_, NoteRow>(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(p).await
+        })?)
+    }
+
+    /// Deletes a note (its replies and renotes go with it) and undoes the counters it bumped.
+    pub async fn delete_note(&self, note: &Note) -> Result<()> {
+        with_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let deleted = sqlx::query("DELETE FROM notes WHERE id = $1")
+                .bind(&note.id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if deleted == 1 {
+                sqlx::query("UPDATE users SET notes_count = notes_count - 1 WHERE id = $1 AND notes_count > 0")
+                    .bind(&note.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(reply) = &note.reply_id {
+                    sqlx::query("UPDATE notes SET replies_count = replies_count - 1 WHERE id = $1 AND replies_count > 0")
+                        .bind(reply)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if let Some(renote) = &note.renote_id {
+                    sqlx::query("UPDATE notes SET renote_count = renote_count - 1 WHERE id = $1 AND renote_count > 0")
+                        .bind(renote)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })
+    }
+
+    /// `user_id`'s pure renotes of `note_id` (what `notes/unrenote` removes).
+    pub async fn pure_renotes_by(&self, user_id: &str, note_id: &str) -> Result<Vec<Note>> {
+        let sql = format!(
+            "SELECT {NOTE_COLUMNS} FROM notes n WHERE n.renote_id = $1 AND n.user_id = $2 AND {}",
+            super::visibility::pure_renote("n")
+        );
+        decode_notes(with_pool!(&self.read, |p| sqlx::query_as::<_, NoteRow>(
+            &sql
+        )
+        .bind(note_id)
+        .bind(user_id)
+        .fetch_all(p)
+        .await)?)
+    }
+
+    pub async fn polls_by_note_ids(&self, note_ids: &[String]) -> Result<Vec<Poll>> {
+        if note_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT note_id, choices, multiple, expires_at FROM polls WHERE note_id IN ({})",
+            placeholders(1, note_ids.len())
+        );
+        with_pool!(&self.read, |p| {
+            let mut q = sqlx::query_as::<_, PollRow>(&sql);
+            for id in note_ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(p).await
+        })?
+        .into_iter()
+        .map(PollRow::decode)
+        .collect()
+    }
+
+    /// The votes on each choice of the polls on `note_ids`, as `(note_id, choice, tally)`,
+    /// with whether `viewer` cast one of them, in one query.
+    pub async fn poll_tallies(
+        &self,
+        note_ids: &[String],
+        viewer: Option<&str>,
+    ) -> Result<Vec<(String, i64, ChoiceTally)>> {
+        if note_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT note_id, choice, COUNT(*), \
+             CAST(SUM(CASE WHEN user_id = $1 THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM poll_votes WHERE note_id IN ({}) GROUP BY note_id, choice",
+            placeholders(2, note_ids.len())
+        );
+        let rows: Vec<(String, i64, i64, i64)> = with_pool!(&self.read, |p| {
+            let mut q = sqlx::query_as::<_, (String, i64, i64, i64)>(&sql).bind(viewer);
+            for id in note_ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(p).await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(note, choice, votes, mine)| {
+                (
+                    note,
+                    choice,
+                    ChoiceTally {
+                        votes,
+                        voted_by_viewer: mine > 0,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Records a vote. With `multiple == false` a second vote on the same poll is refused
+    /// inside the transaction, so two concurrent requests cannot both win.
+    pub async fn vote(
+        &self,
+        id: &str,
+        note_id: &str,
+        user_id: &str,
+        choice: i64,
+        multiple: bool,
+        now: i64,
+    ) -> Result<()> {
+        with_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let existing: Vec<i64> = sqlx::query_scalar(
+                "SELECT choice FROM poll_votes WHERE note_id = $1 AND user_id = $2",
+            )
+            .bind(note_id)
+            .bind(user_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            if existing.contains(&choice) {
+                return Err(StoreError::Conflict("already voted for this choice"));
+            }
+            if !multiple && !existing.is_empty() {
+                return Err(StoreError::Conflict("already voted"));
+            }
+            sqlx::query(
+                "INSERT INTO poll_votes (id, note_id, user_id, choice, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(note_id)
+            .bind(user_id)
+            .bind(choice)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })
+    }
+}

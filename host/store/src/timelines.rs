@@ -1,0 +1,162 @@
+//! Listing notes: timelines, a user's notes, mentions, replies and renotes. Every listing goes
+//! through [`Store::list_notes`], which applies the visibility rule and the paging, so no list
+//! can forget either.
+
+use tsudoi_model::{Note, NoteFilter, NoteSource, Page};
+
+use super::notes::{NOTE_COLUMNS, NoteRow, decode_notes};
+use super::visibility::{pure_renote, sql_renote_visible, sql_visible};
+use super::{Result, Store, with_pool};
+
+/// Most notes one listing returns: clients get at most 100 a page, and a timeline ranker
+/// looks at a few hundred candidates to fill one.
+pub const MAX_LISTING: usize = 500;
+
+/// Positional arguments collected while a statement is assembled.
+#[derive(Default)]
+struct Args(Vec<Option<String>>);
+
+impl Args {
+    fn push(&mut self, v: impl Into<Option<String>>) -> String {
+        self.0.push(v.into());
+        format!("${}", self.0.len())
+    }
+}
+
+impl Store {
+    /// One page of notes from `source` that `viewer` may see, newest first (or oldest first
+    /// for a `sinceId`-only page).
+    pub async fn list_notes(
+        &self,
+        source: &NoteSource,
+        viewer: Option<&str>,
+        filter: &NoteFilter,
+        page: &Page,
+    ) -> Result<Vec<Note>> {
+        let pure = pure_renote("n");
+        let mut args = Args::default();
+        let me = viewer.map(|v| args.push(v.to_owned()));
+        let me = me.as_deref();
+        // `key` is the column the listing is ordered and paged by: the index's own column, so
+        // the database walks the index instead of sorting (it equals `n.id` in every case).
+        let (from, key, mut conds) = match source {
+            NoteSource::Followed { user_id } => {
+                let u = args.push(user_id.clone());
+                (
+                    "notes n".to_owned(),
+                    "n.id",
+                    vec![
+                        format!(
+                            "(n.user_id IN (SELECT followee_id FROM follows WHERE follower_id = {u}) OR n.user_id = {u})"
+                        ),
+                        format!(
+                            "(n.reply_id IS NULL OR n.reply_user_id = n.user_id OR n.reply_user_id = {u} OR n.user_id = {u})"
+                        ),
+                    ],
+                )
+            }
+            NoteSource::LocalPublic => (
+                "notes n".to_owned(),
+                "n.id",
+                vec!["n.visibility = 'public' AND n.user_host IS NULL".to_owned()],
+            ),
+            NoteSource::GlobalPublic => (
+                "notes n".to_owned(),
+                "n.id",
+                vec!["n.visibility = 'public'".to_owned()],
+            ),
+            NoteSource::User { user_id } => (
+                "notes n".to_owned(),
+                "n.id",
+                vec![format!("n.user_id = {}", args.push(user_id.clone()))],
+            ),
+            NoteSource::Mentions { user_id } => (
+                "note_mentions m JOIN notes n ON n.id = m.note_id".to_owned(),
+                "m.note_id",
+                vec![format!("m.user_id = {}", args.push(user_id.clone()))],
+            ),
+            NoteSource::Replies { note_id } => (
+                "notes n".to_owned(),
+                "n.id",
+                vec![format!("n.reply_id = {}", args.push(note_id.clone()))],
+            ),
+            NoteSource::Renotes { note_id } => (
+                "notes n".to_owned(),
+                "n.id",
+                vec![format!("n.renote_id = {}", args.push(note_id.clone()))],
+            ),
+            NoteSource::Children { note_id } => {
+                let id = args.push(note_id.clone());
+                (
+                    "notes n".to_owned(),
+                    "n.id",
+                    vec![format!(
+                        "(n.reply_id = {id} OR (n.renote_id = {id} AND NOT {pure}))"
+                    )],
+                )
+            }
+        };
+        conds.push(sql_visible("n", me));
+        conds.push(sql_renote_visible("n", me));
+        if !filter.with_renotes {
+            conds.push(format!("NOT {pure}"));
+        }
+        if !filter.with_replies {
+            let to_me = me
+                .map(|m| format!(" OR n.reply_user_id = {m} OR n.user_id = {m}"))
+                .unwrap_or_default();
+            conds.push(format!(
+                "(n.reply_id IS NULL OR n.reply_user_id = n.user_id{to_me})"
+            ));
+        }
+        if let Some(me) = me {
+            if !filter.include_my_renotes {
+                conds.push(format!("NOT ({pure} AND n.user_id = {me})"));
+            }
+            if !filter.include_renoted_my_notes {
+                conds.push(format!(
+                    "NOT ({pure} AND n.renote_user_id = {me} AND n.user_id <> {me})"
+                ));
+            }
+            if filter.only_followed_authors {
+                conds.push(format!(
+                    "(n.user_id = {me} OR EXISTS (SELECT 1 FROM follows af WHERE af.follower_id = {me} AND af.followee_id = n.user_id))"
+                ));
+            }
+        }
+        if !filter.include_local_renotes {
+            conds.push(format!(
+                "NOT ({pure} AND EXISTS (SELECT 1 FROM notes lr WHERE lr.id = n.renote_id AND lr.user_host IS NULL))"
+            ));
+        }
+        if let Some(v) = filter.visibility {
+            conds.push(format!(
+                "n.visibility = {}",
+                args.push(v.as_str().to_owned())
+            ));
+        }
+        if filter.only_with_files {
+            // No note carries files until the drive exists; keep the filter honest.
+            conds.push("1 = 0".to_owned());
+        }
+        if let Some(since) = &page.since_id {
+            conds.push(format!("{key} > {}", args.push(since.clone())));
+        }
+        if let Some(until) = &page.until_id {
+            conds.push(format!("{key} < {}", args.push(until.clone())));
+        }
+        let order = if page.ascending() { "ASC" } else { "DESC" };
+        let sql = format!(
+            "SELECT {NOTE_COLUMNS} FROM {from} WHERE {} ORDER BY {key} {order} LIMIT {}",
+            conds.join(" AND "),
+            page.limit.clamp(1, MAX_LISTING as i64)
+        );
+        decode_notes(with_pool!(&self.read, |p| {
+            let mut q = sqlx::query_as::<_, NoteRow>(&sql);
+            for a in &args.0 {
+                q = q.bind(a);
+            }
+            q.fetch_all(p).await
+        })?)
+    }
+}

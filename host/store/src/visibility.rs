@@ -1,0 +1,41 @@
+//! The SQL half of the visibility rule, twin of `tsudoi_model::may_see` (the Rust half, for a
+//! note in hand): every query that lists notes applies these fragments, and
+//! `tests/visibility.rs` checks on every case that they agree with the Rust rule.
+
+/// "This note is a pure renote" over the notes table aliased `a`: the SQL twin of
+/// `tsudoi_model::is_pure_renote`.
+pub fn pure_renote(a: &str) -> String {
+    format!(
+        "({a}.renote_id IS NOT NULL AND {a}.text IS NULL AND {a}.cw IS NULL AND NOT {a}.has_poll)"
+    )
+}
+
+/// The visibility rule as a boolean SQL expression over the notes table aliased `alias`.
+/// `viewer` is the placeholder (e.g. `$1`) bound to the viewer's id, or `None` when nobody is
+/// signed in. The subqueries are index lookups (`follows` by its unique pair,
+/// `note_mentions`/`note_visible_users` by primary key).
+pub fn sql_visible(alias: &str, viewer: Option<&str>) -> String {
+    match viewer {
+        None => format!("{alias}.visibility IN ('public', 'home')"),
+        Some(me) => format!(
+            "({a}.visibility IN ('public', 'home') OR {a}.user_id = {me} \
+             OR ({a}.visibility = 'followers' AND ({a}.reply_user_id = {me} \
+                 OR EXISTS (SELECT 1 FROM follows vf WHERE vf.follower_id = {me} AND vf.followee_id = {a}.user_id) \
+                 OR EXISTS (SELECT 1 FROM note_mentions vm WHERE vm.note_id = {a}.id AND vm.user_id = {me}))) \
+             OR ({a}.visibility = 'specified' \
+                 AND EXISTS (SELECT 1 FROM note_visible_users vv WHERE vv.note_id = {a}.id AND vv.user_id = {me})))",
+            a = alias
+        ),
+    }
+}
+
+/// A pure renote is listed only if the renoted note is visible too; a quote is listed, and
+/// its embedded note is left out when the viewer may not see it.
+pub fn sql_renote_visible(alias: &str, viewer: Option<&str>) -> String {
+    format!(
+        "(NOT {pure} OR EXISTS (SELECT 1 FROM notes rv WHERE rv.id = {a}.renote_id AND {rule}))",
+        pure = pure_renote(alias),
+        a = alias,
+        rule = sql_visible("rv", viewer)
+    )
+}

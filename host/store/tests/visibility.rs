@@ -1,0 +1,222 @@
+//! The SQL half of the visibility rule agrees with `tsudoi_model::may_see` on every case, and
+//! the SQL "pure renote" with `tsudoi_model::is_pure_renote`, on the backend of the test run
+//! (SQLite by default, PostgreSQL in CI).
+
+use tsudoi_model::{
+    Note, NoteFilter, NoteSource, Page, User, Visibility, ids, is_pure_renote, may_see,
+};
+use tsudoi_store::{NewLocalUser, NewNote, Store};
+use tsudoi_testkit::TestDatabase;
+
+async fn user(store: &Store, name: &str) -> User {
+    let id = ids::aidx();
+    store
+        .create_local_user(
+            &NewLocalUser {
+                id: &id,
+                username: name,
+                password_hash: "x",
+                token: &format!("token-{name}"),
+                is_admin: false,
+                created_at: ids::now_ms(),
+            },
+            None,
+        )
+        .await
+        .unwrap()
+}
+
+fn note(author: &User, visibility: Visibility) -> Note {
+    let now = ids::now_ms();
+    Note {
+        id: ids::aidx_at(now),
+        user_id: author.id.clone(),
+        user_host: None,
+        text: Some("text".into()),
+        cw: None,
+        visibility,
+        local_only: false,
+        reply_id: None,
+        reply_user_id: None,
+        renote_id: None,
+        renote_user_id: None,
+        has_poll: false,
+        tags: vec![],
+        mentions: vec![],
+        visible_user_ids: vec![],
+        replies_count: 0,
+        renote_count: 0,
+        uri: None,
+        url: None,
+        created_at: now,
+        updated_at: None,
+    }
+}
+
+async fn insert(store: &Store, note: &Note) {
+    store
+        .insert_note(&NewNote {
+            note: note.clone(),
+            poll: None,
+        })
+        .await
+        .unwrap();
+}
+
+async fn listed(
+    store: &Store,
+    author: &User,
+    viewer: Option<&str>,
+    filter: &NoteFilter,
+) -> Vec<String> {
+    store
+        .list_notes(
+            &NoteSource::User {
+                user_id: author.id.clone(),
+            },
+            viewer,
+            filter,
+            &Page::newest(500),
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_sql_rule_agrees_with_may_see_on_every_case() {
+    let db = TestDatabase::new();
+    let store = Store::open(&db.url).await.unwrap();
+    let author = user(&store, "author").await;
+    let follower = user(&store, "follower").await;
+    let replied = user(&store, "replied").await;
+    let mentioned = user(&store, "mentioned").await;
+    let addressee = user(&store, "addressee").await;
+    let stranger = user(&store, "stranger").await;
+    let renoter = user(&store, "renoter").await;
+    assert!(
+        store
+            .follow(&ids::aidx(), &follower.id, &author.id, ids::now_ms())
+            .await
+            .unwrap()
+    );
+    let root = note(&replied, Visibility::Public);
+    insert(&store, &root).await;
+
+    // Every visibility, with and without a reply, a mention and an addressee; and for each,
+    // a public pure renote (which is listed only where its note may be seen).
+    let mut notes = Vec::new();
+    let mut renotes = Vec::new();
+    for visibility in Visibility::ALL {
+        for reply in [false, true] {
+            for mention in [false, true] {
+                for addressed in [false, true] {
+                    let mut n = note(&author, *visibility);
+                    if reply {
+                        n.reply_id = Some(root.id.clone());
+                        n.reply_user_id = Some(replied.id.clone());
+                    }
+                    if mention {
+                        n.mentions = vec![mentioned.id.clone()];
+                    }
+                    if addressed {
+                        n.visible_user_ids = vec![addressee.id.clone()];
+                    }
+                    insert(&store, &n).await;
+                    let mut r = note(&renoter, Visibility::Public);
+                    r.text = None;
+                    r.renote_id = Some(n.id.clone());
+                    r.renote_user_id = Some(author.id.clone());
+                    insert(&store, &r).await;
+                    notes.push(n);
+                    renotes.push(r);
+                }
+            }
+        }
+    }
+
+    let viewers = [
+        None,
+        Some(&author),
+        Some(&follower),
+        Some(&replied),
+        Some(&mentioned),
+        Some(&addressee),
+        Some(&stranger),
+    ];
+    let mut checked = 0;
+    for viewer in viewers {
+        let viewer_id = viewer.map(|u| u.id.as_str());
+        let follows_author = viewer.is_some_and(|u| u.id == follower.id);
+        let by_sql = listed(&store, &author, viewer_id, &NoteFilter::default()).await;
+        let renotes_by_sql = listed(&store, &renoter, viewer_id, &NoteFilter::default()).await;
+        for (n, r) in notes.iter().zip(&renotes) {
+            let rust_says = may_see(&n.audience(follows_author), viewer_id);
+            let who = viewer.map(|u| u.username.as_str());
+            assert_eq!(
+                by_sql.contains(&n.id),
+                rust_says,
+                "{} note (reply {}, mentions {:?}, addressed to {:?}) for {who:?}",
+                n.visibility,
+                n.reply_id.is_some(),
+                n.mentions,
+                n.visible_user_ids,
+            );
+            assert_eq!(
+                renotes_by_sql.contains(&r.id),
+                rust_says,
+                "a pure renote of a {} note for {who:?}",
+                n.visibility
+            );
+            checked += 2;
+        }
+    }
+    assert_eq!(checked, 7 * 32 * 2);
+}
+
+#[tokio::test]
+async fn the_sql_pure_renote_agrees_with_is_pure_renote() {
+    let db = TestDatabase::new();
+    let store = Store::open(&db.url).await.unwrap();
+    let author = user(&store, "author").await;
+    let target = note(&author, Visibility::Public);
+    insert(&store, &target).await;
+    let mut made = Vec::new();
+    for bits in 0..16u8 {
+        let [renote, text, cw, poll] = [1, 2, 4, 8].map(|b| bits & b != 0);
+        let mut n = note(&author, Visibility::Public);
+        n.renote_id = renote.then(|| target.id.clone());
+        n.renote_user_id = renote.then(|| author.id.clone());
+        n.text = text.then(|| "text".to_owned());
+        n.cw = cw.then(|| "cw".to_owned());
+        n.has_poll = poll;
+        insert(&store, &n).await;
+        made.push(n);
+    }
+    // Without renotes, a listing keeps exactly the notes that are not pure renotes.
+    let kept = listed(
+        &store,
+        &author,
+        Some(&author.id),
+        &NoteFilter {
+            with_renotes: false,
+            ..NoteFilter::default()
+        },
+    )
+    .await;
+    for n in &made {
+        assert_eq!(
+            kept.contains(&n.id),
+            !is_pure_renote(
+                n.renote_id.is_some(),
+                n.text.is_some(),
+                n.cw.is_some(),
+                n.has_poll
+            ),
+            "{n:?}"
+        );
+        assert_eq!(n.is_pure_renote(), !kept.contains(&n.id));
+    }
+}
