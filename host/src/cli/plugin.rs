@@ -298,6 +298,62 @@ async fn grant(
     Ok(())
 }
 
+/// What `tsudoi plugin poll` prints: the batch the bridge would import.
+#[derive(serde::Serialize)]
+struct PolledBatch<'a> {
+    actors: Vec<PolledActor<'a>>,
+    posts: Vec<PolledPost<'a>>,
+    deleted_remote_ids: &'a [String],
+    next_cursor: Option<&'a str>,
+    poll_after_seconds: u32,
+}
+
+#[derive(serde::Serialize)]
+struct PolledActor<'a> {
+    remote_id: &'a str,
+    handle: &'a str,
+    display_name: Option<&'a str>,
+    bio: Option<&'a str>,
+    avatar_url: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+struct PolledPost<'a> {
+    remote_id: &'a str,
+    author_remote_id: &'a str,
+    text: &'a str,
+    reply_to_remote_id: Option<&'a str>,
+    attachment_urls: &'a [String],
+    created_at: i64,
+}
+
+/// One line `tsudoi plugin test` prints: a fixture note and the plugin's verdict on it.
+#[derive(serde::Serialize)]
+struct Tested<'a> {
+    note: usize,
+    text: Option<&'a str>,
+    result: TestVerdict,
+}
+
+#[derive(serde::Serialize)]
+#[serde(tag = "verdict", rename_all = "lowercase")]
+enum TestVerdict {
+    Accept,
+    Reject {
+        reason: String,
+    },
+    Flag {
+        reason: String,
+    },
+    Rewrite {
+        text: Option<String>,
+        cw: Option<String>,
+    },
+    Error {
+        error: String,
+    },
+}
+
 /// `tsudoi plugin poll`: the bridge runs as a server would run it, once.
 async fn poll(
     config: Config,
@@ -315,34 +371,34 @@ async fn poll(
     })
     .await?
     .with_context(|| format!("{} did not answer the poll", file.display()))?;
-    let actors: Vec<_> = batch
-        .actors
-        .iter()
-        .map(|a| {
-            serde_json::json!({
-                "remote_id": a.remote_id, "handle": a.handle, "display_name": a.display_name,
-                "bio": a.bio, "avatar_url": a.avatar_url,
+    let out = PolledBatch {
+        actors: batch
+            .actors
+            .iter()
+            .map(|a| PolledActor {
+                remote_id: &a.remote_id,
+                handle: &a.handle,
+                display_name: a.display_name.as_deref(),
+                bio: a.bio.as_deref(),
+                avatar_url: a.avatar_url.as_deref(),
             })
-        })
-        .collect();
-    let posts: Vec<_> = batch
-        .posts
-        .iter()
-        .map(|p| {
-            serde_json::json!({
-                "remote_id": p.remote_id, "author_remote_id": p.author_remote_id,
-                "text": p.text, "reply_to_remote_id": p.reply_to_remote_id,
-                "attachment_urls": p.attachment_urls, "created_at": p.created_at,
+            .collect(),
+        posts: batch
+            .posts
+            .iter()
+            .map(|p| PolledPost {
+                remote_id: &p.remote_id,
+                author_remote_id: &p.author_remote_id,
+                text: &p.text,
+                reply_to_remote_id: p.reply_to_remote_id.as_deref(),
+                attachment_urls: &p.attachment_urls,
+                created_at: p.created_at,
             })
-        })
-        .collect();
-    let out = serde_json::json!({
-        "actors": actors,
-        "posts": posts,
-        "deleted_remote_ids": batch.deleted_remote_ids,
-        "next_cursor": batch.next_cursor,
-        "poll_after_seconds": batch.poll_after_seconds,
-    });
+            .collect(),
+        deleted_remote_ids: &batch.deleted_remote_ids,
+        next_cursor: batch.next_cursor.as_deref(),
+        poll_after_seconds: batch.poll_after_seconds,
+    };
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
 }
@@ -406,23 +462,24 @@ async fn test(
         // waits for the runtime there.
         let (p, c) = (plugin.clone(), ctx.clone());
         let outcome = tokio::task::spawn_blocking(move || p.check_note(&c, &note)).await?;
-        let verdict = match outcome {
-            Ok(Verdict::Accept) => serde_json::json!({ "verdict": "accept" }),
-            Ok(Verdict::Reject(reason)) => {
-                serde_json::json!({ "verdict": "reject", "reason": reason })
-            }
-            Ok(Verdict::Flag(reason)) => {
-                serde_json::json!({ "verdict": "flag", "reason": reason })
-            }
-            Ok(Verdict::Rewrite(n)) => serde_json::json!({
-                "verdict": "rewrite", "text": n.text, "cw": n.content_warning,
-            }),
-            Err(e) => serde_json::json!({ "verdict": "error", "error": e.to_string() }),
+        let result = match outcome {
+            Ok(Verdict::Accept) => TestVerdict::Accept,
+            Ok(Verdict::Reject(reason)) => TestVerdict::Reject { reason },
+            Ok(Verdict::Flag(reason)) => TestVerdict::Flag { reason },
+            Ok(Verdict::Rewrite(n)) => TestVerdict::Rewrite {
+                text: n.text,
+                cw: n.content_warning,
+            },
+            Err(e) => TestVerdict::Error {
+                error: e.to_string(),
+            },
         };
-        println!(
-            "{}",
-            serde_json::json!({ "note": i, "text": f.text, "result": verdict })
-        );
+        let line = Tested {
+            note: i,
+            text: f.text.as_deref(),
+            result,
+        };
+        println!("{}", serde_json::to_string(&line)?);
     }
     Ok(())
 }
