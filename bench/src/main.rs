@@ -76,6 +76,9 @@ struct Args {
     /// Connections of the concurrent-read figures.
     #[arg(long, value_delimiter = ',', default_value = "8,32")]
     read_connections: Vec<usize>,
+    /// Only the concurrent reads, on every seed (quicker, when working on reads).
+    #[arg(long)]
+    reads_only: bool,
     /// Where SQLite seeds are kept.
     #[arg(long, default_value = "target/bench-data")]
     data_dir: PathBuf,
@@ -141,7 +144,7 @@ async fn main() -> anyhow::Result<()> {
             url,
             backend: format!("{:?}", args.backend).to_lowercase(),
             seed: format!("{kind:?}").to_lowercase(),
-            every_figure: *kind == SeedKind::Standard,
+            every_figure: *kind == SeedKind::Standard && !args.reads_only,
             shape,
             requests: args.requests,
             create_seconds: args.create_seconds,

@@ -4,6 +4,11 @@ mod cli;
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: requests allocate and free on every core at
+/// once (see `Cargo.toml`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("TSUDOI_LOG")
