@@ -138,8 +138,9 @@ async fn main() -> anyhow::Result<()> {
                 span_hours: 1,
             },
         };
-        let (url, local) = open_seed(&args, shape).await?;
-        measure::run(&measure::Plan {
+        let (url, local, db) = open_seed(&args, shape).await?;
+        let started = tsudoi_model::ids::now_ms();
+        let measured = measure::run(&measure::Plan {
             server: server.clone(),
             url,
             backend: format!("{:?}", args.backend).to_lowercase(),
@@ -153,7 +154,12 @@ async fn main() -> anyhow::Result<()> {
             read_connections: args.read_connections.clone(),
             local,
         })
-        .await?;
+        .await;
+        // The seed stays as it was made: the notes this run posted would crowd the newest
+        // windows of the next run's timelines.
+        let forgotten = seed::forget_run(&db, started).await?;
+        eprintln!("removed the {forgotten} notes this run posted");
+        measured?;
     }
     let _ = std::fs::remove_dir_all(measure::scratch_dir());
     Ok(())
@@ -161,7 +167,10 @@ async fn main() -> anyhow::Result<()> {
 
 /// The database of `shape`, seeded if it was not already, and the rules over it (for the
 /// in-process baselines).
-async fn open_seed(args: &Args, shape: seed::Shape) -> anyhow::Result<(String, measure::Local)> {
+async fn open_seed(
+    args: &Args,
+    shape: seed::Shape,
+) -> anyhow::Result<(String, measure::Local, Db)> {
     let name = format!(
         "tsudoi_bench_{}_{}_{}_{}h",
         shape.users, shape.notes, shape.follows, shape.span_hours
@@ -226,5 +235,5 @@ async fn open_seed(args: &Args, shape: seed::Shape) -> anyhow::Result<(String, m
         let hash = seed::password_hash(&local).await?;
         seed::seed(&db, shape, &hash).await?;
     }
-    Ok((url, local))
+    Ok((url, local, db))
 }

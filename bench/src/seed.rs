@@ -284,6 +284,33 @@ pub async fn seed(db: &Db, shape: Shape, password_hash: &str) -> anyhow::Result<
     Ok(())
 }
 
+/// Removes the notes posted since `since_ms` (what a benchmark run wrote) and takes them off
+/// their authors' counts; returns how many there were.
+pub async fn forget_run(db: &Db, since_ms: i64) -> anyhow::Result<u64> {
+    let after = ids::time_prefix(since_ms);
+    let uncount = "UPDATE users SET notes_count = notes_count - c.n FROM \
+        (SELECT user_id, COUNT(*) AS n FROM notes WHERE id > $1 GROUP BY user_id) AS c \
+        WHERE users.id = c.user_id";
+    let delete = "DELETE FROM notes WHERE id > $1";
+    let removed = match db {
+        Db::Sqlite(p) => {
+            let mut tx = p.begin().await?;
+            sqlx::query(uncount).bind(&after).execute(&mut *tx).await?;
+            let removed = sqlx::query(delete).bind(&after).execute(&mut *tx).await?;
+            tx.commit().await?;
+            removed.rows_affected()
+        }
+        Db::Postgres(p) => {
+            let mut tx = p.begin().await?;
+            sqlx::query(uncount).bind(&after).execute(&mut *tx).await?;
+            let removed = sqlx::query(delete).bind(&after).execute(&mut *tx).await?;
+            tx.commit().await?;
+            removed.rows_affected()
+        }
+    };
+    Ok(removed)
+}
+
 /// Whether the database already holds a complete seed of this shape.
 pub async fn is_seeded(db: &Db, shape: Shape) -> anyhow::Result<bool> {
     let q = "SELECT shape FROM bench_seed";

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use tsudoi_core::Settings;
+use tsudoi_core::{PublicUrl, Settings};
 use tsudoi_model::{Deadlines, RegistrationMode};
 use url::Url;
 
@@ -240,7 +240,7 @@ impl Config {
             // Compiled plugin code is cached under the data directory, shared by the shell
             // (which compiles on install) and the server (which then starts at once).
             settings: Settings {
-                url,
+                url: PublicUrl::new(&url),
                 instance_name: raw.instance_name.unwrap_or_else(|| "Tsudoi".into()),
                 instance_description: raw.instance_description,
                 registration,

@@ -315,6 +315,7 @@ pub async fn update_profile(core: &Core, user: &User, up: ProfileUpdate) -> Resu
     core.store()
         .update_profile(&user.id, &patch, ids::now_ms())
         .await?;
+    core.authors().forget(&user.id);
     core.store()
         .user_by_id(&user.id)
         .await?

@@ -3,11 +3,13 @@
 //! API, the shell and (later) federation call these functions and shape what they return.
 //!
 //! [`Core`] is the narrow context they share: the store, the settings the rules read, the
-//! running plugins and the rate limits. It is built once per process and cheap to clone.
+//! running plugins, the rate limits and the authors kept at hand. It is built once per
+//! process and cheap to clone.
 
 pub mod accounts;
 pub mod admin;
 pub mod apps;
+mod authors;
 pub mod follows;
 pub mod limits;
 pub mod moderation;
@@ -25,11 +27,32 @@ use tsudoi_store::{Store, StoreError};
 
 pub use tsudoi_model as model;
 
+/// The public origin of this server, with the two forms links are made from worked out once
+/// (every note shown builds links from them).
+#[derive(Debug, Clone)]
+pub struct PublicUrl {
+    base_url: String,
+    host: String,
+}
+
+impl PublicUrl {
+    pub fn new(url: &url::Url) -> Self {
+        let name = url.host_str().unwrap_or_default();
+        PublicUrl {
+            base_url: url.as_str().trim_end_matches('/').to_owned(),
+            host: match url.port() {
+                Some(port) => format!("{name}:{port}"),
+                None => name.to_owned(),
+            },
+        }
+    }
+}
+
 /// What the rules need to know about this instance (the part of the configuration they read).
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Public origin, used in ids and links.
-    pub url: url::Url,
+    pub url: PublicUrl,
     /// Instance name shown by `meta` and NodeInfo.
     pub instance_name: String,
     pub instance_description: Option<String>,
@@ -45,21 +68,18 @@ pub struct Settings {
 
 impl Settings {
     /// The public origin as a string without a trailing slash, e.g. `https://example.com`.
-    pub fn base_url(&self) -> String {
-        self.url.as_str().trim_end_matches('/').to_owned()
+    pub fn base_url(&self) -> &str {
+        &self.url.base_url
     }
 
     /// The host part of the public URL, as it appears in `@user@host`.
-    pub fn host(&self) -> String {
-        match self.url.port() {
-            Some(port) => format!("{}:{port}", self.url.host_str().unwrap_or_default()),
-            None => self.url.host_str().unwrap_or_default().to_owned(),
-        }
+    pub fn host(&self) -> &str {
+        &self.url.host
     }
 
     /// Whether `host` (as a client sends it) names this server.
     pub fn is_own_host(&self, host: &str) -> bool {
-        host.eq_ignore_ascii_case(&self.host())
+        host.eq_ignore_ascii_case(self.host())
     }
 }
 
@@ -72,6 +92,7 @@ struct Inner {
     settings: Settings,
     plugins: plugins::Runtime,
     limits: limits::Limiter,
+    authors: authors::Authors,
 }
 
 impl Core {
@@ -84,6 +105,7 @@ impl Core {
             settings,
             plugins,
             limits: limits::Limiter::default(),
+            authors: authors::Authors::default(),
         }))
     }
 
@@ -106,6 +128,10 @@ impl Core {
 
     pub(crate) fn limits(&self) -> &limits::Limiter {
         &self.0.limits
+    }
+
+    pub(crate) fn authors(&self) -> &authors::Authors {
+        &self.0.authors
     }
 
     /// Checks the database answers (the health endpoint).

@@ -82,7 +82,7 @@ pub async fn mfm_html(core: &Core, text: &str) -> String {
         .funnel()
         .run(move |calls| {
             let ctx = RenderContext {
-                instance_url: settings.base_url(),
+                instance_url: settings.base_url().to_owned(),
                 allow_animation: true,
             };
             let doc = wit::document(&tree);

@@ -75,6 +75,21 @@ pub fn aidx_time(id: &str) -> Option<i64> {
         .map(|t| t + TIME_2000_MS)
 }
 
+/// The time an id or a time prefix ([`time_prefix`], [`aidx_floor`]) starts with: every id
+/// that sorts after it was made at that time or later.
+pub fn prefix_time(id: &str) -> Option<i64> {
+    let prefix = id.get(..TIME_LEN)?;
+    if !prefix
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+    {
+        return None;
+    }
+    i64::from_str_radix(prefix, 36)
+        .ok()
+        .map(|t| t + TIME_2000_MS)
+}
+
 /// Whether `s` has the shape of an id (any of Misskey's id formats are 10–32 lowercase
 /// alphanumerics); used to reject garbage before it reaches a query.
 pub fn looks_like_id(s: &str) -> bool {
@@ -115,6 +130,16 @@ mod tests {
         assert!(aidx_at(t - 1).as_str() < p.as_str());
         assert!(aidx_at(t).as_str() > p.as_str());
         assert!(aidx_at(t + 1).as_str() > p.as_str());
+    }
+
+    #[test]
+    fn prefix_time_reads_ids_and_prefixes() {
+        let t = 1_700_000_000_123;
+        assert_eq!(prefix_time(&aidx_at(t)), Some(t));
+        assert_eq!(prefix_time(&time_prefix(t)), Some(t));
+        assert_eq!(prefix_time(&aidx_floor(t)), Some(t));
+        assert_eq!(prefix_time("short"), None);
+        assert_eq!(prefix_time("NOT-AN-ID-AT-ALL"), None);
     }
 
     #[test]

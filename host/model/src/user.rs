@@ -28,6 +28,33 @@ pub struct User {
     pub last_posted_at: Option<i64>,
 }
 
+/// What a note shows of its author: who they are, not their profile or counters. It changes
+/// only when they edit their profile, so it is cheap to keep at hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub id: String,
+    pub username: String,
+    pub username_lower: String,
+    pub host: Option<String>,
+    pub name: Option<String>,
+    pub is_bot: bool,
+    pub is_cat: bool,
+}
+
+impl From<&User> for Author {
+    fn from(u: &User) -> Self {
+        Author {
+            id: u.id.clone(),
+            username: u.username.clone(),
+            username_lower: u.username_lower.clone(),
+            host: u.host.clone(),
+            name: u.name.clone(),
+            is_bot: u.is_bot,
+            is_cat: u.is_cat,
+        }
+    }
+}
+
 /// One `name: value` line of a profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileField {

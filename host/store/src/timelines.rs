@@ -2,7 +2,7 @@
 //! through [`Store::list_notes`], which applies the visibility rule and the paging, so no list
 //! can forget either.
 
-use tsudoi_model::{Note, NoteFilter, NoteSource, Page};
+use tsudoi_model::{Note, NoteFilter, NoteSource, Page, ids};
 
 use super::notes::{NOTE_COLUMNS, NoteRow, decode_notes};
 use super::visibility::{pure_renote, sql_renote_visible, sql_visible};
@@ -14,11 +14,21 @@ pub const MAX_LISTING: usize = 500;
 
 /// Positional arguments collected while a statement is assembled.
 #[derive(Default)]
-struct Args(Vec<Option<String>>);
+struct Args(Vec<Arg>);
+
+enum Arg {
+    Text(String),
+    Int(i64),
+}
 
 impl Args {
-    fn push(&mut self, v: impl Into<Option<String>>) -> String {
-        self.0.push(v.into());
+    fn push(&mut self, v: String) -> String {
+        self.0.push(Arg::Text(v));
+        format!("${}", self.0.len())
+    }
+
+    fn push_i64(&mut self, v: i64) -> String {
+        self.0.push(Arg::Int(v));
         format!("${}", self.0.len())
     }
 }
@@ -42,13 +52,22 @@ impl Store {
         let (from, key, mut conds) = match source {
             NoteSource::Followed { user_id } => {
                 let u = args.push(user_id.clone());
+                // A page with a lower bound (a time window) probes only the followees who
+                // posted since it: `last_posted_at` only ever moves forward, so the others
+                // have nothing there, and most of a large following is quiet in any hour.
+                let followees = match page.since_id.as_deref().and_then(ids::prefix_time) {
+                    Some(since) => format!(
+                        "SELECT f.followee_id FROM follows f JOIN users fu ON fu.id = f.followee_id \
+                         WHERE f.follower_id = {u} AND fu.last_posted_at >= {}",
+                        args.push_i64(since)
+                    ),
+                    None => format!("SELECT followee_id FROM follows WHERE follower_id = {u}"),
+                };
                 (
                     "notes n".to_owned(),
                     "n.id",
                     vec![
-                        format!(
-                            "(n.user_id IN (SELECT followee_id FROM follows WHERE follower_id = {u}) OR n.user_id = {u})"
-                        ),
+                        format!("n.user_id IN ({followees} UNION ALL SELECT {u})"),
                         format!(
                             "(n.reply_id IS NULL OR n.reply_user_id = n.user_id OR n.reply_user_id = {u} OR n.user_id = {u})"
                         ),
@@ -154,7 +173,10 @@ impl Store {
         decode_notes(with_pool!(&self.read, |p| {
             let mut q = sqlx::query_as::<_, NoteRow>(&sql);
             for a in &args.0 {
-                q = q.bind(a);
+                q = match a {
+                    Arg::Text(t) => q.bind(t),
+                    Arg::Int(i) => q.bind(i),
+                };
             }
             q.fetch_all(p).await
         })?)

@@ -1,6 +1,6 @@
 //! Accounts: the `users` table and local credentials.
 
-use tsudoi_model::{ProfileField, User};
+use tsudoi_model::{Author, ProfileField, User};
 
 use super::{Result, Store, from_json, placeholders, to_json, with_pool};
 
@@ -181,6 +181,48 @@ impl Store {
         .into_iter()
         .map(UserRow::decode)
         .collect()
+    }
+
+    /// What notes show of the users `ids` (missing ids are skipped): seven columns instead
+    /// of a whole profile.
+    pub async fn authors(&self, ids: &[String]) -> Result<Vec<Author>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT id, username, username_lower, host, name, is_bot, is_cat FROM users \
+             WHERE id IN ({})",
+            placeholders(1, ids.len())
+        );
+        type Row = (
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            bool,
+            bool,
+        );
+        Ok(with_pool!(&self.read, |p| {
+            let mut q = sqlx::query_as::<_, Row>(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(p).await
+        })?
+        .into_iter()
+        .map(
+            |(id, username, username_lower, host, name, is_bot, is_cat)| Author {
+                id,
+                username,
+                username_lower,
+                host,
+                name,
+                is_bot,
+                is_cat,
+            },
+        )
+        .collect())
     }
 
     /// Looks a user up by name; `host` is `None` for local users.

@@ -4,8 +4,9 @@
 //! federation will present notes the same way.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use tsudoi_model::{ChoiceTally, Note, Poll, User};
+use tsudoi_model::{Author, ChoiceTally, Note, Poll};
 
 use super::visible_to;
 use crate::{Core, Result};
@@ -35,15 +36,15 @@ impl PollState {
 #[derive(Debug, Default)]
 pub struct Presented {
     pub notes: Vec<Note>,
-    users: HashMap<String, User>,
+    authors: HashMap<String, Arc<Author>>,
     /// Replies and renotes the notes embed, only those the viewer may see.
     embedded: HashMap<String, Note>,
     polls: HashMap<String, PollState>,
 }
 
 impl Presented {
-    pub fn user(&self, id: &str) -> Option<&User> {
-        self.users.get(id)
+    pub fn author(&self, id: &str) -> Option<&Author> {
+        self.authors.get(id).map(|a| &**a)
     }
 
     /// An embedded reply or renote, if it exists and the viewer may see it.
@@ -98,7 +99,7 @@ pub async fn present(core: &Core, notes: Vec<Note>, viewer: Option<&str>) -> Res
         .filter(|n| n.has_poll)
         .map(|n| n.id.clone())
         .collect();
-    let users = store.users_by_ids(&user_ids).await?;
+    let authors = core.authors().get(store, &user_ids).await?;
     let mut polls: HashMap<String, PollState> = HashMap::new();
     if !poll_ids.is_empty() {
         for poll in store.polls_by_note_ids(&poll_ids).await? {
@@ -118,7 +119,7 @@ pub async fn present(core: &Core, notes: Vec<Note>, viewer: Option<&str>) -> Res
     }
     Ok(Presented {
         notes,
-        users: users.into_iter().map(|u| (u.id.clone(), u)).collect(),
+        authors,
         embedded,
         polls,
     })

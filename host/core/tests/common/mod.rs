@@ -25,7 +25,7 @@ pub async fn fresh_allowing(allowed: Vec<ipnet::IpNet>) -> TestCore {
     let db = TestDatabase::new();
     let store = Store::open(&db.url).await.expect("open test database");
     let settings = Settings {
-        url: url::Url::parse("http://127.0.0.1:3000").unwrap(),
+        url: tsudoi_core::PublicUrl::new(&url::Url::parse("http://127.0.0.1:3000").unwrap()),
         instance_name: "Tsudoi".into(),
         instance_description: None,
         registration: tsudoi_model::RegistrationMode::Open,

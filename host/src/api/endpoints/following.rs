@@ -73,12 +73,12 @@ struct UserParams {
 async fn create(ctx: Ctx, p: UserParams) -> ApiResult<Reply> {
     let (_, followee) =
         follows::follow(&ctx.core, ctx.me()?, check_id("userId", &p.user_id)?).await?;
-    json(UserLite::pack(&followee, ctx.settings()))
+    json(UserLite::of_user(&followee, ctx.settings()))
 }
 
 async fn delete(ctx: Ctx, p: UserParams) -> ApiResult<Reply> {
     let followee = follows::unfollow(&ctx.core, ctx.me()?, check_id("userId", &p.user_id)?).await?;
-    json(UserLite::pack(&followee, ctx.settings()))
+    json(UserLite::of_user(&followee, ctx.settings()))
 }
 
 async fn accept(ctx: Ctx, p: UserParams) -> ApiResult<Reply> {
@@ -94,7 +94,7 @@ async fn reject(ctx: Ctx, p: UserParams) -> ApiResult<Reply> {
 async fn cancel(ctx: Ctx, p: UserParams) -> ApiResult<Reply> {
     let followee =
         follows::cancel_request(&ctx.core, ctx.me()?, check_id("userId", &p.user_id)?).await?;
-    json(UserLite::pack(&followee, ctx.settings()))
+    json(UserLite::of_user(&followee, ctx.settings()))
 }
 
 async fn request_page(ctx: Ctx, paging: Paging, side: FollowSide) -> ApiResult<Reply> {

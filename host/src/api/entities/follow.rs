@@ -59,8 +59,8 @@ impl<'a> FollowRequest<'a> {
     ) -> Self {
         FollowRequest {
             id: &r.id,
-            follower: UserLite::pack(follower, settings),
-            followee: UserLite::pack(followee, settings),
+            follower: UserLite::of_user(follower, settings),
+            followee: UserLite::of_user(followee, settings),
         }
     }
 }

@@ -110,7 +110,9 @@ impl<'a> Note<'a> {
             id: &n.id,
             created_at: iso(n.created_at),
             user_id: &n.user_id,
-            user: ctx.user(&n.user_id).map(|u| UserLite::pack(u, settings)),
+            user: ctx
+                .author(&n.user_id)
+                .map(|a| UserLite::of_author(a, settings)),
             text: n.text.as_deref(),
             cw: n.cw.as_deref(),
             visibility: n.visibility,

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use tsudoi_core::Settings;
-use tsudoi_model::{ProfileField, Relation, User};
+use tsudoi_model::{Author, ProfileField, Relation, User};
 
 use super::{EmptyList, EmptyObject, iso};
 
@@ -24,24 +24,67 @@ pub struct UserLite<'a> {
     badge_roles: EmptyList,
 }
 
+/// The fields of a user `UserLite` shows, wherever they come from.
+struct Shown<'a> {
+    id: &'a str,
+    name: Option<&'a str>,
+    username: &'a str,
+    username_lower: &'a str,
+    host: Option<&'a str>,
+    is_bot: bool,
+    is_cat: bool,
+}
+
 impl<'a> UserLite<'a> {
-    pub fn pack(u: &'a User, settings: &Settings) -> Self {
+    /// A note's author.
+    pub fn of_author(a: &'a Author, settings: &Settings) -> Self {
+        Self::pack(
+            Shown {
+                id: &a.id,
+                name: a.name.as_deref(),
+                username: &a.username,
+                username_lower: &a.username_lower,
+                host: a.host.as_deref(),
+                is_bot: a.is_bot,
+                is_cat: a.is_cat,
+            },
+            settings,
+        )
+    }
+
+    /// A user whose whole profile is at hand.
+    pub fn of_user(u: &'a User, settings: &Settings) -> Self {
+        Self::pack(
+            Shown {
+                id: &u.id,
+                name: u.name.as_deref(),
+                username: &u.username,
+                username_lower: &u.username_lower,
+                host: u.host.as_deref(),
+                is_bot: u.is_bot,
+                is_cat: u.is_cat,
+            },
+            settings,
+        )
+    }
+
+    fn pack(u: Shown<'a>, settings: &Settings) -> Self {
         // Identicons stand in for avatars until the drive exists.
-        let host = match &u.host {
-            Some(h) => h.clone(),
-            None => settings.host(),
-        };
-        UserLite {
-            id: &u.id,
-            name: u.name.as_deref(),
-            username: &u.username,
-            host: u.host.as_deref(),
-            avatar_url: format!(
+        let avatar_url = match u.host {
+            Some(h) => format!("{}/identicon/{}@{h}", settings.base_url(), u.username_lower),
+            None => format!(
                 "{}/identicon/{}@{}",
                 settings.base_url(),
                 u.username_lower,
-                host
+                settings.host()
             ),
+        };
+        UserLite {
+            id: u.id,
+            name: u.name,
+            username: u.username,
+            host: u.host,
+            avatar_url,
             avatar_blurhash: (),
             avatar_decorations: EmptyList,
             is_bot: u.is_bot,
@@ -159,7 +202,7 @@ impl<'a> UserDetailed<'a> {
     /// `u` as seen anonymously, or by someone signed in who has `relation` to them.
     pub fn pack(u: &'a User, relation: Option<&Relation>, settings: &Settings) -> Self {
         UserDetailed {
-            lite: UserLite::pack(u, settings),
+            lite: UserLite::of_user(u, settings),
             url: (),
             uri: (),
             moved_to: (),
