@@ -226,6 +226,15 @@ async fn open_seed(
     };
     if seed::is_seeded(&db, shape).await? {
         eprintln!("reusing the seed in {}", tsudoi::config::redact(&url));
+        // Timelines are read from now backwards: on a seed made hours ago the first windows
+        // are empty, and home timelines cost what a quiet instance's do, not an active one's.
+        let age_h = seed::newest_note_age_ms(&db).await? as f64 / 3_600_000.0;
+        if age_h > 1.0 {
+            eprintln!(
+                "warning: the newest seeded note is {age_h:.1} h old; timeline figures are not \
+                 comparable with a fresh seed's (--reseed)"
+            );
+        }
     } else {
         anyhow::ensure!(
             local.store.count_local_users().await? == 0,

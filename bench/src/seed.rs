@@ -270,7 +270,9 @@ pub async fn seed(db: &Db, shape: Shape, password_hash: &str) -> anyhow::Result<
                 .await?;
         }
         Db::Postgres(p) => {
-            sqlx::query("ANALYZE").execute(p).await?;
+            // VACUUM too, as autovacuum soon would on a live server: until then every index
+            // read also visits the table to learn which rows are visible.
+            sqlx::query("VACUUM ANALYZE").execute(p).await?;
             sqlx::query("CREATE TABLE bench_seed (shape TEXT NOT NULL)")
                 .execute(p)
                 .await?;
@@ -319,6 +321,17 @@ pub async fn is_seeded(db: &Db, shape: Shape) -> anyhow::Result<bool> {
         Db::Postgres(p) => sqlx::query_scalar(q).fetch_optional(p).await.ok().flatten(),
     };
     Ok(found.as_deref() == Some(format!("{shape:?}").as_str()))
+}
+
+/// How long ago the newest note was posted.
+pub async fn newest_note_age_ms(db: &Db) -> anyhow::Result<i64> {
+    let q = "SELECT MAX(id) FROM notes";
+    let newest: Option<String> = match db {
+        Db::Sqlite(p) => sqlx::query_scalar(q).fetch_one(p).await?,
+        Db::Postgres(p) => sqlx::query_scalar(q).fetch_one(p).await?,
+    };
+    let at = newest.as_deref().and_then(ids::aidx_time).unwrap_or(0);
+    Ok(ids::now_ms() - at)
 }
 
 /// The password hash seeded users get (one real argon2 hash, made once through the server's

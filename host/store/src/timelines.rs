@@ -144,8 +144,9 @@ impl Store {
             }
         }
         if !filter.include_local_renotes {
+            // A scalar subquery for the reason given at `sql_renote_visible`.
             conds.push(format!(
-                "NOT ({pure} AND EXISTS (SELECT 1 FROM notes lr WHERE lr.id = n.renote_id AND lr.user_host IS NULL))"
+                "NOT ({pure} AND COALESCE((SELECT lr.user_host IS NULL FROM notes lr WHERE lr.id = n.renote_id), FALSE))"
             ));
         }
         if let Some(v) = filter.visibility {
