@@ -2,8 +2,8 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use tsudoi_model::{FollowSide, ProfileField, RegistrationMode, User, ids};
-use tsudoi_store::{NewLocalUser, ProfilePatch, StoreError};
+use tsudoi_model::{FollowSide, ProfilePatch, RegistrationMode, User, ids};
+use tsudoi_store::{NewLocalUser, StoreError};
 
 use crate::{Core, Error, Result, random_token};
 
@@ -235,20 +235,6 @@ pub const DESCRIPTION_MAX: usize = 1500;
 pub const LOCATION_MAX: usize = 50;
 pub const FIELDS_MAX: usize = 16;
 
-/// What `i/update` asks to change, before validation.
-#[derive(Debug, Default)]
-pub struct ProfileUpdate {
-    pub name: Option<Option<String>>,
-    pub description: Option<Option<String>>,
-    pub location: Option<Option<String>>,
-    pub birthday: Option<Option<String>>,
-    pub lang: Option<Option<String>>,
-    pub fields: Option<Vec<ProfileField>>,
-    pub is_locked: Option<bool>,
-    pub is_bot: Option<bool>,
-    pub is_cat: Option<bool>,
-}
-
 fn check_len(param: &'static str, v: &Option<Option<String>>, max: usize) -> Result<()> {
     if let Some(Some(s)) = v
         && s.chars().count() > max
@@ -262,7 +248,7 @@ fn check_len(param: &'static str, v: &Option<Option<String>>, max: usize) -> Res
 }
 
 /// Validates and applies a profile update; returns the updated user.
-pub async fn update_profile(core: &Core, user: &User, up: ProfileUpdate) -> Result<User> {
+pub async fn update_profile(core: &Core, user: &User, up: ProfilePatch) -> Result<User> {
     check_len("name", &up.name, NAME_MAX)?;
     check_len("description", &up.description, DESCRIPTION_MAX)?;
     check_len("location", &up.location, LOCATION_MAX)?;

@@ -16,7 +16,8 @@ pub use plugin::{
     NoticeKind, PluginKind, PluginSummary, RankedTimeline,
 };
 pub use user::{
-    App, AuthSession, Author, Follow, MiauthSession, ProfileField, RegistrationMode, Relation, User,
+    App, AuthSession, Author, Follow, MiauthSession, ProfileField, ProfilePatch, RegistrationMode,
+    Relation, User,
 };
 pub use visibility::{NoteAudience, Visibility, may_see};
 

@@ -62,6 +62,22 @@ pub struct ProfileField {
     pub value: String,
 }
 
+/// Profile fields `i/update` may change; `None` leaves a field as it is, `Some(None)` clears
+/// it. The API fills it from the request, core checks it and clears blank values, the store
+/// writes it.
+#[derive(Debug, Default)]
+pub struct ProfilePatch {
+    pub name: Option<Option<String>>,
+    pub description: Option<Option<String>>,
+    pub location: Option<Option<String>>,
+    pub birthday: Option<Option<String>>,
+    pub lang: Option<Option<String>>,
+    pub fields: Option<Vec<ProfileField>>,
+    pub is_locked: Option<bool>,
+    pub is_bot: Option<bool>,
+    pub is_cat: Option<bool>,
+}
+
 /// Relations between one viewer and another user, as `users/relation` reports them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Relation {

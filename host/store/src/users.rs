@@ -1,6 +1,6 @@
 //! Accounts: the `users` table and local credentials.
 
-use tsudoi_model::{Author, ProfileField, User};
+use tsudoi_model::{Author, ProfilePatch, User};
 
 use super::{Result, Store, from_json, placeholders, to_json, with_pool};
 
@@ -74,20 +74,6 @@ pub struct NewLocalUser<'a> {
     pub token: &'a str,
     pub is_admin: bool,
     pub created_at: i64,
-}
-
-/// Profile fields `i/update` may change; `None` leaves a field as it is, `Some(None)` clears it.
-#[derive(Debug, Default)]
-pub struct ProfilePatch {
-    pub name: Option<Option<String>>,
-    pub description: Option<Option<String>>,
-    pub location: Option<Option<String>>,
-    pub birthday: Option<Option<String>>,
-    pub lang: Option<Option<String>>,
-    pub fields: Option<Vec<ProfileField>>,
-    pub is_locked: Option<bool>,
-    pub is_bot: Option<bool>,
-    pub is_cat: Option<bool>,
 }
 
 /// What a presented token turned out to be.

@@ -2,9 +2,9 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use tsudoi_core::accounts::{self, Origin, ProfileUpdate};
+use tsudoi_core::accounts::{self, Origin};
 use tsudoi_core::{follows, users};
-use tsudoi_model::{FollowSide, ProfileField, Relation, User};
+use tsudoi_model::{FollowSide, ProfileField, ProfilePatch, Relation, User};
 
 use super::{Paging, check_id, double_option};
 use crate::api::entities::{
@@ -143,7 +143,7 @@ async fn i_update(ctx: Ctx, p: UpdateParams) -> ApiResult<Reply> {
     let updated = accounts::update_profile(
         &ctx.core,
         ctx.me()?,
-        ProfileUpdate {
+        ProfilePatch {
             name: p.name,
             description: p.description,
             location: p.location,
