@@ -228,10 +228,12 @@ async fn open_seed(
         eprintln!("reusing the seed in {}", tsudoi::config::redact(&url));
         // Timelines are read from now backwards: on a seed made hours ago the first windows
         // are empty, and home timelines cost what a quiet instance's do, not an active one's.
-        let age_h = seed::newest_note_age_ms(&db).await? as f64 / 3_600_000.0;
-        if age_h > 1.0 {
+        // The standard seed's first home window (2 h, of which the seed fills the older hour)
+        // barely fills a page when fresh: twenty minutes later, most pages read a second one.
+        let age_min = seed::seed_age_ms(&db, shape).await? / 60_000;
+        if age_min > 5 {
             eprintln!(
-                "warning: the newest seeded note is {age_h:.1} h old; timeline figures are not \
+                "warning: this seed was made {age_min} minutes ago; timeline figures are not \
                  comparable with a fresh seed's (--reseed)"
             );
         }
