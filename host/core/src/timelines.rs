@@ -5,7 +5,8 @@
 //! query, the database gathers every note of every followee (20,000 for 200 followees with
 //! 100 notes each) to sort them for one page of 20. Asked for the last two hours first, it
 //! touches only the notes of those two hours, which usually fill the page; when they do not,
-//! the next window reaches eight times further back, and the last has no bound at all. So the
+//! the next window reaches further back (far enough for the rest at the rate the page found
+//! so far, two to eight times as far), and the last has no bound at all. So the
 //! cost follows what is read, not how much the followees ever wrote, and nothing has to be
 //! written per follower when a note is posted (no fan-out on write).
 
@@ -74,8 +75,9 @@ pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> R
         },
     };
     let mut upper = page.until_id.clone();
-    for k in 0..=WINDOWS {
-        let mut lower = (k < WINDOWS).then(|| ids::time_prefix(top - window(k)));
+    let mut reach = FIRST_WINDOW_MS;
+    for k in 0..=NEWEST_FIRST_WINDOWS {
+        let mut lower = (k < NEWEST_FIRST_WINDOWS).then(|| ids::time_prefix(top - reach));
         let mut last = lower.is_none();
         if let (Some(since), Some(l)) = (&page.since_id, &lower) {
             if l <= since {
@@ -100,8 +102,28 @@ pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> R
             break;
         }
         upper = lower;
+        reach = next_reach(reach, out.len(), want);
     }
     Ok(out)
+}
+
+/// Bounded windows of a newest-first page before the unbounded one: growth can be as low as
+/// 2×, so more of them than oldest-first pages need (2 h reaches 10 days at worst).
+const NEWEST_FIRST_WINDOWS: u32 = 8;
+
+/// How far back from the top the next window reaches, given that `reach` found `found` of
+/// the `want` notes. Nothing found: eight times further, as for oldest-first pages. Some
+/// found: far enough to find the rest at the rate seen so far, twice over, but at least
+/// twice and at most eight times as far. A window's cost follows how many followees posted
+/// since it began, so a page a few notes short reads a little more, not a week.
+fn next_reach(reach: i64, found: usize, want: usize) -> i64 {
+    if found == 0 {
+        return reach * WINDOW_GROWTH;
+    }
+    let missing = want.saturating_sub(found) as i64;
+    let found = found as i64;
+    // reach × (1 + 2 × missing / found), in integers, clamped to [2×, 8×].
+    (reach + 2 * reach / found * missing).clamp(2 * reach, WINDOW_GROWTH * reach)
 }
 
 /// Home plus local: what Misskey calls the social timeline.
@@ -248,4 +270,22 @@ async fn candidates(core: &Core, viewer: Option<&str>, notes: &[Note]) -> Result
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_window_follows_the_rate_found_within_two_to_eight_times() {
+        let h = 3_600_000;
+        // Nothing yet: eight times as far.
+        assert_eq!(next_reach(2 * h, 0, 20), 16 * h);
+        // Half the page: the rest at that rate, twice over (3×).
+        assert_eq!(next_reach(2 * h, 10, 20), 6 * h);
+        // Nearly full: still at least twice as far.
+        assert_eq!(next_reach(2 * h, 18, 20), 4 * h);
+        // One note in two hours: at most eight times as far.
+        assert_eq!(next_reach(2 * h, 1, 20), 16 * h);
+    }
 }
