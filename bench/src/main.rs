@@ -226,10 +226,9 @@ async fn open_seed(
     };
     if seed::is_seeded(&db, shape).await? {
         eprintln!("reusing the seed in {}", tsudoi::config::redact(&url));
-        // Timelines are read from now backwards: on a seed made hours ago the first windows
-        // are empty, and home timelines cost what a quiet instance's do, not an active one's.
-        // The standard seed's first home window (2 h, of which the seed fills the older hour)
-        // barely fills a page when fresh: twenty minutes later, most pages read a second one.
+        // Timelines are read from now backwards, and the standard seed's first home window
+        // (2 h, of which the seed fills the older hour) barely fills a page when fresh:
+        // twenty minutes later most pages read a second window, as on a quiet instance.
         let age_min = seed::seed_age_ms(&db, shape).await? / 60_000;
         if age_min > 5 {
             eprintln!(

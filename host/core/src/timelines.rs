@@ -15,8 +15,9 @@ use tsudoi_plugin_host::hooks::ranking::{Candidate, MAX_CANDIDATES, Viewer};
 
 use crate::{Core, Error, Result};
 
-/// The first window; then each is [`WINDOW_GROWTH`] times longer, up to [`WINDOWS`] bounded
-/// windows (2 h, 16 h, 5 d, 43 d, 341 d) before an unbounded one.
+/// The first window. Oldest-first pages then make each [`WINDOW_GROWTH`] times longer, up to
+/// [`WINDOWS`] bounded windows (2 h, 16 h, 5 d, 43 d, 341 d) before an unbounded one;
+/// newest-first pages grow as [`next_reach`] says.
 const FIRST_WINDOW_MS: i64 = 2 * 3_600_000;
 const WINDOW_GROWTH: i64 = 8;
 const WINDOWS: u32 = 5;
@@ -115,7 +116,7 @@ const NEWEST_FIRST_WINDOWS: u32 = 8;
 /// the `want` notes. Nothing found: eight times further, as for oldest-first pages. Some
 /// found: far enough to find the rest at the rate seen so far, twice over, but at least
 /// twice and at most eight times as far. A window's cost follows how many followees posted
-/// since it began, so a page a few notes short reads a little more, not a week.
+/// since it began, so a page a few notes short reads a few more hours, not a whole day.
 fn next_reach(reach: i64, found: usize, want: usize) -> i64 {
     if found == 0 {
         return reach * WINDOW_GROWTH;
