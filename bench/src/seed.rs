@@ -294,31 +294,25 @@ pub async fn forget_run(db: &Db, since_ms: i64) -> anyhow::Result<u64> {
     let last_posted = "UPDATE users SET last_posted_at = \
         (SELECT n.created_at FROM notes n WHERE n.user_id = users.id ORDER BY n.id DESC LIMIT 1) \
         WHERE last_posted_at >= $1";
-    let removed = match db {
-        Db::Sqlite(p) => {
-            let mut tx = p.begin().await?;
-            sqlx::query(uncount).bind(&after).execute(&mut *tx).await?;
-            let removed = sqlx::query(delete).bind(&after).execute(&mut *tx).await?;
-            sqlx::query(last_posted)
-                .bind(since_ms)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            removed.rows_affected()
-        }
-        Db::Postgres(p) => {
-            let mut tx = p.begin().await?;
-            sqlx::query(uncount).bind(&after).execute(&mut *tx).await?;
-            let removed = sqlx::query(delete).bind(&after).execute(&mut *tx).await?;
-            sqlx::query(last_posted)
-                .bind(since_ms)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            sqlx::query("VACUUM ANALYZE").execute(p).await?;
-            removed.rows_affected()
-        }
-    };
+    let removed: u64;
+    in_tx!(db, |tx, DB| {
+        sqlx::query::<DB>(uncount)
+            .bind(&after)
+            .execute(&mut *tx)
+            .await?;
+        removed = sqlx::query::<DB>(delete)
+            .bind(&after)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query::<DB>(last_posted)
+            .bind(since_ms)
+            .execute(&mut *tx)
+            .await?;
+    });
+    if let Db::Postgres(p) = db {
+        sqlx::query("VACUUM ANALYZE").execute(p).await?;
+    }
     Ok(removed)
 }
 

@@ -15,16 +15,13 @@ use tsudoi_plugin_host::hooks::ranking::{Candidate, MAX_CANDIDATES, Viewer};
 
 use crate::{Core, Error, Result};
 
-/// The first window. Oldest-first pages then make each [`WINDOW_GROWTH`] times longer, up to
-/// [`WINDOWS`] bounded windows (2 h, 16 h, 5 d, 43 d, 341 d) before an unbounded one;
-/// newest-first pages grow as [`next_reach`] says.
+/// The first window; each next one reaches as far as [`next_reach`] says, up to [`WINDOWS`]
+/// bounded windows before an unbounded one.
 const FIRST_WINDOW_MS: i64 = 2 * 3_600_000;
+/// The most a window grows on the one before (when it found nothing).
 const WINDOW_GROWTH: i64 = 8;
-const WINDOWS: u32 = 5;
-
-fn window(k: u32) -> i64 {
-    FIRST_WINDOW_MS * WINDOW_GROWTH.pow(k)
-}
+/// Growth can be as low as 2×, so 2 h reaches 10 days at worst before the unbounded window.
+const WINDOWS: u32 = 8;
 
 pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> Result<Vec<Note>> {
     let source = NoteSource::Followed {
@@ -42,8 +39,9 @@ pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> R
                 .await?);
         };
         let mut lower = since;
+        let mut reach = FIRST_WINDOW_MS;
         for k in 0..=WINDOWS {
-            let upper = (k < WINDOWS).then(|| ids::time_prefix(start + window(k)));
+            let upper = (k < WINDOWS).then(|| ids::time_prefix(start + reach));
             let slice = Page {
                 since_id: Some(lower.clone()),
                 until_id: upper.clone(),
@@ -59,6 +57,7 @@ pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> R
                 Some(u) if out.len() < want => lower = u,
                 _ => break,
             }
+            reach = next_reach(reach, out.len(), want);
         }
         return Ok(out);
     }
@@ -77,8 +76,8 @@ pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> R
     };
     let mut upper = page.until_id.clone();
     let mut reach = FIRST_WINDOW_MS;
-    for k in 0..=NEWEST_FIRST_WINDOWS {
-        let mut lower = (k < NEWEST_FIRST_WINDOWS).then(|| ids::time_prefix(top - reach));
+    for k in 0..=WINDOWS {
+        let mut lower = (k < WINDOWS).then(|| ids::time_prefix(top - reach));
         let mut last = lower.is_none();
         if let (Some(since), Some(l)) = (&page.since_id, &lower) {
             if l <= since {
@@ -108,13 +107,9 @@ pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> R
     Ok(out)
 }
 
-/// Bounded windows of a newest-first page before the unbounded one: growth can be as low as
-/// 2×, so more of them than oldest-first pages need (2 h reaches 10 days at worst).
-const NEWEST_FIRST_WINDOWS: u32 = 8;
-
-/// How far back from the top the next window reaches, given that `reach` found `found` of
-/// the `want` notes. Nothing found: eight times further, as for oldest-first pages. Some
-/// found: far enough to find the rest at the rate seen so far, twice over, but at least
+/// How far from the page's start (its top, or `since` for an oldest-first page) the next
+/// window reaches, given that `reach` found `found` of the `want` notes. Nothing found:
+/// eight times as far. Some found: far enough to find the rest at the rate seen so far, twice over, but at least
 /// twice and at most eight times as far. A window's cost follows how many followees posted
 /// since it began, so a page a few notes short reads a few more hours, not a whole day.
 fn next_reach(reach: i64, found: usize, want: usize) -> i64 {

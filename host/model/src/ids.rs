@@ -70,9 +70,7 @@ pub fn aidx_time(id: &str) -> Option<i64> {
     {
         return None;
     }
-    i64::from_str_radix(&id[..TIME_LEN], 36)
-        .ok()
-        .map(|t| t + TIME_2000_MS)
+    prefix_time(id)
 }
 
 /// The time an id or a time prefix ([`time_prefix`], [`aidx_floor`]) starts with: every id

@@ -41,20 +41,6 @@ pub struct Author {
     pub is_cat: bool,
 }
 
-impl From<&User> for Author {
-    fn from(u: &User) -> Self {
-        Author {
-            id: u.id.clone(),
-            username: u.username.clone(),
-            username_lower: u.username_lower.clone(),
-            host: u.host.clone(),
-            name: u.name.clone(),
-            is_bot: u.is_bot,
-            is_cat: u.is_cat,
-        }
-    }
-}
-
 /// One `name: value` line of a profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileField {
