@@ -6,9 +6,11 @@
 //! 100 notes each) to sort them for one page of 20. Asked for the last two hours first, it
 //! touches only the notes of those two hours, which usually fill the page; when they do not,
 //! the next window reaches further back (far enough for the rest at the rate the page found
-//! so far, two to eight times as far), and the last has no bound at all. So the
-//! cost follows what is read, not how much the followees ever wrote, and nothing has to be
-//! written per follower when a note is posted (no fan-out on write).
+//! so far, two to eight times as far), and the last has no bound at all. Within a window the
+//! store probes only the followees who posted since it began, from its copies of who posted
+//! lately and whom the viewer follows. So the cost follows what is read, not how much (or how
+//! many) the followees ever wrote, and nothing has to be written per follower when a note is
+//! posted (no fan-out on write).
 
 use tsudoi_model::{Note, NoteFilter, NoteSource, Page, RankedTimeline, User, ids};
 use tsudoi_plugin_host::hooks::ranking::{Candidate, MAX_CANDIDATES, Viewer};
@@ -26,6 +28,7 @@ const WINDOWS: u32 = 8;
 pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> Result<Vec<Note>> {
     let source = NoteSource::Followed {
         user_id: me.id.clone(),
+        following_version: me.following_version,
     };
     let want = page.limit.clamp(1, 100) as usize;
     let mut out: Vec<Note> = Vec::with_capacity(want);

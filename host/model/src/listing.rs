@@ -43,6 +43,9 @@ pub enum NoteSource {
     /// to third persons (Misskey's rule) unless they are replies to `user_id`.
     Followed {
         user_id: String,
+        /// The user's `following_version` as the request read it: the store may use a copy
+        /// of the followees it holds for this version.
+        following_version: i64,
     },
     LocalPublic,
     GlobalPublic,

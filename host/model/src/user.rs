@@ -26,6 +26,8 @@ pub struct User {
     pub created_at: i64,
     pub updated_at: Option<i64>,
     pub last_posted_at: Option<i64>,
+    /// Moves whenever whom this user follows changes, so a copy of that list can be checked.
+    pub following_version: i64,
 }
 
 /// What a note shows of its author: who they are, not their profile or counters. It changes

@@ -25,9 +25,11 @@ impl From<FollowRow> for Follow {
 }
 
 /// Moves the follower's `following_count` and the followee's `followers_count` by `$3`, in
-/// the same transaction as the relation itself so the counters never drift.
+/// the same transaction as the relation itself so the counters never drift, and the
+/// follower's `following_version` on, so copies of their followees held in memory are dropped.
 const ADJUST_COUNTS: &str = "UPDATE users SET \
     following_count = following_count + CASE WHEN id = $1 THEN $3 ELSE 0 END, \
+    following_version = following_version + CASE WHEN id = $1 THEN 1 ELSE 0 END, \
     followers_count = followers_count + CASE WHEN id = $2 THEN $3 ELSE 0 END \
     WHERE id IN ($1, $2)";
 

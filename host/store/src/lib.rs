@@ -7,12 +7,14 @@
 //! [`StoreError::Corrupt`], never a silent empty default.
 
 mod auth;
+mod followings;
 mod follows;
 mod migrations;
 mod note_writer;
 mod notes;
 mod plugin_kv;
 mod plugins;
+mod recent_posters;
 mod timelines;
 mod users;
 pub mod visibility;
@@ -84,6 +86,8 @@ pub struct Store {
     read: Pool,
     write: Pool,
     note_writer: tokio::sync::mpsc::Sender<note_writer::WriteJob>,
+    recent_posters: std::sync::Arc<recent_posters::RecentPosters>,
+    followings: std::sync::Arc<followings::Followings>,
 }
 
 /// Planner settings for every PostgreSQL connection, each measured on timelines under load:
@@ -162,7 +166,7 @@ impl Store {
             // under a mapping kills the process instead of failing one query; a server whose
             // disk fails has lost that battle either way.)
             let read = SqlitePoolOptions::new()
-                .max_connections(8)
+                .max_connections(16)
                 .idle_timeout(None)
                 .max_lifetime(None)
                 .connect_with(
@@ -212,6 +216,8 @@ impl Store {
             read,
             write,
             note_writer,
+            recent_posters: Default::default(),
+            followings: Default::default(),
         }
     }
 

@@ -54,6 +54,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "note audiences on notes",
         include_str!("../../../migrations/sqlite/0005_note_audiences.sql"),
     ),
+    (
+        6,
+        "following version",
+        include_str!("../../../migrations/sqlite/0006_following_version.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -80,6 +85,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         5,
         "note audiences on notes",
         include_str!("../../../migrations/postgres/0005_note_audiences.sql"),
+    ),
+    (
+        6,
+        "following version",
+        include_str!("../../../migrations/postgres/0006_following_version.sql"),
     ),
 ];
 

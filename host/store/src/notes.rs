@@ -102,6 +102,9 @@ impl Store {
     pub async fn insert_note(&self, note: &NewNote) -> Result<()> {
         let stopped = || StoreError::Batch("the note writer has stopped".into());
         let (reply, outcome) = oneshot::channel();
+        // Before the commit, so no read can see the note without the cache knowing its author.
+        self.recent_posters
+            .observe(&note.note.user_id, note.note.created_at);
         self.note_writer
             .send((note.clone(), reply))
             .await

@@ -6,7 +6,7 @@ use tsudoi_model::{Note, NoteFilter, NoteSource, Page, ids};
 
 use super::notes::{NOTE_COLUMNS, NoteRow, decode_notes};
 use super::visibility::{pure_renote, sql_renote_visible, sql_visible};
-use super::{Result, Store, with_pool};
+use super::{Backend, Pool, Result, Store, with_pool};
 
 /// Most notes one listing returns: clients get at most 100 a page, and a timeline ranker
 /// looks at a few hundred candidates to fill one.
@@ -19,6 +19,8 @@ struct Args(Vec<Arg>);
 enum Arg {
     Text(String),
     Int(i64),
+    /// A list of strings: an array on PostgreSQL, JSON text on SQLite.
+    Texts(Vec<String>),
 }
 
 impl Args {
@@ -30,6 +32,17 @@ impl Args {
     fn push_i64(&mut self, v: i64) -> String {
         self.0.push(Arg::Int(v));
         format!("${}", self.0.len())
+    }
+
+    /// "`column` is one of `v`", as `backend` says it with one placeholder for the list (so
+    /// the statement is the same whatever the list's length, and prepared once).
+    fn push_in(&mut self, backend: Backend, column: &str, v: Vec<String>) -> String {
+        self.0.push(Arg::Texts(v));
+        let k = self.0.len();
+        match backend {
+            Backend::Postgres => format!("{column} = ANY(${k})"),
+            Backend::Sqlite => format!("{column} IN (SELECT value FROM json_each(${k}))"),
+        }
     }
 }
 
@@ -44,30 +57,48 @@ impl Store {
         page: &Page,
     ) -> Result<Vec<Note>> {
         let pure = pure_renote("n");
+        let posters = match source {
+            NoteSource::Followed {
+                user_id,
+                following_version,
+            } => {
+                self.posted_in_window(user_id, *following_version, page)
+                    .await?
+            }
+            _ => None,
+        };
         let mut args = Args::default();
         let me = viewer.map(|v| args.push(v.to_owned()));
         let me = me.as_deref();
         // `key` is the column the listing is ordered and paged by: the index's own column, so
         // the database walks the index instead of sorting (it equals `n.id` in every case).
         let (from, key, mut conds) = match source {
-            NoteSource::Followed { user_id } => {
+            NoteSource::Followed { user_id, .. } => {
                 let u = args.push(user_id.clone());
-                // A page with a lower bound (a time window) probes only the followees who
-                // posted since it: `last_posted_at` only ever moves forward, so the others
-                // have nothing there, and most of a large following is quiet in any hour.
-                let followees = match page.since_id.as_deref().and_then(ids::prefix_time) {
-                    Some(since) => format!(
-                        "SELECT f.followee_id FROM follows f JOIN users fu ON fu.id = f.followee_id \
-                         WHERE f.follower_id = {u} AND fu.last_posted_at >= {}",
-                        args.push_i64(since)
-                    ),
-                    None => format!("SELECT followee_id FROM follows WHERE follower_id = {u}"),
+                let authors = match posters {
+                    Some(posters) => args.push_in(self.backend(), "n.user_id", posters),
+                    // Without the cache, a page with a lower bound (a time window) still
+                    // probes only the followees who posted since it, by their
+                    // `last_posted_at`, which only ever moves forward.
+                    None => {
+                        let followees = match page.since_id.as_deref().and_then(ids::prefix_time) {
+                            Some(since) => format!(
+                                "SELECT f.followee_id FROM follows f JOIN users fu ON fu.id = f.followee_id \
+                                 WHERE f.follower_id = {u} AND fu.last_posted_at >= {}",
+                                args.push_i64(since)
+                            ),
+                            None => {
+                                format!("SELECT followee_id FROM follows WHERE follower_id = {u}")
+                            }
+                        };
+                        format!("n.user_id IN ({followees} UNION ALL SELECT {u})")
+                    }
                 };
                 (
                     "notes n".to_owned(),
                     "n.id",
                     vec![
-                        format!("n.user_id IN ({followees} UNION ALL SELECT {u})"),
+                        authors,
                         format!(
                             "(n.reply_id IS NULL OR n.reply_user_id = n.user_id OR n.reply_user_id = {u} OR n.user_id = {u})"
                         ),
@@ -171,15 +202,66 @@ impl Store {
             conds.join(" AND "),
             page.limit.clamp(1, MAX_LISTING as i64)
         );
-        decode_notes(with_pool!(&self.read, |p| {
-            let mut q = sqlx::query_as::<_, NoteRow>(&sql);
-            for a in &args.0 {
-                q = match a {
-                    Arg::Text(t) => q.bind(t),
-                    Arg::Int(i) => q.bind(i),
-                };
+        decode_notes(match &self.read {
+            Pool::Sqlite(p) => {
+                let mut q = sqlx::query_as::<_, NoteRow>(&sql);
+                for a in &args.0 {
+                    q = match a {
+                        Arg::Text(t) => q.bind(t),
+                        Arg::Int(i) => q.bind(i),
+                        Arg::Texts(v) => q.bind(serde_json::Value::from(v.as_slice()).to_string()),
+                    };
+                }
+                q.fetch_all(p).await
             }
-            q.fetch_all(p).await
-        })?)
+            Pool::Postgres(p) => {
+                let mut q = sqlx::query_as::<_, NoteRow>(&sql);
+                for a in &args.0 {
+                    q = match a {
+                        Arg::Text(t) => q.bind(t),
+                        Arg::Int(i) => q.bind(i),
+                        Arg::Texts(v) => q.bind(v),
+                    };
+                }
+                q.fetch_all(p).await
+            }
+        }?)
+    }
+
+    /// For a home timeline's page with a lower bound: the followees of `user_id` who posted
+    /// since it, and `user_id`, from the copies of who posted lately and whom `user_id`
+    /// follows (at `following_version`); `None` when those do not cover the page (the query
+    /// then asks the users table).
+    async fn posted_in_window(
+        &self,
+        user_id: &str,
+        following_version: i64,
+        page: &Page,
+    ) -> Result<Option<Vec<String>>> {
+        let Some(since) = page.since_id.as_deref().and_then(ids::prefix_time) else {
+            return Ok(None);
+        };
+        self.recent_posters.start(&self.read);
+        if !self.recent_posters.covers(since) {
+            return Ok(None);
+        }
+        let posters = match self.followings.get(user_id, following_version) {
+            Some(list) => self.recent_posters.posted_since(list.ids(), since),
+            None => {
+                let followees: Vec<String> = with_pool!(&self.read, |p| sqlx::query_scalar(
+                    "SELECT followee_id FROM follows WHERE follower_id = $1"
+                )
+                .bind(user_id)
+                .fetch_all(p)
+                .await)?;
+                self.followings.put(user_id, following_version, &followees);
+                self.recent_posters
+                    .posted_since(followees.iter().map(String::as_str), since)
+            }
+        };
+        Ok(posters.map(|mut authors| {
+            authors.push(user_id.to_owned());
+            authors
+        }))
     }
 }

@@ -28,6 +28,7 @@ struct UserRow {
     created_at: i64,
     updated_at: Option<i64>,
     last_posted_at: Option<i64>,
+    following_version: i64,
 }
 
 impl UserRow {
@@ -54,6 +55,7 @@ impl UserRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             last_posted_at: self.last_posted_at,
+            following_version: self.following_version,
         })
     }
 }
@@ -65,7 +67,7 @@ fn decode_user(row: Option<UserRow>) -> Result<Option<User>> {
 const USER_COLUMNS: &str = "u.id, u.username, u.username_lower, u.host, u.name, u.description, \
     u.location, u.birthday, u.lang, u.fields, u.is_locked, u.is_bot, u.is_cat, u.is_admin, \
     u.is_suspended, u.followers_count, u.following_count, u.notes_count, u.created_at, \
-    u.updated_at, u.last_posted_at";
+    u.updated_at, u.last_posted_at, u.following_version";
 
 pub struct NewLocalUser<'a> {
     pub id: &'a str,

@@ -1,0 +1,272 @@
+//! Who posted lately, kept in memory, so that a window of a home timeline probes only the
+//! followees who have notes in it.
+//!
+//! Why: a home timeline's window asks "notes since T by anyone I follow". Without this, the
+//! database answers by reading every followee's `last_posted_at` (200 key lookups for 200
+//! followees, most of whom were quiet since T), which was most of what PostgreSQL spent on a
+//! home timeline. Here the same question is a hash lookup per followee, and the database
+//! probes the notes of the few who posted.
+//!
+//! It is a cache of the database, never the authority, and errs only one way: an entry may say
+//! a user posted later than they did (that costs one empty probe), never earlier. So:
+//! - this process records each note it writes before the note is committed, so a note it wrote
+//!   is never missed by a read it serves afterwards;
+//! - a background task loads who posted within [`HORIZON`] at start, then reads the newest
+//!   notes every [`REFRESH`] for what other writers (another node sharing the database, a
+//!   command run beside the server) committed, with [`SKEW`] of overlap;
+//! - a window starting before what the cache covers (older than [`HORIZON`], or before it has
+//!   loaded) is answered by the database alone, as before.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
+
+use tsudoi_model::ids;
+
+use super::{Pool, Result, with_pool};
+
+/// How far back the cache knows who posted. A home timeline's windows start two hours back
+/// and reach further only when those hold too few notes, so a week covers nearly every read,
+/// and it bounds memory by the users who posted in a week (a few dozen bytes each).
+const HORIZON_MS: i64 = 7 * 24 * 3_600_000;
+
+/// How often the newest notes are read for other writers' posts: a post made through another
+/// node shows in this node's home timelines within about this long.
+const REFRESH: Duration = Duration::from_secs(1);
+
+/// Overlap of each refresh with the one before: a note's id carries its writer's clock when
+/// the note was made, and its commit (or another node's clock) may lag that by this much.
+const SKEW_MS: i64 = 10_000;
+
+#[derive(Default)]
+pub(crate) struct RecentPosters {
+    state: RwLock<State>,
+    started: AtomicBool,
+}
+
+impl std::fmt::Debug for RecentPosters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.state.read().unwrap_or_else(|p| p.into_inner());
+        f.debug_struct("RecentPosters")
+            .field("complete_from", &s.complete_from)
+            .field("users", &s.last.len())
+            .finish()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    /// Every user whose last note is at or after this time (ms) is in `last`. `None` until the
+    /// first load.
+    complete_from: Option<i64>,
+    /// User id → time of their last note known here (ms).
+    last: HashMap<String, i64>,
+}
+
+impl RecentPosters {
+    /// `user` posted at `at` (ms).
+    pub(crate) fn observe(&self, user: &str, at: i64) {
+        let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
+        match s.last.get_mut(user) {
+            Some(t) => *t = (*t).max(at),
+            None => {
+                s.last.insert(user.to_owned(), at);
+            }
+        }
+    }
+
+    /// Of `users`, those who posted at or after `since` (ms); `None` when the cache does not
+    /// cover that time and the database must be asked.
+    pub(crate) fn posted_since<'a>(
+        &self,
+        users: impl IntoIterator<Item = &'a str>,
+        since: i64,
+    ) -> Option<Vec<String>> {
+        let s = self.state.read().unwrap_or_else(|p| p.into_inner());
+        if s.complete_from? > since {
+            return None;
+        }
+        Some(
+            users
+                .into_iter()
+                .filter(|u| s.last.get(*u).is_some_and(|&t| t >= since))
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
+    /// Whether a window starting at `since` (ms) is covered, before asking for followees.
+    pub(crate) fn covers(&self, since: i64) -> bool {
+        let s = self.state.read().unwrap_or_else(|p| p.into_inner());
+        s.complete_from.is_some_and(|c| c <= since)
+    }
+
+    /// Merges `rows` read from the database, which hold everyone who posted at or after
+    /// `complete_from`, and forgets what is older than the horizon at `now`.
+    fn merge(&self, rows: Vec<(String, i64)>, complete_from: Option<i64>, now: i64) {
+        let oldest = now - HORIZON_MS;
+        let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
+        for (user, at) in rows {
+            let t = s.last.entry(user).or_insert(at);
+            *t = (*t).max(at);
+        }
+        if let Some(c) = complete_from {
+            s.complete_from = Some(s.complete_from.map_or(c, |old| old.min(c)));
+        }
+        if let Some(c) = s.complete_from
+            && c < oldest
+        {
+            s.last.retain(|_, t| *t >= oldest);
+            s.complete_from = Some(oldest);
+        }
+    }
+}
+
+impl RecentPosters {
+    /// Starts the task that fills the cache from `pool` and keeps it fresh, unless it runs
+    /// already; it ends when the store is dropped. Started by the first home timeline read
+    /// rather than with the store, so it never reads tables a migration has yet to create
+    /// and commands that read no timeline start no task.
+    pub(crate) fn start(self: &Arc<Self>, pool: &Pool) {
+        if self.started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (weak, pool) = (Arc::downgrade(self), pool.clone());
+        tokio::spawn(async move {
+            let mut loaded_at = None;
+            loop {
+                if let Some(next) = refresh(&pool, &weak, loaded_at).await {
+                    loaded_at = Some(next);
+                }
+                tokio::time::sleep(REFRESH).await;
+                if weak.strong_count() == 0 || with_pool!(&pool, |p| p.is_closed()) {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// One load (the first time) or refresh; returns the time it read up to, or `None` after an
+/// error (logged; the next tick tries again, and reads meanwhile fall back to the database).
+async fn refresh(
+    pool: &Pool,
+    posters: &Weak<RecentPosters>,
+    loaded_at: Option<i64>,
+) -> Option<i64> {
+    let now = ids::now_ms();
+    let rows = match loaded_at {
+        None => load_since(pool, now - HORIZON_MS).await,
+        Some(at) => newest_since(pool, at - SKEW_MS).await,
+    };
+    match rows {
+        Ok(rows) => {
+            let complete_from = loaded_at.is_none().then_some(now - HORIZON_MS);
+            posters.upgrade()?.merge(rows, complete_from, now);
+            Some(now)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read who posted lately; home timelines ask the database meanwhile");
+            loaded_at
+        }
+    }
+}
+
+/// Everyone whose last note is at or after `from`, from the users table.
+async fn load_since(pool: &Pool, from: i64) -> Result<Vec<(String, i64)>> {
+    Ok(with_pool!(pool, |p| sqlx::query_as::<_, (String, i64)>(
+        "SELECT id, last_posted_at FROM users WHERE last_posted_at >= $1"
+    )
+    .bind(from)
+    .fetch_all(p)
+    .await)?)
+}
+
+/// The authors of notes whose ids are from `from` (ms) on, with their newest note's time:
+/// read by the notes' primary key, which starts with the time.
+async fn newest_since(pool: &Pool, from: i64) -> Result<Vec<(String, i64)>> {
+    Ok(with_pool!(pool, |p| sqlx::query_as::<_, (String, i64)>(
+        "SELECT user_id, MAX(created_at) FROM notes WHERE id >= $1 GROUP BY user_id"
+    )
+    .bind(ids::time_prefix(from))
+    .fetch_all(p)
+    .await)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = 3_600_000;
+
+    fn users(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn ids(v: &[String]) -> impl Iterator<Item = &str> {
+        v.iter().map(String::as_str)
+    }
+
+    #[test]
+    fn unloaded_cache_sends_reads_to_the_database() {
+        let p = RecentPosters::default();
+        p.observe("a", 10 * H);
+        assert!(!p.covers(9 * H));
+        assert_eq!(p.posted_since(ids(&users(&["a"])), 9 * H), None);
+    }
+
+    #[test]
+    fn answers_within_what_it_covers() {
+        let p = RecentPosters::default();
+        let now = 100 * H;
+        p.merge(
+            vec![("a".into(), now - 3 * H), ("b".into(), now - H)],
+            Some(now - HORIZON_MS),
+            now,
+        );
+        p.observe("c", now);
+        let all = users(&["a", "b", "c", "d"]);
+        assert_eq!(
+            p.posted_since(ids(&all), now - 2 * H),
+            Some(users(&["b", "c"]))
+        );
+        assert_eq!(
+            p.posted_since(ids(&all), now - 3 * H),
+            Some(users(&["a", "b", "c"]))
+        );
+        assert_eq!(p.posted_since(ids(&all), now - HORIZON_MS - 1), None);
+    }
+
+    #[test]
+    fn a_time_never_moves_back() {
+        let p = RecentPosters::default();
+        let now = 100 * H;
+        p.merge(vec![], Some(now - HORIZON_MS), now);
+        p.observe("a", now);
+        // A refresh overlapping an older note of the same user keeps the newer time.
+        p.merge(vec![("a".into(), now - H)], None, now);
+        assert_eq!(
+            p.posted_since(ids(&users(&["a"])), now),
+            Some(users(&["a"]))
+        );
+    }
+
+    #[test]
+    fn forgets_past_the_horizon_and_stops_covering_it() {
+        let p = RecentPosters::default();
+        let start = 1_000 * H;
+        p.merge(
+            vec![("old".into(), start - HORIZON_MS + H)],
+            Some(start - HORIZON_MS),
+            start,
+        );
+        let later = start + 2 * H;
+        p.merge(vec![], None, later);
+        assert!(!p.covers(later - HORIZON_MS - 1));
+        assert_eq!(
+            p.posted_since(ids(&users(&["old"])), later - HORIZON_MS),
+            Some(vec![])
+        );
+    }
+}
