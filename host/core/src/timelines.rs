@@ -3,8 +3,10 @@
 //!
 //! Why windows: the home timeline is "notes by anyone I follow, newest first". Asked as one
 //! query, the database gathers every note of every followee (20,000 for 200 followees with
-//! 100 notes each) to sort them for one page of 20. Asked for the last two hours first, it
-//! touches only the notes of those two hours, which usually fill the page; when they do not,
+//! 100 notes each) to sort them for one page of 20. Asked for a recent window first, it
+//! touches only the notes of that window: for the first page, the window that the store's
+//! copy of the followees' latest notes says holds the page and half as much again (for
+//! filters), else the last two hours. When the window does not fill the page,
 //! the next window reaches further back (far enough for the rest at the rate the page found
 //! so far, two to eight times as far), and the last has no bound at all. Within a window the
 //! store probes only the followees who posted since it began, from its copies of who posted
@@ -20,9 +22,13 @@ use crate::{Core, Error, Result};
 /// The first window; each next one reaches as far as [`next_reach`] says, up to [`WINDOWS`]
 /// bounded windows before an unbounded one.
 const FIRST_WINDOW_MS: i64 = 2 * 3_600_000;
+/// The shortest first window, however busy the followees: their notes may be stamped by
+/// clocks a little ahead of this one.
+const MIN_WINDOW_MS: i64 = 1_000;
 /// The most a window grows on the one before (when it found nothing).
 const WINDOW_GROWTH: i64 = 8;
-/// Growth can be as low as 2×, so 2 h reaches 10 days at worst before the unbounded window.
+/// Growth is as low as 2× only after a window found most of what was missing; from two
+/// hours, eight windows reach ten days at worst before the unbounded one.
 const WINDOWS: u32 = 8;
 
 pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> Result<Vec<Note>> {
@@ -79,6 +85,17 @@ pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> R
     };
     let mut upper = page.until_id.clone();
     let mut reach = FIRST_WINDOW_MS;
+    if page.until_id.is_none() {
+        // The first page: reach as far back as the followees' latest notes say it must.
+        let margin = want + want / 2;
+        if let Some(at) = core
+            .store()
+            .home_reach(&me.id, me.following_version, margin)
+            .await?
+        {
+            reach = (top - at).max(MIN_WINDOW_MS);
+        }
+    }
     for k in 0..=WINDOWS {
         let mut lower = (k < WINDOWS).then(|| ids::time_prefix(top - reach));
         let mut last = lower.is_none();

@@ -41,12 +41,18 @@ impl std::fmt::Debug for Followings {
     }
 }
 
-/// A copy of one user's followees.
-pub(crate) struct List(Arc<str>);
+/// One user's followees: a copy kept here, or a list just read that could not be kept.
+pub(crate) enum List {
+    Kept(Arc<str>),
+    Read(Vec<String>),
+}
 
 impl List {
-    pub(crate) fn ids(&self) -> impl Iterator<Item = &str> {
-        self.0.split(SEP).filter(|id| !id.is_empty())
+    pub(crate) fn ids(&self) -> Vec<&str> {
+        match self {
+            List::Kept(joined) => joined.split(SEP).filter(|id| !id.is_empty()).collect(),
+            List::Read(ids) => ids.iter().map(String::as_str).collect(),
+        }
     }
 }
 
@@ -55,16 +61,16 @@ impl Followings {
     pub(crate) fn get(&self, user: &str, version: i64) -> Option<List> {
         let s = self.state.read().unwrap_or_else(|p| p.into_inner());
         match s.lists.get(user) {
-            Some((v, ids)) if *v == version => Some(List(ids.clone())),
+            Some((v, ids)) if *v == version => Some(List::Kept(ids.clone())),
             _ => None,
         }
     }
 
-    /// Keeps `ids` as `user`'s followees at `version`.
-    pub(crate) fn put(&self, user: &str, version: i64, ids: &[String]) {
+    /// Keeps `ids` as `user`'s followees at `version`, and hands them back.
+    pub(crate) fn put(&self, user: &str, version: i64, ids: Vec<String>) -> List {
         if ids.iter().any(|id| id.contains(SEP)) {
             // Not an id this server made; such a list is read from the database each time.
-            return;
+            return List::Read(ids);
         }
         let list: Arc<str> = Arc::from(ids.join(&SEP.to_string()));
         let size = user.len() + list.len();
@@ -73,10 +79,11 @@ impl Followings {
             s.lists.clear();
             s.bytes = 0;
         }
-        if let Some((_, old)) = s.lists.insert(user.to_owned(), (version, list)) {
+        if let Some((_, old)) = s.lists.insert(user.to_owned(), (version, list.clone())) {
             s.bytes -= user.len() + old.len();
         }
         s.bytes += size;
+        List::Kept(list)
     }
 }
 
@@ -85,17 +92,17 @@ mod tests {
     use super::*;
 
     fn ids(list: &List) -> Vec<&str> {
-        list.ids().collect()
+        list.ids()
     }
 
     #[test]
     fn a_copy_serves_only_its_version() {
         let f = Followings::default();
         assert!(f.get("me", 0).is_none());
-        f.put("me", 0, &["a".into(), "b".into()]);
+        f.put("me", 0, vec!["a".into(), "b".into()]);
         assert_eq!(ids(&f.get("me", 0).unwrap()), ["a", "b"]);
         assert!(f.get("me", 1).is_none(), "a follow since moved the version");
-        f.put("me", 1, &[]);
+        f.put("me", 1, vec![]);
         assert!(ids(&f.get("me", 1).unwrap()).is_empty());
         assert!(f.get("me", 0).is_none());
     }
@@ -103,8 +110,8 @@ mod tests {
     #[test]
     fn replacing_a_copy_keeps_the_byte_count() {
         let f = Followings::default();
-        f.put("me", 0, &["abc".into()]);
-        f.put("me", 1, &["abcdef".into()]);
+        f.put("me", 0, vec!["abc".into()]);
+        f.put("me", 1, vec!["abcdef".into()]);
         assert_eq!(f.state.read().unwrap().bytes, "me".len() + "abcdef".len());
     }
 }

@@ -55,13 +55,43 @@ impl std::fmt::Debug for RecentPosters {
     }
 }
 
+/// How many of each user's latest note times are kept: enough to tell that a short window of
+/// a busy followee's notes holds a page (see [`RecentPosters::nth_latest`]).
+const TIMES_KEPT: usize = 8;
+
+/// A user's latest note times known here (ms), newest first; unused slots are 0.
+#[derive(Clone, Copy, Default)]
+struct Times([i64; TIMES_KEPT]);
+
+impl Times {
+    fn latest(&self) -> i64 {
+        self.0[0]
+    }
+
+    /// Records a note at `at`, unless it is known or older than every time kept.
+    fn add(&mut self, at: i64) {
+        let Some(slot) = self.0.iter().position(|&t| t <= at) else {
+            return;
+        };
+        if self.0[slot] == at {
+            return;
+        }
+        self.0.copy_within(slot..TIMES_KEPT - 1, slot + 1);
+        self.0[slot] = at;
+    }
+
+    fn known(&self) -> impl Iterator<Item = i64> + '_ {
+        self.0.iter().copied().take_while(|&t| t > 0)
+    }
+}
+
 #[derive(Default)]
 struct State {
     /// Every user whose last note is at or after this time (ms) is in `last`. `None` until the
     /// first load.
     complete_from: Option<i64>,
-    /// User id → time of their last note known here (ms).
-    last: HashMap<String, i64>,
+    /// User id → their latest note times known here.
+    last: HashMap<String, Times>,
 }
 
 impl RecentPosters {
@@ -69,9 +99,11 @@ impl RecentPosters {
     pub(crate) fn observe(&self, user: &str, at: i64) {
         let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
         match s.last.get_mut(user) {
-            Some(t) => *t = (*t).max(at),
+            Some(t) => t.add(at),
             None => {
-                s.last.insert(user.to_owned(), at);
+                let mut t = Times::default();
+                t.add(at);
+                s.last.insert(user.to_owned(), t);
             }
         }
     }
@@ -90,10 +122,32 @@ impl RecentPosters {
         Some(
             users
                 .into_iter()
-                .filter(|u| s.last.get(*u).is_some_and(|&t| t >= since))
+                .filter(|u| s.last.get(*u).is_some_and(|t| t.latest() >= since))
                 .map(str::to_owned)
                 .collect(),
         )
+    }
+
+    /// The latest time (ms) since which `users` are known to have posted at least `n` notes
+    /// between them, if that many are known: a window from there to now holds `n` notes or
+    /// more (every time kept is a real note, so this can only underestimate).
+    pub(crate) fn nth_latest<'a>(
+        &self,
+        users: impl IntoIterator<Item = &'a str>,
+        n: usize,
+    ) -> Option<i64> {
+        let s = self.state.read().unwrap_or_else(|p| p.into_inner());
+        s.complete_from?;
+        let mut times: Vec<i64> = users
+            .into_iter()
+            .filter_map(|u| s.last.get(u))
+            .flat_map(Times::known)
+            .collect();
+        if n == 0 || times.len() < n {
+            return None;
+        }
+        let (_, nth, _) = times.select_nth_unstable_by(n - 1, |a, b| b.cmp(a));
+        Some(*nth)
     }
 
     /// Whether a window starting at `since` (ms) is covered, before asking for followees.
@@ -108,8 +162,7 @@ impl RecentPosters {
         let oldest = now - HORIZON_MS;
         let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
         for (user, at) in rows {
-            let t = s.last.entry(user).or_insert(at);
-            *t = (*t).max(at);
+            s.last.entry(user).or_default().add(at);
         }
         if let Some(c) = complete_from {
             s.complete_from = Some(s.complete_from.map_or(c, |old| old.min(c)));
@@ -117,7 +170,7 @@ impl RecentPosters {
         if let Some(c) = s.complete_from
             && c < oldest
         {
-            s.last.retain(|_, t| *t >= oldest);
+            s.last.retain(|_, t| t.latest() >= oldest);
             s.complete_from = Some(oldest);
         }
     }
@@ -236,6 +289,42 @@ mod tests {
             Some(users(&["a", "b", "c"]))
         );
         assert_eq!(p.posted_since(ids(&all), now - HORIZON_MS - 1), None);
+    }
+
+    #[test]
+    fn keeps_the_latest_times_newest_first() {
+        let mut t = Times::default();
+        for at in [5, 3, 9, 3, 1, 7, 2, 8, 6, 4, 10] {
+            t.add(at);
+        }
+        assert_eq!(t.known().collect::<Vec<_>>(), [10, 9, 8, 7, 6, 5, 4, 3]);
+        t.add(1);
+        assert_eq!(
+            t.known().count(),
+            TIMES_KEPT,
+            "older than all kept: ignored"
+        );
+    }
+
+    #[test]
+    fn nth_latest_counts_notes_across_users() {
+        let p = RecentPosters::default();
+        let now = 100 * H;
+        p.merge(vec![], Some(now - HORIZON_MS), now);
+        for at in [now - 1, now - 2, now - 3] {
+            p.observe("busy", at);
+        }
+        p.observe("quiet", now - 5 * H);
+        let all = users(&["busy", "quiet", "unknown"]);
+        assert_eq!(p.nth_latest(ids(&all), 1), Some(now - 1));
+        assert_eq!(p.nth_latest(ids(&all), 3), Some(now - 3));
+        assert_eq!(p.nth_latest(ids(&all), 4), Some(now - 5 * H));
+        assert_eq!(
+            p.nth_latest(ids(&all), 5),
+            None,
+            "only four notes are known"
+        );
+        assert_eq!(p.nth_latest(ids(&users(&["quiet"])), 1), Some(now - 5 * H));
     }
 
     #[test]

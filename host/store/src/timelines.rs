@@ -4,6 +4,7 @@
 
 use tsudoi_model::{Note, NoteFilter, NoteSource, Page, ids};
 
+use super::followings::List;
 use super::notes::{NOTE_COLUMNS, NoteRow, decode_notes};
 use super::visibility::{pure_renote, sql_renote_visible, sql_visible};
 use super::{Backend, Pool, Result, Store, with_pool};
@@ -245,23 +246,45 @@ impl Store {
         if !self.recent_posters.covers(since) {
             return Ok(None);
         }
-        let posters = match self.followings.get(user_id, following_version) {
-            Some(list) => self.recent_posters.posted_since(list.ids(), since),
-            None => {
-                let followees: Vec<String> = with_pool!(&self.read, |p| sqlx::query_scalar(
-                    "SELECT followee_id FROM follows WHERE follower_id = $1"
-                )
-                .bind(user_id)
-                .fetch_all(p)
-                .await)?;
-                self.followings.put(user_id, following_version, &followees);
-                self.recent_posters
-                    .posted_since(followees.iter().map(String::as_str), since)
-            }
-        };
-        Ok(posters.map(|mut authors| {
-            authors.push(user_id.to_owned());
-            authors
-        }))
+        let followees = self.followees(user_id, following_version).await?;
+        let posters = self
+            .recent_posters
+            .posted_since(followees.ids().into_iter().chain([user_id]), since);
+        Ok(posters)
+    }
+
+    /// How far back (ms since the epoch) the home timeline of `user_id` surely holds `notes`
+    /// notes before any filter, by what the store knows of its followees' latest notes; `None`
+    /// when it does not know that many. Lets the first window of a page reach exactly as far
+    /// as a page needs: a few minutes for someone following busy accounts, a day for someone
+    /// following quiet ones.
+    pub async fn home_reach(
+        &self,
+        user_id: &str,
+        following_version: i64,
+        notes: usize,
+    ) -> Result<Option<i64>> {
+        self.recent_posters.start(&self.read);
+        if !self.recent_posters.covers(ids::now_ms()) {
+            return Ok(None);
+        }
+        let followees = self.followees(user_id, following_version).await?;
+        Ok(self
+            .recent_posters
+            .nth_latest(followees.ids().into_iter().chain([user_id]), notes))
+    }
+
+    /// Whom `user_id` follows, from the copy for `following_version` or the database.
+    async fn followees(&self, user_id: &str, following_version: i64) -> Result<List> {
+        if let Some(list) = self.followings.get(user_id, following_version) {
+            return Ok(list);
+        }
+        let read: Vec<String> = with_pool!(&self.read, |p| sqlx::query_scalar(
+            "SELECT followee_id FROM follows WHERE follower_id = $1"
+        )
+        .bind(user_id)
+        .fetch_all(p)
+        .await)?;
+        Ok(self.followings.put(user_id, following_version, read))
     }
 }
