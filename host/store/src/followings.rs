@@ -16,7 +16,10 @@ use std::sync::{Arc, RwLock};
 /// 34 MB to keep every list; past the budget the copies are dropped and refilled as read.
 const MAX_BYTES: usize = 48 << 20;
 
-/// Ids are kept joined by this, one allocation per list (ids never contain it).
+/// Ids are kept joined by this, one allocation per list, as the database hands the list over
+/// (`Store::followees` asks for them joined by a space, one row rather than one per
+/// followee). User ids are aidx ids (digits and lowercase letters), so
+/// it never occurs in one.
 const SEP: char = ' ';
 
 #[derive(Default)]
@@ -41,18 +44,12 @@ impl std::fmt::Debug for Followings {
     }
 }
 
-/// One user's followees: a copy kept here, or a list just read that could not be kept.
-pub(crate) enum List {
-    Kept(Arc<str>),
-    Read(Vec<String>),
-}
+/// One user's followees, joined by [`SEP`].
+pub(crate) struct List(Arc<str>);
 
 impl List {
-    pub(crate) fn ids(&self) -> Vec<&str> {
-        match self {
-            List::Kept(joined) => joined.split(SEP).filter(|id| !id.is_empty()).collect(),
-            List::Read(ids) => ids.iter().map(String::as_str).collect(),
-        }
+    pub(crate) fn ids(&self) -> impl Iterator<Item = &str> {
+        self.0.split(SEP).filter(|id| !id.is_empty())
     }
 }
 
@@ -61,18 +58,15 @@ impl Followings {
     pub(crate) fn get(&self, user: &str, version: i64) -> Option<List> {
         let s = self.state.read().unwrap_or_else(|p| p.into_inner());
         match s.lists.get(user) {
-            Some((v, ids)) if *v == version => Some(List::Kept(ids.clone())),
+            Some((v, ids)) if *v == version => Some(List(ids.clone())),
             _ => None,
         }
     }
 
-    /// Keeps `ids` as `user`'s followees at `version`, and hands them back.
-    pub(crate) fn put(&self, user: &str, version: i64, ids: Vec<String>) -> List {
-        if ids.iter().any(|id| id.contains(SEP)) {
-            // Not an id this server made; such a list is read from the database each time.
-            return List::Read(ids);
-        }
-        let list: Arc<str> = Arc::from(ids.join(&SEP.to_string()));
+    /// Keeps `joined` (ids joined by [`SEP`]) as `user`'s followees at `version`, and hands
+    /// them back.
+    pub(crate) fn put(&self, user: &str, version: i64, joined: String) -> List {
+        let list: Arc<str> = Arc::from(joined);
         let size = user.len() + list.len();
         let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
         if s.bytes + size > MAX_BYTES {
@@ -83,7 +77,7 @@ impl Followings {
             s.bytes -= user.len() + old.len();
         }
         s.bytes += size;
-        List::Kept(list)
+        List(list)
     }
 }
 
@@ -92,17 +86,17 @@ mod tests {
     use super::*;
 
     fn ids(list: &List) -> Vec<&str> {
-        list.ids()
+        list.ids().collect()
     }
 
     #[test]
     fn a_copy_serves_only_its_version() {
         let f = Followings::default();
         assert!(f.get("me", 0).is_none());
-        f.put("me", 0, vec!["a".into(), "b".into()]);
+        f.put("me", 0, "a b".into());
         assert_eq!(ids(&f.get("me", 0).unwrap()), ["a", "b"]);
         assert!(f.get("me", 1).is_none(), "a follow since moved the version");
-        f.put("me", 1, vec![]);
+        f.put("me", 1, String::new());
         assert!(ids(&f.get("me", 1).unwrap()).is_empty());
         assert!(f.get("me", 0).is_none());
     }
@@ -110,8 +104,8 @@ mod tests {
     #[test]
     fn replacing_a_copy_keeps_the_byte_count() {
         let f = Followings::default();
-        f.put("me", 0, vec!["abc".into()]);
-        f.put("me", 1, vec!["abcdef".into()]);
+        f.put("me", 0, "abc".into());
+        f.put("me", 1, "abcdef".into());
         assert_eq!(f.state.read().unwrap().bytes, "me".len() + "abcdef".len());
     }
 }

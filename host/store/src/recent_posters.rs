@@ -1,5 +1,6 @@
-//! Who posted lately, kept in memory, so that a window of a home timeline probes only the
-//! followees who have notes in it.
+//! Who posted lately, and when (each user's last few note times), kept in memory: a window of
+//! a home timeline probes only the followees who have notes in it, and the first window of a
+//! page reaches only as far back as those times say the page needs.
 //!
 //! Why: a home timeline's window asks "notes since T by anyone I follow". Without this, the
 //! database answers by reading every followee's `last_posted_at` (200 key lookups for 200
@@ -7,15 +8,17 @@
 //! home timeline. Here the same question is a hash lookup per followee, and the database
 //! probes the notes of the few who posted.
 //!
-//! It is a cache of the database, never the authority, and errs only one way: an entry may say
-//! a user posted later than they did (that costs one empty probe), never earlier. So:
+//! It is a cache of the database, never the authority, and errs only one way: it may know of a
+//! note that is not there (deleted, or its write failed; that costs an empty probe or one more
+//! window), never miss that a user posted. So:
 //! - this process records each note it writes before the note is committed, so a note it wrote
 //!   is never missed by a read it serves afterwards;
-//! - a background task loads who posted within [`HORIZON`] at start, then reads the newest
-//!   notes every [`REFRESH`] for what other writers (another node sharing the database, a
-//!   command run beside the server) committed, with [`SKEW`] of overlap;
-//! - a window starting before what the cache covers (older than [`HORIZON`], or before it has
-//!   loaded) is answered by the database alone, as before.
+//! - a background task, started by the first home timeline read, loads who posted within
+//!   [`HORIZON_MS`], then reads the newest notes every [`REFRESH`] for what other writers
+//!   (another node sharing the database, a command run beside the server) committed, with
+//!   [`SKEW_MS`] of overlap;
+//! - a window starting before what the cache covers (older than [`HORIZON_MS`], or before it
+//!   has loaded) is answered by the database alone, as before.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,9 +29,9 @@ use tsudoi_model::ids;
 
 use super::{Pool, Result, with_pool};
 
-/// How far back the cache knows who posted. A home timeline's windows start two hours back
-/// and reach further only when those hold too few notes, so a week covers nearly every read,
-/// and it bounds memory by the users who posted in a week (a few dozen bytes each).
+/// How far back the cache knows who posted. A page's first window reaches back as far as
+/// the page needs and the next ones a few times further, so a week covers nearly every read,
+/// and it bounds memory by the users who posted in a week (about a hundred bytes each).
 const HORIZON_MS: i64 = 7 * 24 * 3_600_000;
 
 /// How often the newest notes are read for other writers' posts: a post made through another
@@ -130,7 +133,7 @@ impl RecentPosters {
 
     /// The latest time (ms) since which `users` are known to have posted at least `n` notes
     /// between them, if that many are known: a window from there to now holds `n` notes or
-    /// more (every time kept is a real note, so this can only underestimate).
+    /// more (unless some were deleted since, and then the next window reads on).
     pub(crate) fn nth_latest<'a>(
         &self,
         users: impl IntoIterator<Item = &'a str>,

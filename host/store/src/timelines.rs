@@ -249,11 +249,11 @@ impl Store {
         let followees = self.followees(user_id, following_version).await?;
         let posters = self
             .recent_posters
-            .posted_since(followees.ids().into_iter().chain([user_id]), since);
+            .posted_since(followees.ids().chain([user_id]), since);
         Ok(posters)
     }
 
-    /// How far back (ms since the epoch) the home timeline of `user_id` surely holds `notes`
+    /// How far back (ms since the epoch) the home timeline of `user_id` should hold `notes`
     /// notes before any filter, by what the store knows of its followees' latest notes; `None`
     /// when it does not know that many. Lets the first window of a page reach exactly as far
     /// as a page needs: a few minutes for someone following busy accounts, a day for someone
@@ -271,7 +271,7 @@ impl Store {
         let followees = self.followees(user_id, following_version).await?;
         Ok(self
             .recent_posters
-            .nth_latest(followees.ids().into_iter().chain([user_id]), notes))
+            .nth_latest(followees.ids().chain([user_id]), notes))
     }
 
     /// Whom `user_id` follows, from the copy for `following_version` or the database.
@@ -279,12 +279,20 @@ impl Store {
         if let Some(list) = self.followings.get(user_id, following_version) {
             return Ok(list);
         }
-        let read: Vec<String> = with_pool!(&self.read, |p| sqlx::query_scalar(
-            "SELECT followee_id FROM follows WHERE follower_id = $1"
-        )
-        .bind(user_id)
-        .fetch_all(p)
-        .await)?;
-        Ok(self.followings.put(user_id, following_version, read))
+        // One row holding the whole list: a row per followee cost more to hand over than
+        // the lookup itself.
+        let sql = match self.backend() {
+            Backend::Postgres => {
+                "SELECT COALESCE(string_agg(followee_id, ' '), '') FROM follows WHERE follower_id = $1"
+            }
+            Backend::Sqlite => {
+                "SELECT COALESCE(group_concat(followee_id, ' '), '') FROM follows WHERE follower_id = $1"
+            }
+        };
+        let joined: String = with_pool!(&self.read, |p| sqlx::query_scalar(sql)
+            .bind(user_id)
+            .fetch_one(p)
+            .await)?;
+        Ok(self.followings.put(user_id, following_version, joined))
     }
 }
