@@ -4,63 +4,19 @@
 
 use std::time::Duration;
 
-use tsudoi_model::{Note, NoteFilter, NoteSource, Page, User, Visibility, ids};
-use tsudoi_store::{NewLocalUser, NewNote, Store};
+use tsudoi_model::{NoteFilter, NoteSource, Page, User, Visibility, ids};
+use tsudoi_store::Store;
 use tsudoi_testkit::TestDatabase;
+
+mod common;
+use common::{insert, note_ago, user};
 
 const HOUR: i64 = 3_600_000;
 
-async fn user(store: &Store, name: &str) -> User {
-    let id = ids::aidx();
-    store
-        .create_local_user(
-            &NewLocalUser {
-                id: &id,
-                username: name,
-                password_hash: "x",
-                token: &format!("token-{name}"),
-                is_admin: false,
-                created_at: ids::now_ms(),
-            },
-            None,
-        )
-        .await
-        .unwrap()
-}
-
 /// A public note by `author` made `ago` ms before now.
 async fn post(store: &Store, author: &User, ago: i64) -> String {
-    let at = ids::now_ms() - ago;
-    let note = Note {
-        id: ids::aidx_at(at),
-        user_id: author.id.clone(),
-        user_host: None,
-        text: Some("text".into()),
-        cw: None,
-        visibility: Visibility::Public,
-        local_only: false,
-        reply_id: None,
-        reply_user_id: None,
-        renote_id: None,
-        renote_user_id: None,
-        has_poll: false,
-        tags: vec![],
-        mentions: vec![],
-        visible_user_ids: vec![],
-        replies_count: 0,
-        renote_count: 0,
-        uri: None,
-        url: None,
-        created_at: at,
-        updated_at: None,
-    };
-    store
-        .insert_note(&NewNote {
-            note: note.clone(),
-            poll: None,
-        })
-        .await
-        .unwrap();
+    let note = note_ago(author, Visibility::Public, ago);
+    insert(store, &note).await;
     note.id
 }
 

@@ -5,62 +5,14 @@
 use tsudoi_model::{
     Note, NoteFilter, NoteSource, Page, User, Visibility, ids, is_pure_renote, may_see,
 };
-use tsudoi_store::{NewLocalUser, NewNote, Store};
+use tsudoi_store::Store;
 use tsudoi_testkit::TestDatabase;
 
-async fn user(store: &Store, name: &str) -> User {
-    let id = ids::aidx();
-    store
-        .create_local_user(
-            &NewLocalUser {
-                id: &id,
-                username: name,
-                password_hash: "x",
-                token: &format!("token-{name}"),
-                is_admin: false,
-                created_at: ids::now_ms(),
-            },
-            None,
-        )
-        .await
-        .unwrap()
-}
+mod common;
+use common::{insert, user};
 
 fn note(author: &User, visibility: Visibility) -> Note {
-    let now = ids::now_ms();
-    Note {
-        id: ids::aidx_at(now),
-        user_id: author.id.clone(),
-        user_host: None,
-        text: Some("text".into()),
-        cw: None,
-        visibility,
-        local_only: false,
-        reply_id: None,
-        reply_user_id: None,
-        renote_id: None,
-        renote_user_id: None,
-        has_poll: false,
-        tags: vec![],
-        mentions: vec![],
-        visible_user_ids: vec![],
-        replies_count: 0,
-        renote_count: 0,
-        uri: None,
-        url: None,
-        created_at: now,
-        updated_at: None,
-    }
-}
-
-async fn insert(store: &Store, note: &Note) {
-    store
-        .insert_note(&NewNote {
-            note: note.clone(),
-            poll: None,
-        })
-        .await
-        .unwrap();
+    common::note_ago(author, visibility, 0)
 }
 
 async fn listed(

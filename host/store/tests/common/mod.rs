@@ -1,0 +1,62 @@
+//! Helpers shared by the store's integration tests.
+
+use tsudoi_model::{Note, User, Visibility, ids};
+use tsudoi_store::{NewLocalUser, NewNote, Store};
+
+/// A new local user called `name`.
+pub async fn user(store: &Store, name: &str) -> User {
+    let id = ids::aidx();
+    store
+        .create_local_user(
+            &NewLocalUser {
+                id: &id,
+                username: name,
+                password_hash: "x",
+                token: &format!("token-{name}"),
+                is_admin: false,
+                created_at: ids::now_ms(),
+            },
+            None,
+        )
+        .await
+        .unwrap()
+}
+
+/// A note by `author` with text and no references, made `ago` ms before now.
+pub fn note_ago(author: &User, visibility: Visibility, ago: i64) -> Note {
+    let now = ids::now_ms() - ago;
+    Note {
+        id: ids::aidx_at(now),
+        user_id: author.id.clone(),
+        user_host: None,
+        text: Some("text".into()),
+        cw: None,
+        visibility,
+        local_only: false,
+        reply_id: None,
+        reply_user_id: None,
+        renote_id: None,
+        renote_user_id: None,
+        has_poll: false,
+        tags: vec![],
+        mentions: vec![],
+        visible_user_ids: vec![],
+        replies_count: 0,
+        renote_count: 0,
+        uri: None,
+        url: None,
+        created_at: now,
+        updated_at: None,
+    }
+}
+
+/// Stores `note` (without a poll).
+pub async fn insert(store: &Store, note: &Note) {
+    store
+        .insert_note(&NewNote {
+            note: note.clone(),
+            poll: None,
+        })
+        .await
+        .unwrap();
+}
