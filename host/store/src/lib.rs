@@ -166,7 +166,7 @@ impl Store {
             // under a mapping kills the process instead of failing one query; a server whose
             // disk fails has lost that battle either way.)
             let read = SqlitePoolOptions::new()
-                .max_connections(16)
+                .max_connections(8)
                 .idle_timeout(None)
                 .max_lifetime(None)
                 .connect_with(
