@@ -153,6 +153,12 @@ impl RecentPosters {
         Some(*nth)
     }
 
+    /// Whether the first load is done, so the cache can tell who posted lately at all.
+    pub(crate) fn loaded(&self) -> bool {
+        let s = self.state.read().unwrap_or_else(|p| p.into_inner());
+        s.complete_from.is_some()
+    }
+
     /// Whether a window starting at `since` (ms) is covered, before asking for followees.
     pub(crate) fn covers(&self, since: i64) -> bool {
         let s = self.state.read().unwrap_or_else(|p| p.into_inner());

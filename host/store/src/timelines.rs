@@ -265,7 +265,7 @@ impl Store {
         notes: usize,
     ) -> Result<Option<i64>> {
         self.recent_posters.start(&self.read);
-        if !self.recent_posters.covers(ids::now_ms()) {
+        if !self.recent_posters.loaded() {
             return Ok(None);
         }
         let followees = self.followees(user_id, following_version).await?;
