@@ -672,7 +672,8 @@ async fn nth_home_note(core: &Core, user: &User, n: usize) -> anyhow::Result<Opt
             &NoteFilter::default(),
             &Page::new(None, until.clone(), want),
         )
-        .await?;
+        .await?
+        .notes;
         if rows.is_empty() {
             return Ok(None);
         }

@@ -119,6 +119,28 @@ for (const key of Object.keys(CAN_SEE)) {
       }
     }
   });
+
+  test(`${key} note: embedded as the reply target of a listed note`, async () => {
+    // A listing reads the notes its page refers to in the same query, for every viewer;
+    // only those the viewer may see are embedded.
+    const reply = notes.replies[key];
+    const replier = key === 'specified' ? u.author : u.follower;
+    for (const viewer of VIEWERS) {
+      const listed = await u[viewer].api.request('users/notes', { userId: replier.id, withReplies: true, limit: 100 });
+      const shown = listed.find((n) => n.id === reply.id);
+      if (!shown) {
+        assert.ok(key === 'specified' && !CAN_SEE.specified.has(viewer), `the reply is listed for ${viewer}`);
+        continue;
+      }
+      if (CAN_SEE[key].has(viewer)) {
+        assert.equal(shown.reply?.id, notes[key].id, `embedded reply as ${viewer}`);
+        assert.equal(shown.reply.text, notes[key].text, `the embedded note is whole for ${viewer}`);
+      } else {
+        assert.equal(shown.reply, null, `the hidden note is not embedded for ${viewer}`);
+        assert.equal(JSON.stringify(listed).includes(notes[key].text), false, `no trace of the hidden text for ${viewer}`);
+      }
+    }
+  });
 }
 
 test('mentions list only what the mentioned user may see', async () => {

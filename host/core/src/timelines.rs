@@ -14,7 +14,7 @@
 //! many) the followees ever wrote, and nothing has to be written per follower when a note is
 //! posted (no fan-out on write).
 
-use tsudoi_model::{Note, NoteFilter, NoteSource, Page, RankedTimeline, User, ids};
+use tsudoi_model::{Listing, Note, NoteFilter, NoteSource, Page, RankedTimeline, User, ids};
 use tsudoi_plugin_host::hooks::ranking::{Candidate, MAX_CANDIDATES, Viewer};
 
 use crate::{Core, Error, Result};
@@ -31,13 +31,13 @@ const WINDOW_GROWTH: i64 = 8;
 /// hours, eight windows reach ten days at worst before the unbounded one.
 const WINDOWS: u32 = 8;
 
-pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> Result<Vec<Note>> {
+pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> Result<Listing> {
     let source = NoteSource::Followed {
         user_id: me.id.clone(),
         following_version: me.following_version,
     };
     let want = page.limit.clamp(1, 100) as usize;
-    let mut out: Vec<Note> = Vec::with_capacity(want);
+    let mut out = Listing::default();
     if page.ascending() {
         // Oldest first after `since`: windows reach forward in time.
         let since = page.since_id.clone().unwrap_or_default();
@@ -54,7 +54,7 @@ pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> R
             let slice = Page {
                 since_id: Some(lower.clone()),
                 until_id: upper.clone(),
-                limit: (want - out.len()) as i64,
+                limit: (want - out.notes.len()) as i64,
                 oldest_first: true,
             };
             out.extend(
@@ -63,10 +63,10 @@ pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> R
                     .await?,
             );
             match upper {
-                Some(u) if out.len() < want => lower = u,
+                Some(u) if out.notes.len() < want => lower = u,
                 _ => break,
             }
-            reach = next_reach(reach, out.len(), want);
+            reach = next_reach(reach, out.notes.len(), want);
         }
         return Ok(out);
     }
@@ -110,7 +110,7 @@ pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> R
         let slice = Page {
             since_id: lower.clone(),
             until_id: upper.clone(),
-            limit: (want - out.len()) as i64,
+            limit: (want - out.notes.len()) as i64,
             oldest_first: false,
         };
         out.extend(
@@ -118,11 +118,11 @@ pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> R
                 .list_notes(&source, Some(&me.id), filter, &slice)
                 .await?,
         );
-        if out.len() >= want || last {
+        if out.notes.len() >= want || last {
             break;
         }
         upper = lower;
-        reach = next_reach(reach, out.len(), want);
+        reach = next_reach(reach, out.notes.len(), want);
     }
     Ok(out)
 }
@@ -143,7 +143,7 @@ fn next_reach(reach: i64, found: usize, want: usize) -> i64 {
 }
 
 /// Home plus local: what Misskey calls the social timeline.
-pub async fn hybrid(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> Result<Vec<Note>> {
+pub async fn hybrid(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> Result<Listing> {
     let (home, local) = tokio::try_join!(
         home(core, me, filter, page),
         list(core, NoteSource::LocalPublic, Some(&me.id), filter, page)
@@ -152,8 +152,10 @@ pub async fn hybrid(core: &Core, me: &User, filter: &NoteFilter, page: &Page) ->
 }
 
 /// Merges two pages sorted the same way into one, without duplicates.
-fn merge(a: Vec<Note>, b: Vec<Note>, page: &Page) -> Vec<Note> {
-    let mut all: Vec<Note> = a.into_iter().chain(b).collect();
+fn merge(a: Listing, b: Listing, page: &Page) -> Listing {
+    let mut referenced = a.referenced;
+    referenced.extend(b.referenced);
+    let mut all: Vec<Note> = a.notes.into_iter().chain(b.notes).collect();
     if page.ascending() {
         all.sort_by(|x, y| x.id.cmp(&y.id));
     } else {
@@ -161,7 +163,10 @@ fn merge(a: Vec<Note>, b: Vec<Note>, page: &Page) -> Vec<Note> {
     }
     all.dedup_by(|x, y| x.id == y.id);
     all.truncate(page.limit.clamp(1, 100) as usize);
-    all
+    Listing {
+        notes: all,
+        referenced,
+    }
 }
 
 /// One page of any listing, as `viewer` may see it.
@@ -171,7 +176,7 @@ pub async fn list(
     viewer: Option<&str>,
     filter: &NoteFilter,
     page: &Page,
-) -> Result<Vec<Note>> {
+) -> Result<Listing> {
     Ok(core
         .store()
         .list_notes(&source, viewer, filter, page)
@@ -193,7 +198,7 @@ pub async fn ranked(
     viewer: Option<&str>,
     filter: &NoteFilter,
     page: &Page,
-) -> Result<Vec<Note>> {
+) -> Result<Listing> {
     let source = match timeline {
         RankedTimeline::Local => NoteSource::LocalPublic,
         RankedTimeline::Global => NoteSource::GlobalPublic,
@@ -207,11 +212,11 @@ pub async fn ranked(
         limit: (want * CANDIDATES_PER_NOTE).min(MAX_CANDIDATES) as i64,
         ..page.clone()
     };
-    let mut notes = list(core, source, viewer, filter, &gather).await?;
-    if notes.is_empty() {
-        return Ok(notes);
+    let mut gathered = list(core, source, viewer, filter, &gather).await?;
+    if gathered.notes.is_empty() {
+        return Ok(gathered);
     }
-    let candidates = candidates(core, viewer, &notes).await?;
+    let candidates = candidates(core, viewer, &gathered.notes).await?;
     let plugin_viewer = Viewer {
         id: viewer.unwrap_or_default().to_owned(),
         languages: vec![],
@@ -230,19 +235,19 @@ pub async fn ranked(
         .map_err(|e| Error::Internal(e.to_string()))?;
     match outcome {
         Ok(order) => {
-            let mut slots: Vec<Option<Note>> = notes.into_iter().map(Some).collect();
-            Ok(order
+            let mut slots: Vec<Option<Note>> = gathered.notes.into_iter().map(Some).collect();
+            gathered.notes = order
                 .into_iter()
                 .filter_map(|i| slots[i].take())
                 .take(want)
-                .collect())
+                .collect();
         }
         Err(e) => {
             tracing::warn!(plugin = %ranker.name, %timeline, error = %e, "ranker failed; chronological order");
-            notes.truncate(want);
-            Ok(notes)
+            gathered.notes.truncate(want);
         }
     }
+    Ok(gathered)
 }
 
 /// What a ranker knows about each candidate, computed here so plugins need no database.

@@ -39,6 +39,7 @@ async fn listed(db: &common::TestCore, source: NoteSource, viewer: Option<&str>)
         .list_notes(&source, viewer, &NoteFilter::default(), &page(100))
         .await
         .unwrap()
+        .notes
         .into_iter()
         .map(|n| n.id)
         .collect()
@@ -277,7 +278,8 @@ async fn home_timeline_pages_through_every_time_window_without_gaps() {
         let p = Page::new(None, until.clone(), 4);
         let rows = timelines::home(&db.core, &reader, &NoteFilter::default(), &p)
             .await
-            .unwrap();
+            .unwrap()
+            .notes;
         if rows.is_empty() {
             break;
         }
@@ -294,7 +296,8 @@ async fn home_timeline_pages_through_every_time_window_without_gaps() {
         let p = Page::new(since.clone(), None, 3);
         let rows = timelines::home(&db.core, &reader, &NoteFilter::default(), &p)
             .await
-            .unwrap();
+            .unwrap()
+            .notes;
         if rows.is_empty() {
             break;
         }
@@ -312,6 +315,7 @@ async fn home_timeline_pages_through_every_time_window_without_gaps() {
     let rows: Vec<String> = timelines::home(&db.core, &reader, &NoteFilter::default(), &p)
         .await
         .unwrap()
+        .notes
         .into_iter()
         .map(|n| n.id)
         .collect();

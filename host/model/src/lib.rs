@@ -9,7 +9,7 @@ pub mod plugin;
 pub mod user;
 pub mod visibility;
 
-pub use listing::{FollowSide, NoteFilter, NoteSource, Page};
+pub use listing::{FollowSide, Listing, NoteFilter, NoteSource, Page};
 pub use note::{ChoiceTally, Note, Poll, is_pure_renote};
 pub use plugin::{
     Capability, Deadlines, FailurePolicy, Flag, InstalledPlugin, KvKey, KvRefusal, Notice,

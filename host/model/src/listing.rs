@@ -1,5 +1,6 @@
 //! What a listing of notes asks for: where the notes come from, which to keep, and which page.
 
+use crate::note::Note;
 use crate::visibility::Visibility;
 
 /// Id bounds (both exclusive), size and order of one page. Dates are turned into ids by the
@@ -33,6 +34,37 @@ impl Page {
 
     pub fn ascending(&self) -> bool {
         self.oldest_first
+    }
+}
+
+/// A page of notes as a listing returns it, with the notes they reply to or renote, read in
+/// the same statement: most pages embed a few, and a second round trip to the database for
+/// them cost a page as much as the listing itself. `referenced` holds them whoever may see
+/// them; whether the viewer may is decided where notes are presented, by the same rule as
+/// every other note.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    /// The page, in its order.
+    pub notes: Vec<Note>,
+    /// What the page's notes reply to or renote, one level deep, in no order.
+    pub referenced: Vec<Note>,
+}
+
+impl Listing {
+    /// Adds `more` (a later part of the same page) at the end.
+    pub fn extend(&mut self, more: Listing) {
+        self.notes.extend(more.notes);
+        self.referenced.extend(more.referenced);
+    }
+}
+
+impl From<Vec<Note>> for Listing {
+    /// Notes read on their own: whatever they refer to is read when they are presented.
+    fn from(notes: Vec<Note>) -> Self {
+        Self {
+            notes,
+            referenced: Vec::new(),
+        }
     }
 }
 

@@ -30,7 +30,7 @@ pub(crate) struct Followings {
 #[derive(Default)]
 struct State {
     /// User id → (`following_version`, followee ids joined by [`SEP`]).
-    lists: HashMap<String, (i64, Arc<str>)>,
+    lists: HashMap<String, (i64, Arc<str>), foldhash::fast::RandomState>,
     bytes: usize,
 }
 

@@ -109,6 +109,14 @@ const PG_SESSION_SETTINGS: &str =
 /// maps unless built otherwise; a larger database is read past it as before.
 const READER_MMAP_BYTES: u64 = 2 << 30;
 
+/// A pooled PostgreSQL connection idle for longer than this is pinged before it is handed
+/// out; one used more recently is not. sqlx pings every connection it hands out unless told
+/// otherwise, and pings it again when it is returned: three round trips for every statement
+/// instead of one. The ping on return (which sqlx always does) already drops connections that
+/// broke while in use; this catches those the server or a proxy closed while they sat idle.
+/// 500 ms is HikariCP's choice for the same check.
+const PG_IDLE_CHECK_AFTER: Duration = Duration::from_millis(500);
+
 /// Runs `$body` with `$p` bound to the concrete pool, so one statement serves both backends.
 macro_rules! with_pool {
     ($pool:expr, |$p:ident| $body:expr) => {
@@ -151,9 +159,12 @@ impl Store {
                 })?;
             }
             // The writer keeps a large page cache: it is never invalidated by its own commits.
+            // No ping before handing out a connection: an SQLite connection is a file handle
+            // that cannot go stale, and each ping is a hand-off to its worker thread.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
+                .test_before_acquire(false)
                 .idle_timeout(None)
                 .max_lifetime(None)
                 .connect_with(opts.clone().pragma("cache_size", "-65536"))
@@ -167,6 +178,7 @@ impl Store {
             // disk fails has lost that battle either way.)
             let read = SqlitePoolOptions::new()
                 .max_connections(8)
+                .test_before_acquire(false)
                 .idle_timeout(None)
                 .max_lifetime(None)
                 .connect_with(
@@ -195,6 +207,13 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        Ok(meta.idle_for < PG_IDLE_CHECK_AFTER
+                            || sqlx::Connection::ping(conn).await.is_ok())
+                    })
+                })
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         sqlx::Executor::execute(conn, PG_SESSION_SETTINGS).await?;

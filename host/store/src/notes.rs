@@ -60,7 +60,7 @@ impl NoteRow {
 }
 
 /// Decodes rows into notes; one corrupt row fails the whole read.
-pub(crate) fn decode_notes(rows: Vec<NoteRow>) -> Result<Vec<Note>> {
+fn decode_notes(rows: Vec<NoteRow>) -> Result<Vec<Note>> {
     rows.into_iter().map(NoteRow::decode).collect()
 }
 

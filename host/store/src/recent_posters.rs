@@ -20,7 +20,8 @@
 //! - a window starting before what the cache covers (older than [`HORIZON_MS`], or before it
 //!   has loaded) is answered by the database alone, as before.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
@@ -94,7 +95,7 @@ struct State {
     /// first load.
     complete_from: Option<i64>,
     /// User id → their latest note times known here.
-    last: HashMap<String, Times>,
+    last: HashMap<String, Times, foldhash::fast::RandomState>,
 }
 
 impl RecentPosters {
@@ -141,16 +142,26 @@ impl RecentPosters {
     ) -> Option<i64> {
         let s = self.state.read().unwrap_or_else(|p| p.into_inner());
         s.complete_from?;
-        let mut times: Vec<i64> = users
-            .into_iter()
-            .filter_map(|u| s.last.get(u))
-            .flat_map(Times::known)
-            .collect();
-        if n == 0 || times.len() < n {
+        if n == 0 {
             return None;
         }
-        let (_, nth, _) = times.select_nth_unstable_by(n - 1, |a, b| b.cmp(a));
-        Some(*nth)
+        // The `n` latest times seen so far, the oldest of them on top.
+        let mut latest: BinaryHeap<Reverse<i64>> = BinaryHeap::with_capacity(n);
+        for times in users.into_iter().filter_map(|u| s.last.get(u)) {
+            for at in times.known() {
+                if latest.len() < n {
+                    latest.push(Reverse(at));
+                    continue;
+                }
+                let mut oldest = latest.peek_mut().expect("holds n > 0 times");
+                if at <= oldest.0 {
+                    // This user's other times are older still.
+                    break;
+                }
+                *oldest = Reverse(at);
+            }
+        }
+        (latest.len() == n).then(|| latest.peek().expect("holds n > 0 times").0)
     }
 
     /// Whether the first load is done, so the cache can tell who posted lately at all.

@@ -2,11 +2,11 @@
 //! through [`Store::list_notes`], which applies the visibility rule and the paging, so no list
 //! can forget either.
 
-use tsudoi_model::{Note, NoteFilter, NoteSource, Page, ids};
+use tsudoi_model::{Listing, NoteFilter, NoteSource, Page, ids};
 
 use super::followings::List;
-use super::notes::{NOTE_COLUMNS, NoteRow, decode_notes};
-use super::visibility::{pure_renote, sql_renote_visible, sql_visible};
+use super::notes::{NOTE_COLUMNS, NoteRow};
+use super::visibility::{pure_renote, sql_renote_visible, sql_visible, sql_visible_by_followee};
 use super::{Backend, Pool, Result, Store, with_pool};
 
 /// Most notes one listing returns: clients get at most 100 a page, and a timeline ranker
@@ -47,16 +47,24 @@ impl Args {
     }
 }
 
+/// A row of a listing: a note of the page, or one they refer to.
+#[derive(sqlx::FromRow)]
+struct ListedRow {
+    #[sqlx(flatten)]
+    note: NoteRow,
+    referenced: bool,
+}
+
 impl Store {
     /// One page of notes from `source` that `viewer` may see, newest first (or oldest first
-    /// for a `sinceId`-only page).
+    /// for a `sinceId`-only page), with the notes they refer to.
     pub async fn list_notes(
         &self,
         source: &NoteSource,
         viewer: Option<&str>,
         filter: &NoteFilter,
         page: &Page,
-    ) -> Result<Vec<Note>> {
+    ) -> Result<Listing> {
         let pure = pure_renote("n");
         let posters = match source {
             NoteSource::Followed {
@@ -147,7 +155,20 @@ impl Store {
                 )
             }
         };
-        conds.push(sql_visible("n", me));
+        // The visibility rule, as short as the source allows: PostgreSQL sets up every
+        // subquery of a statement each time it runs it, used or not, and on the public
+        // timelines that cost as much as reading the page.
+        match (source, me) {
+            // Public notes only, which everyone may see.
+            (NoteSource::LocalPublic | NoteSource::GlobalPublic, _) => {}
+            // Every author of a home timeline is the viewer or someone they follow.
+            (NoteSource::Followed { user_id, .. }, Some(me))
+                if viewer == Some(user_id.as_str()) =>
+            {
+                conds.push(sql_visible_by_followee("n", me))
+            }
+            _ => conds.push(sql_visible("n", me)),
+        }
         conds.push(sql_renote_visible("n", me));
         if !filter.with_renotes {
             conds.push(format!("NOT {pure}"));
@@ -198,14 +219,21 @@ impl Store {
             conds.push(format!("{key} < {}", args.push(until.clone())));
         }
         let order = if page.ascending() { "ASC" } else { "DESC" };
+        // The page, then what its notes reply to or renote, in one statement (see
+        // [`Listing`]). MATERIALIZED: the page is read once though named twice.
         let sql = format!(
-            "SELECT {NOTE_COLUMNS} FROM {from} WHERE {} ORDER BY {key} {order} LIMIT {}",
+            "WITH listed AS MATERIALIZED (\
+               SELECT {NOTE_COLUMNS} FROM {from} WHERE {} ORDER BY {key} {order} LIMIT {}) \
+             SELECT listed.*, FALSE AS referenced FROM listed \
+             UNION ALL \
+             SELECT {NOTE_COLUMNS}, TRUE FROM notes n \
+             WHERE n.id IN (SELECT reply_id FROM listed UNION SELECT renote_id FROM listed)",
             conds.join(" AND "),
             page.limit.clamp(1, MAX_LISTING as i64)
         );
-        decode_notes(match &self.read {
+        let rows = match &self.read {
             Pool::Sqlite(p) => {
-                let mut q = sqlx::query_as::<_, NoteRow>(&sql);
+                let mut q = sqlx::query_as::<_, ListedRow>(&sql);
                 for a in &args.0 {
                     q = match a {
                         Arg::Text(t) => q.bind(t),
@@ -216,7 +244,7 @@ impl Store {
                 q.fetch_all(p).await
             }
             Pool::Postgres(p) => {
-                let mut q = sqlx::query_as::<_, NoteRow>(&sql);
+                let mut q = sqlx::query_as::<_, ListedRow>(&sql);
                 for a in &args.0 {
                     q = match a {
                         Arg::Text(t) => q.bind(t),
@@ -226,7 +254,23 @@ impl Store {
                 }
                 q.fetch_all(p).await
             }
-        }?)
+        }?;
+        let mut listing = Listing::default();
+        for row in rows {
+            let note = row.note.decode()?;
+            if row.referenced {
+                listing.referenced.push(note);
+            } else {
+                listing.notes.push(note);
+            }
+        }
+        // A union keeps no order: put the page back in its own (the key equals the id).
+        if page.ascending() {
+            listing.notes.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        } else {
+            listing.notes.sort_unstable_by(|a, b| b.id.cmp(&a.id));
+        }
+        Ok(listing)
     }
 
     /// For a home timeline's page with a lower bound: the followees of `user_id` who posted

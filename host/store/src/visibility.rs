@@ -29,6 +29,18 @@ pub fn sql_visible(alias: &str, viewer: Option<&str>) -> String {
     }
 }
 
+/// The visibility rule for notes whose authors `viewer` follows or is (a home timeline), as
+/// [`sql_visible`] says it when its `follows` lookup is known to be true: everything but
+/// specified notes not addressed to the viewer. Without the lookup PostgreSQL no longer
+/// hashes every followee of the viewer for each page.
+pub fn sql_visible_by_followee(alias: &str, viewer: &str) -> String {
+    format!(
+        "({a}.visibility <> 'specified' OR {a}.user_id = {viewer} \
+         OR EXISTS (SELECT 1 FROM note_visible_users vv WHERE vv.note_id = {a}.id AND vv.user_id = {viewer}))",
+        a = alias
+    )
+}
+
 /// A pure renote is listed only if the renoted note is visible too; a quote is listed, and
 /// its embedded note is left out when the viewer may not see it.
 ///

@@ -50,6 +50,7 @@ async fn window(store: &Store, me: &User) -> Vec<String> {
         )
         .await
         .unwrap()
+        .notes
         .into_iter()
         .map(|n| n.id)
         .collect();

@@ -32,6 +32,7 @@ async fn listed(
         )
         .await
         .unwrap()
+        .notes
         .into_iter()
         .map(|n| n.id)
         .collect()
@@ -124,8 +125,130 @@ async fn the_sql_rule_agrees_with_may_see_on_every_case() {
             );
             checked += 2;
         }
+        // The public timelines list public notes only, which everyone may see.
+        let local = source_listed(&store, NoteSource::LocalPublic, viewer_id).await;
+        for n in &notes {
+            assert_eq!(
+                local.contains(&n.id),
+                n.visibility == Visibility::Public,
+                "{} note in the local timeline of {:?}",
+                n.visibility,
+                viewer.map(|u| u.username.as_str()),
+            );
+            assert!(!local.contains(&n.id) || may_see(&n.audience(follows_author), viewer_id));
+            checked += 1;
+        }
+        // A home timeline's rule, which knows that the viewer follows (or is) every author.
+        if let Some(v) = viewer.filter(|v| v.id == author.id || v.id == follower.id) {
+            let home = home_listed(&store, v).await;
+            for n in &notes {
+                let shown_reply = n.reply_id.is_none() || v.id == author.id;
+                assert_eq!(
+                    home.contains(&n.id),
+                    may_see(&n.audience(true), Some(&v.id)) && shown_reply,
+                    "{} note (reply {}, mentions {:?}, addressed to {:?}) in the home timeline of {}",
+                    n.visibility,
+                    n.reply_id.is_some(),
+                    n.mentions,
+                    n.visible_user_ids,
+                    v.username,
+                );
+                checked += 1;
+            }
+        }
     }
-    assert_eq!(checked, 7 * 32 * 2);
+    assert_eq!(checked, 7 * 32 * 3 + 2 * 32);
+}
+
+/// The home timeline of `viewer`, as a request that has just read their row lists it.
+async fn home_listed(store: &Store, viewer: &User) -> Vec<String> {
+    let me = store.user_by_id(&viewer.id).await.unwrap().unwrap();
+    let source = NoteSource::Followed {
+        user_id: me.id.clone(),
+        following_version: me.following_version,
+    };
+    source_listed(store, source, Some(&me.id)).await
+}
+
+async fn source_listed(store: &Store, source: NoteSource, viewer: Option<&str>) -> Vec<String> {
+    store
+        .list_notes(&source, viewer, &NoteFilter::default(), &Page::newest(500))
+        .await
+        .unwrap()
+        .notes
+        .into_iter()
+        .map(|n| n.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_listing_carries_the_notes_its_page_refers_to_whoever_may_see_them() {
+    let db = TestDatabase::new();
+    let store = Store::open(&db.url).await.unwrap();
+    let author = user(&store, "author").await;
+    let other = user(&store, "other").await;
+    let stranger = user(&store, "stranger").await;
+    let seen = note(&other, Visibility::Public);
+    let hidden = note(&other, Visibility::Specified);
+    let unlisted = note(&other, Visibility::Public);
+    for n in [&seen, &hidden, &unlisted] {
+        insert(&store, n).await;
+    }
+    // A millisecond apart, so their order is certain.
+    let mut reply = common::note_ago(&author, Visibility::Public, 3);
+    reply.reply_id = Some(hidden.id.clone());
+    reply.reply_user_id = Some(other.id.clone());
+    let mut quote = common::note_ago(&author, Visibility::Public, 2);
+    quote.renote_id = Some(seen.id.clone());
+    quote.renote_user_id = Some(other.id.clone());
+    let plain = common::note_ago(&author, Visibility::Public, 1);
+    for n in [&reply, &quote, &plain] {
+        insert(&store, n).await;
+    }
+
+    let listing = store
+        .list_notes(
+            &NoteSource::User {
+                user_id: author.id.clone(),
+            },
+            Some(&stranger.id),
+            &NoteFilter::default(),
+            &Page::newest(10),
+        )
+        .await
+        .unwrap();
+    let page: Vec<&str> = listing.notes.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(
+        page,
+        [&plain.id, &quote.id, &reply.id],
+        "the page, newest first"
+    );
+    let mut referenced: Vec<&str> = listing.referenced.iter().map(|n| n.id.as_str()).collect();
+    referenced.sort();
+    let mut expected = [seen.id.as_str(), hidden.id.as_str()];
+    expected.sort();
+    // The hidden note too: whether to show it is decided where notes are presented.
+    assert_eq!(referenced, expected);
+
+    // Oldest first, the same notes in the other order.
+    let listing = store
+        .list_notes(
+            &NoteSource::User {
+                user_id: author.id.clone(),
+            },
+            Some(&stranger.id),
+            &NoteFilter::default(),
+            &Page::new(Some(ids::time_prefix(0)), None, 10),
+        )
+        .await
+        .unwrap();
+    let page: Vec<&str> = listing.notes.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(
+        page,
+        [&reply.id, &quote.id, &plain.id],
+        "the page, oldest first"
+    );
+    assert_eq!(listing.referenced.len(), 2);
 }
 
 #[tokio::test]

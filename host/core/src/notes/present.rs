@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use tsudoi_model::{Author, ChoiceTally, Note, Poll};
+use tsudoi_model::{Author, ChoiceTally, Listing, Note, Poll};
 
 use super::visible_to;
 use crate::{Core, Result};
@@ -57,24 +57,36 @@ impl Presented {
     }
 }
 
-/// Loads what `notes` refer to, as `viewer` may see it.
-pub async fn present(core: &Core, notes: Vec<Note>, viewer: Option<&str>) -> Result<Presented> {
+/// Loads what the listed notes refer to, as `viewer` may see it. What the listing read
+/// already (`referenced`) is not read again.
+pub async fn present(core: &Core, listing: Listing, viewer: Option<&str>) -> Result<Presented> {
     let store = core.store();
+    let Listing { notes, referenced } = listing;
+    let mut read: HashMap<String, Note> =
+        referenced.into_iter().map(|n| (n.id.clone(), n)).collect();
     let mut embedded: HashMap<String, Note> = HashMap::new();
     let mut frontier: Vec<&Note> = notes.iter().collect();
     for _ in 0..EMBED_DEPTH {
-        let wanted: Vec<String> = frontier
+        let wanted: HashSet<String> = frontier
             .iter()
             .flat_map(|n| [n.reply_id.clone(), n.renote_id.clone()])
             .flatten()
             .filter(|id| !embedded.contains_key(id))
-            .collect::<HashSet<_>>()
-            .into_iter()
             .collect();
         if wanted.is_empty() {
             break;
         }
-        let found = store.notes_by_ids(&wanted).await?;
+        let mut found = Vec::with_capacity(wanted.len());
+        let mut unread = Vec::new();
+        for id in wanted {
+            match read.remove(&id) {
+                Some(n) => found.push(n),
+                None => unread.push(id),
+            }
+        }
+        if !unread.is_empty() {
+            found.extend(store.notes_by_ids(&unread).await?);
+        }
         let visible = visible_to(core, &found, viewer).await?;
         let before: HashSet<String> = embedded.keys().cloned().collect();
         for (n, ok) in found.into_iter().zip(visible) {

@@ -210,7 +210,7 @@ async fn flags(ctx: Ctx, p: FlagsParams) -> ApiResult<Reply> {
     // The notes as an administrator sees them; gone if deleted since.
     let ids: Vec<String> = flagged.iter().map(|f| f.note_id.clone()).collect();
     let reviewed = notes::for_review(&ctx.core, &ids).await?;
-    let presented = notes::present(&ctx.core, reviewed, ctx.viewer_id()).await?;
+    let presented = notes::present(&ctx.core, reviewed.into(), ctx.viewer_id()).await?;
     json(
         flagged
             .iter()

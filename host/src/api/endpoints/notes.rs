@@ -4,21 +4,21 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use tsudoi_core::notes::{self, CreateNote, PollInput};
 use tsudoi_core::timelines;
-use tsudoi_model::{Note, NoteFilter, NoteSource, Visibility};
+use tsudoi_model::{Listing, Note, NoteFilter, NoteSource, Visibility};
 
 use super::{Paging, check_id};
 use crate::api::entities::{self, CreatedNote};
 use crate::api::{ApiError, ApiResult, Ctx, Endpoint, Reply, json};
 
 /// `notes` as the caller sees them, as Misskey `Note`s.
-pub(super) async fn respond(ctx: &Ctx, notes: Vec<Note>) -> ApiResult<Reply> {
-    let presented = notes::present(&ctx.core, notes, ctx.viewer_id()).await?;
+pub(super) async fn respond(ctx: &Ctx, listing: Listing) -> ApiResult<Reply> {
+    let presented = notes::present(&ctx.core, listing, ctx.viewer_id()).await?;
     json(entities::Note::pack_all(&presented, ctx.settings()))
 }
 
 /// One note as the caller sees it.
 async fn respond_one(ctx: &Ctx, note: Note) -> ApiResult<Reply> {
-    let presented = notes::present(&ctx.core, vec![note], ctx.viewer_id()).await?;
+    let presented = notes::present(&ctx.core, vec![note].into(), ctx.viewer_id()).await?;
     json(entities::Note::pack_first(&presented, ctx.settings()))
 }
 
@@ -136,7 +136,7 @@ async fn create(ctx: Ctx, p: CreateParams) -> ApiResult<Reply> {
         },
     )
     .await?;
-    let presented = notes::present(&ctx.core, vec![note], Some(&me.id)).await?;
+    let presented = notes::present(&ctx.core, vec![note].into(), Some(&me.id)).await?;
     json(CreatedNote {
         created_note: entities::Note::pack_first(&presented, ctx.settings()),
     })
