@@ -15,21 +15,27 @@ fn note(author: &User, visibility: Visibility) -> Note {
     common::note_ago(author, visibility, 0)
 }
 
+/// The ids `author`'s notes listed for `viewer` through `filter`, newest first.
 async fn listed(
     store: &Store,
     author: &User,
     viewer: Option<&str>,
     filter: &NoteFilter,
 ) -> Vec<String> {
+    let source = NoteSource::User {
+        user_id: author.id.clone(),
+    };
+    source_listed(store, source, viewer, filter).await
+}
+
+async fn source_listed(
+    store: &Store,
+    source: NoteSource,
+    viewer: Option<&str>,
+    filter: &NoteFilter,
+) -> Vec<String> {
     store
-        .list_notes(
-            &NoteSource::User {
-                user_id: author.id.clone(),
-            },
-            viewer,
-            filter,
-            &Page::newest(500),
-        )
+        .list_notes(&source, viewer, filter, &Page::newest(500))
         .await
         .unwrap()
         .notes
@@ -126,7 +132,13 @@ async fn the_sql_rule_agrees_with_may_see_on_every_case() {
             checked += 2;
         }
         // The public timelines list public notes only, which everyone may see.
-        let local = source_listed(&store, NoteSource::LocalPublic, viewer_id).await;
+        let local = source_listed(
+            &store,
+            NoteSource::LocalPublic,
+            viewer_id,
+            &NoteFilter::default(),
+        )
+        .await;
         for n in &notes {
             assert_eq!(
                 local.contains(&n.id),
@@ -167,18 +179,7 @@ async fn home_listed(store: &Store, viewer: &User) -> Vec<String> {
         user_id: me.id.clone(),
         following_version: me.following_version,
     };
-    source_listed(store, source, Some(&me.id)).await
-}
-
-async fn source_listed(store: &Store, source: NoteSource, viewer: Option<&str>) -> Vec<String> {
-    store
-        .list_notes(&source, viewer, &NoteFilter::default(), &Page::newest(500))
-        .await
-        .unwrap()
-        .notes
-        .into_iter()
-        .map(|n| n.id)
-        .collect()
+    source_listed(store, source, Some(&me.id), &NoteFilter::default()).await
 }
 
 #[tokio::test]
@@ -190,8 +191,8 @@ async fn a_listing_carries_the_notes_its_page_refers_to_whoever_may_see_them() {
     let stranger = user(&store, "stranger").await;
     let seen = note(&other, Visibility::Public);
     let hidden = note(&other, Visibility::Specified);
-    let unlisted = note(&other, Visibility::Public);
-    for n in [&seen, &hidden, &unlisted] {
+    let unrelated = note(&other, Visibility::Public);
+    for n in [&seen, &hidden, &unrelated] {
         insert(&store, n).await;
     }
     // A millisecond apart, so their order is certain.
