@@ -196,29 +196,9 @@ async fn a_pure_renote_of_a_note_the_viewer_cannot_see_is_not_listed() {
 /// A note by `author` made `ago_ms` before now, written straight to the store so its id
 /// carries that time.
 async fn backdated(db: &common::TestCore, author: &User, ago_ms: i64, text: &str) -> String {
-    let at = ids::now_ms() - ago_ms;
     let row = Note {
-        id: ids::aidx_at(at),
-        user_id: author.id.clone(),
-        user_host: None,
         text: Some(text.into()),
-        cw: None,
-        visibility: Visibility::Public,
-        local_only: false,
-        reply_id: None,
-        reply_user_id: None,
-        renote_id: None,
-        renote_user_id: None,
-        has_poll: false,
-        tags: vec![],
-        mentions: vec![],
-        visible_user_ids: vec![],
-        replies_count: 0,
-        renote_count: 0,
-        uri: None,
-        url: None,
-        created_at: at,
-        updated_at: None,
+        ..tsudoi_testkit::note_at(&author.id, Visibility::Public, ids::now_ms() - ago_ms)
     };
     let id = row.id.clone();
     db.store
@@ -388,27 +368,10 @@ async fn a_failing_note_in_a_batch_does_not_take_the_others_down() {
     let now = ids::now_ms();
     let make = |i: usize, reply: Option<&str>| NewNote {
         note: Note {
-            id: ids::aidx_at(now + i as i64),
-            user_id: author.id.clone(),
-            user_host: None,
             text: Some(format!("n{i}")),
-            cw: None,
-            visibility: Visibility::Public,
-            local_only: false,
             reply_id: reply.map(str::to_owned),
             reply_user_id: reply.map(|_| author.id.clone()),
-            renote_id: None,
-            renote_user_id: None,
-            has_poll: false,
-            tags: vec![],
-            mentions: vec![],
-            visible_user_ids: vec![],
-            replies_count: 0,
-            renote_count: 0,
-            uri: None,
-            url: None,
-            created_at: now + i as i64,
-            updated_at: None,
+            ..tsudoi_testkit::note_at(&author.id, Visibility::Public, now + i as i64)
         },
         poll: None,
     };

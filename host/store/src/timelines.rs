@@ -47,6 +47,22 @@ impl Args {
     }
 }
 
+/// Binds `$args` to the query `$q` in order, a list through `$texts` (its backend's form of
+/// [`Arg::Texts`]).
+macro_rules! bind_args {
+    ($q:expr, $args:expr, |$v:ident| $texts:expr) => {{
+        let mut q = $q;
+        for a in &$args.0 {
+            q = match a {
+                Arg::Text(t) => q.bind(t),
+                Arg::Int(i) => q.bind(i),
+                Arg::Texts($v) => q.bind($texts),
+            };
+        }
+        q
+    }};
+}
+
 /// A row of a listing: a note of the page, or one they refer to.
 #[derive(sqlx::FromRow)]
 struct ListedRow {
@@ -233,26 +249,15 @@ impl Store {
         );
         let rows = match &self.read {
             Pool::Sqlite(p) => {
-                let mut q = sqlx::query_as::<_, ListedRow>(&sql);
-                for a in &args.0 {
-                    q = match a {
-                        Arg::Text(t) => q.bind(t),
-                        Arg::Int(i) => q.bind(i),
-                        Arg::Texts(v) => q.bind(serde_json::Value::from(v.as_slice()).to_string()),
-                    };
-                }
-                q.fetch_all(p).await
+                let q = sqlx::query_as::<_, ListedRow>(&sql);
+                bind_args!(q, args, |v| serde_json::Value::from(v.as_slice())
+                    .to_string())
+                .fetch_all(p)
+                .await
             }
             Pool::Postgres(p) => {
-                let mut q = sqlx::query_as::<_, ListedRow>(&sql);
-                for a in &args.0 {
-                    q = match a {
-                        Arg::Text(t) => q.bind(t),
-                        Arg::Int(i) => q.bind(i),
-                        Arg::Texts(v) => q.bind(v),
-                    };
-                }
-                q.fetch_all(p).await
+                let q = sqlx::query_as::<_, ListedRow>(&sql);
+                bind_args!(q, args, |v| v).fetch_all(p).await
             }
         }?;
         let mut listing = Listing::default();

@@ -6,6 +6,8 @@
 
 use std::path::Path;
 
+use tsudoi_model::{Note, Visibility, ids};
+
 /// The backend this test run uses.
 pub fn backend() -> String {
     std::env::var("TSUDOI_TEST_BACKEND").unwrap_or_else(|_| "sqlite".into())
@@ -88,4 +90,32 @@ fn unique_suffix() -> String {
         .map(|d| d.subsec_nanos())
         .unwrap_or_default();
     format!("{nanos:x}_{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A note by `author_id` with text and nothing else (no reply, renote, mentions or poll),
+/// made at `at_ms`: its id carries that time, as tests that write straight to the store need.
+pub fn note_at(author_id: &str, visibility: Visibility, at_ms: i64) -> Note {
+    Note {
+        id: ids::aidx_at(at_ms),
+        user_id: author_id.to_owned(),
+        user_host: None,
+        text: Some("text".into()),
+        cw: None,
+        visibility,
+        local_only: false,
+        reply_id: None,
+        reply_user_id: None,
+        renote_id: None,
+        renote_user_id: None,
+        has_poll: false,
+        tags: vec![],
+        mentions: vec![],
+        visible_user_ids: vec![],
+        replies_count: 0,
+        renote_count: 0,
+        uri: None,
+        url: None,
+        created_at: at_ms,
+        updated_at: None,
+    }
 }

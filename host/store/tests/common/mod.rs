@@ -24,30 +24,7 @@ pub async fn user(store: &Store, name: &str) -> User {
 
 /// A note by `author` with text and no references, made `ago` ms before now.
 pub fn note_ago(author: &User, visibility: Visibility, ago: i64) -> Note {
-    let now = ids::now_ms() - ago;
-    Note {
-        id: ids::aidx_at(now),
-        user_id: author.id.clone(),
-        user_host: None,
-        text: Some("text".into()),
-        cw: None,
-        visibility,
-        local_only: false,
-        reply_id: None,
-        reply_user_id: None,
-        renote_id: None,
-        renote_user_id: None,
-        has_poll: false,
-        tags: vec![],
-        mentions: vec![],
-        visible_user_ids: vec![],
-        replies_count: 0,
-        renote_count: 0,
-        uri: None,
-        url: None,
-        created_at: now,
-        updated_at: None,
-    }
+    tsudoi_testkit::note_at(&author.id, visibility, ids::now_ms() - ago)
 }
 
 /// Stores `note` (without a poll).
