@@ -123,6 +123,38 @@ test('MiAuth: the user grants on the page, the app collects a scoped token once'
   assert.equal(secure.code, 'ACCESS_DENIED', 'app tokens cannot mint tokens');
 });
 
+test('i shows the account as it is right after each change, whichever of its tokens made it', async () => {
+  const nia = await signup(server, 'nia', 'pw-nia');
+  const omar = await signup(server, 'omar');
+  // An app token for nia beside her own; both are read before every change.
+  const session = randomUUID();
+  await fetch(`${server.origin}/miauth/${session}?name=Counter&permission=read:account,write:notes`);
+  await fetch(`${server.origin}/miauth/${session}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username: 'nia', password: 'pw-nia' }),
+  });
+  const app = server.client((await server.client().request(`miauth/${session}/check`, {})).token);
+  const seen = async () => {
+    const [own, viaApp, omarSees] = await Promise.all([
+      nia.api.request('i', {}), app.request('i', {}), omar.api.request('i', {}),
+    ]);
+    assert.deepEqual(viaApp, own, 'both tokens see the same account');
+    return { notes: own.notesCount, following: own.followingCount, name: own.name, omarFollowers: omarSees.followersCount };
+  };
+  assert.deepEqual(await seen(), { notes: 0, following: 0, name: null, omarFollowers: 0 });
+  const { createdNote } = await app.request('notes/create', { text: 'one' });
+  assert.deepEqual(await seen(), { notes: 1, following: 0, name: null, omarFollowers: 0 });
+  await nia.api.request('following/create', { userId: omar.id });
+  assert.deepEqual(await seen(), { notes: 1, following: 1, name: null, omarFollowers: 1 });
+  await nia.api.request('i/update', { name: 'Nia' });
+  assert.deepEqual(await seen(), { notes: 1, following: 1, name: 'Nia', omarFollowers: 1 });
+  await nia.api.request('following/delete', { userId: omar.id });
+  assert.deepEqual(await seen(), { notes: 1, following: 0, name: 'Nia', omarFollowers: 0 });
+  await app.request('notes/delete', { noteId: createdNote.id });
+  assert.deepEqual(await seen(), { notes: 0, following: 0, name: 'Nia', omarFollowers: 0 });
+});
+
 test('MiAuth: a wrong password grants nothing', async () => {
   await signup(server, 'ivan', 'right');
   const session = randomUUID();

@@ -6,8 +6,11 @@
 //! what a home timeline cost once the query itself was cheap.
 //!
 //! A copy is good for one `following_version` of its user: the version moves in the same
-//! transaction as every follow and unfollow, and each request reads the user's row anyway, so
-//! a copy is never used after the list changed, whichever process changed it.
+//! transaction as every follow and unfollow, and each request knows the user's row. That row
+//! is itself a copy (`token_owners`), dropped by every follow and unfollow made through this
+//! process, so here a copy is never used after the list changed. A change made through
+//! another process shows once that process's copy of the row is read again (at most
+//! `token_owners::MAX_AGE`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

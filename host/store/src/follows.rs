@@ -27,6 +27,7 @@ impl From<FollowRow> for Follow {
 /// Moves the follower's `following_count` and the followee's `followers_count` by `$3`, in
 /// the same transaction as the relation itself so the counters never drift, and the
 /// follower's `following_version` on, so copies of their followees held in memory are dropped.
+/// Callers hold a [`super::token_owners::Changing`] guard for both users.
 const ADJUST_COUNTS: &str = "UPDATE users SET \
     following_count = following_count + CASE WHEN id = $1 THEN $3 ELSE 0 END, \
     following_version = following_version + CASE WHEN id = $1 THEN 1 ELSE 0 END, \
@@ -36,6 +37,7 @@ const ADJUST_COUNTS: &str = "UPDATE users SET \
 impl Store {
     /// Makes `follower` follow `followee`. Returns false if it already did.
     pub async fn follow(&self, id: &str, follower: &str, followee: &str, now: i64) -> Result<bool> {
+        let _change = self.token_owners.changing(&[follower, followee]);
         with_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
             let inserted = sqlx::query(
@@ -70,6 +72,7 @@ impl Store {
 
     /// Ends a follow. Returns false if there was none.
     pub async fn unfollow(&self, follower: &str, followee: &str) -> Result<bool> {
+        let _change = self.token_owners.changing(&[follower, followee]);
         with_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
             let deleted =

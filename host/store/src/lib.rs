@@ -16,6 +16,7 @@ mod plugin_kv;
 mod plugins;
 mod recent_posters;
 mod timelines;
+mod token_owners;
 mod users;
 pub mod visibility;
 
@@ -88,6 +89,7 @@ pub struct Store {
     note_writer: tokio::sync::mpsc::Sender<note_writer::WriteJob>,
     recent_posters: std::sync::Arc<recent_posters::RecentPosters>,
     followings: std::sync::Arc<followings::Followings>,
+    token_owners: std::sync::Arc<token_owners::TokenOwners>,
 }
 
 /// Planner settings for every PostgreSQL connection, each measured on timelines under load:
@@ -230,13 +232,15 @@ impl Store {
     }
 
     fn new(read: Pool, write: Pool) -> Self {
-        let note_writer = note_writer::spawn(write.clone());
+        let token_owners = std::sync::Arc::<token_owners::TokenOwners>::default();
+        let note_writer = note_writer::spawn(write.clone(), token_owners.clone());
         Self {
             read,
             write,
             note_writer,
             recent_posters: Default::default(),
             followings: Default::default(),
+            token_owners,
         }
     }
 

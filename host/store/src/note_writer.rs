@@ -10,10 +10,12 @@
 //! is retried alone, so one bad note never takes the others down.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use sqlx::QueryBuilder;
 use tokio::sync::{mpsc, oneshot};
 
+use super::token_owners::TokenOwners;
 use super::{NewNote, Pool, Result, StoreError, to_json, with_pool};
 
 /// A note waiting for the writer, and where to send the outcome.
@@ -23,14 +25,14 @@ pub(super) type WriteJob = (NewNote, oneshot::Sender<Result<()>>);
 /// limit on bound parameters).
 const MAX_BATCH: usize = 128;
 
-pub(super) fn spawn(pool: Pool) -> mpsc::Sender<WriteJob> {
+pub(super) fn spawn(pool: Pool, token_owners: Arc<TokenOwners>) -> mpsc::Sender<WriteJob> {
     let (tx, mut rx) = mpsc::channel::<WriteJob>(1024);
     tokio::spawn(async move {
         let mut batch: Vec<WriteJob> = Vec::with_capacity(MAX_BATCH);
         while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
             let jobs = std::mem::take(&mut batch);
             let notes: Vec<&NewNote> = jobs.iter().map(|(n, _)| n).collect();
-            match write(&pool, &notes).await {
+            match write_counted(&pool, &token_owners, &notes).await {
                 Ok(()) => {
                     for (_, reply) in jobs {
                         let _ = reply.send(Ok(()));
@@ -38,7 +40,7 @@ pub(super) fn spawn(pool: Pool) -> mpsc::Sender<WriteJob> {
                 }
                 Err(_) if jobs.len() > 1 => {
                     for (note, reply) in jobs {
-                        let _ = reply.send(write(&pool, &[&note]).await);
+                        let _ = reply.send(write_counted(&pool, &token_owners, &[&note]).await);
                     }
                 }
                 Err(e) => {
@@ -50,6 +52,14 @@ pub(super) fn spawn(pool: Pool) -> mpsc::Sender<WriteJob> {
         }
     });
     tx
+}
+
+/// Writes `notes` and drops the copies of their authors' rows, whose counts changed, before
+/// anyone hears the outcome: an author's next request reads the new count.
+async fn write_counted(pool: &Pool, token_owners: &TokenOwners, notes: &[&NewNote]) -> Result<()> {
+    let written = write(pool, notes).await;
+    token_owners.changed(notes.iter().map(|n| n.note.user_id.as_str()));
+    written
 }
 
 /// Writes `notes` in one transaction.

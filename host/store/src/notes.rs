@@ -142,6 +142,7 @@ impl Store {
 
     /// Deletes a note (its replies and renotes go with it) and undoes the counters it bumped.
     pub async fn delete_note(&self, note: &Note) -> Result<()> {
+        let _change = self.token_owners.changing(&[note.user_id.as_str()]);
         with_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
             let deleted = sqlx::query("DELETE FROM notes WHERE id = $1")

@@ -2,6 +2,7 @@
 
 use tsudoi_model::{Author, ProfilePatch, User};
 
+use super::token_owners::Identity;
 use super::{Result, Store, from_json, placeholders, to_json, with_pool};
 
 /// A `users` row as SQL returns it; [`UserRow::decode`] makes it a [`User`].
@@ -257,19 +258,46 @@ impl Store {
     }
 
     /// Resolves the credential a client presented: a native token, an app access token, or the
-    /// hash a legacy-auth app sends.
+    /// hash a legacy-auth app sends. Answered from the copies in [`super::token_owners`] when
+    /// it can be.
     pub async fn token_owner(&self, token: &str) -> Result<Option<TokenOwner>> {
-        let native = format!(
-            "SELECT {USER_COLUMNS} FROM user_credentials c JOIN users u ON u.id = c.user_id \
-             WHERE c.token = $1"
-        );
-        if let Some(user) = with_pool!(&self.read, |p| sqlx::query_as::<_, UserRow>(&native)
+        let identity = match self.token_owners.identity(token) {
+            Some(identity) => identity,
+            None => match self.token_identity(token).await? {
+                Some(identity) => {
+                    self.token_owners.keep_identity(token, identity.clone());
+                    identity
+                }
+                None => return Ok(None),
+            },
+        };
+        let user = match self.token_owners.user(&identity.user_id) {
+            Some(user) => user,
+            None => {
+                let read_at = self.token_owners.generation(&identity.user_id);
+                let Some(user) = self.user_by_id(&identity.user_id).await? else {
+                    return Ok(None);
+                };
+                self.token_owners.keep_user(&user, read_at);
+                user
+            }
+        };
+        Ok(Some(TokenOwner {
+            user,
+            permission: identity.permission,
+        }))
+    }
+
+    /// Whose `token` is, from the database.
+    async fn token_identity(&self, token: &str) -> Result<Option<Identity>> {
+        let native = "SELECT user_id FROM user_credentials WHERE token = $1";
+        if let Some(user_id) = with_pool!(&self.read, |p| sqlx::query_scalar::<_, String>(native)
             .bind(token)
             .fetch_optional(p)
             .await)?
         {
-            return Ok(Some(TokenOwner {
-                user: user.decode()?,
+            return Ok(Some(Identity {
+                user_id,
                 permission: None,
             }));
         }
@@ -282,11 +310,8 @@ impl Store {
         else {
             return Ok(None);
         };
-        let Some(user) = self.user_by_id(&user_id).await? else {
-            return Ok(None);
-        };
-        Ok(Some(TokenOwner {
-            user,
+        Ok(Some(Identity {
+            user_id,
             permission: Some(from_json("access_tokens.permission", &permission)?),
         }))
     }
@@ -316,6 +341,7 @@ impl Store {
         let (l0, l1) = opt(&patch.location);
         let (b0, b1) = opt(&patch.birthday);
         let (g0, g1) = opt(&patch.lang);
+        let _change = self.token_owners.changing(&[user_id]);
         with_pool!(&self.write, |p| sqlx::query(sql)
             .bind(user_id)
             .bind(n0)

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use tsudoi_model::{Note, Visibility, ids};
+use tsudoi_model::{Note, User, Visibility, ids};
 
 /// The backend this test run uses.
 pub fn backend() -> String {
@@ -117,5 +117,34 @@ pub fn note_at(author_id: &str, visibility: Visibility, at_ms: i64) -> Note {
         url: None,
         created_at: at_ms,
         updated_at: None,
+    }
+}
+
+/// A local account `id` (its username too) with an empty profile and no counts, as tests that
+/// need a [`User`] without a database make it.
+pub fn local_user(id: &str) -> User {
+    User {
+        id: id.to_owned(),
+        username: id.to_owned(),
+        username_lower: id.to_lowercase(),
+        host: None,
+        name: None,
+        description: None,
+        location: None,
+        birthday: None,
+        lang: None,
+        fields: vec![],
+        is_locked: false,
+        is_bot: false,
+        is_cat: false,
+        is_admin: false,
+        is_suspended: false,
+        followers_count: 0,
+        following_count: 0,
+        notes_count: 0,
+        created_at: 0,
+        updated_at: None,
+        last_posted_at: None,
+        following_version: 0,
     }
 }
