@@ -4,15 +4,17 @@ use std::time::Duration;
 
 use tsudoi_core::Core;
 
-/// Loads the installed plugins now, then keeps looking for changes (installs, upgrades,
-/// configuration) made by the shell, the admin API or another server, every second.
-pub async fn watch_plugins(core: &Core) {
-    if let Err(e) = core.refresh_plugins().await {
-        tracing::error!(error = %e, "cannot load plugins");
-    }
+/// Loads the installed plugins, then keeps looking for changes (installs, upgrades,
+/// configuration) made by the shell, the admin API or another server, every second. Returns
+/// at once: the server answers while its plugins load (a plugin can take up to its load
+/// deadline, or longer to compile the first time), and notes wait for the moderation chain.
+pub fn watch_plugins(core: &Core) {
+    core.expect_plugins();
     let core = core.clone();
     tokio::spawn(async move {
+        // The first tick is at once.
         let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             if let Err(e) = core.refresh_plugins().await {

@@ -104,7 +104,7 @@ fn run_chain(
 /// to `draft`.
 pub async fn check_new_note(core: &Core, author: &User, draft: Draft<'_>) -> Result<Flags> {
     let plugins = core.plugins();
-    let chain = plugins.registry().moderation();
+    let chain = plugins.registry().loaded_moderation().await;
     if chain.is_empty() {
         return Ok(Flags::default());
     }

@@ -1,5 +1,5 @@
 //! The one funnel every call into a plugin goes through: the hand-off from the async runtime
-//! to a blocking thread, the metrics (labelled by the plugin's kind), and the count of
+//! to a plugin thread, the metrics (labelled by the plugin's kind), and the count of
 //! failures in a row that disables a plugin which keeps failing. Hooks do their own work
 //! (a chain of filters, a renderer walking a tree) inside [`Funnel::run`] and make each call
 //! through [`Calls::call`], so none of them can forget a part.
@@ -55,16 +55,16 @@ impl Funnel {
         &self.metrics
     }
 
-    /// Runs `work` on a blocking thread (one hand-off, however many plugins it calls), then
-    /// disables the plugins whose calls in it reached the failure limit. Plugin calls block,
-    /// so they must never run on the async runtime's own threads.
+    /// Runs `work` on a plugin thread (one hand-off, however many plugins it calls; see
+    /// [`crate::threads`]), then disables the plugins whose calls in it reached the failure
+    /// limit. Plugin calls block, so they must never run on the async runtime's own threads.
     pub async fn run<T, F>(self: &Arc<Self>, work: F) -> Result<T, CallError>
     where
         T: Send + 'static,
         F: FnOnce(&Calls<'_>) -> T + Send + 'static,
     {
         let funnel = self.clone();
-        let (value, reached) = tokio::task::spawn_blocking(move || {
+        let (value, reached) = crate::threads::spawn(move || {
             let calls = Calls {
                 funnel: &funnel,
                 reached: Mutex::default(),

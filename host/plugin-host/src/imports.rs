@@ -89,32 +89,34 @@ impl HostState {
         Ok(Ok(self.table.push(KvBucket { name })?))
     }
 
-    /// Runs one key-value operation `op(store, key)` on `key` of bucket `b`.
+    /// Runs one key-value operation `op(store, key, until)` on `key` of bucket `b`, where
+    /// `until` is when the call must be over.
     fn kv_op<T>(
         &mut self,
         b: &Resource<KvBucket>,
         key: &str,
-        op: impl FnOnce(&dyn KvStore, KvKey<'_>) -> Result<T, KvFailure>,
+        op: impl FnOnce(&dyn KvStore, KvKey<'_>, Instant) -> Result<T, KvFailure>,
     ) -> Imported<T, KvError> {
         let bucket = &self.table.get(b)?.name;
         let store = match self.kv_store() {
             Ok(s) => s,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(
-            op(store, KvKey::new(&self.plugin, bucket, key)).map_err(|failure| match failure {
-                KvFailure::Refused(KvRefusal::QuotaExceeded) => KvError::QuotaExceeded,
-                KvFailure::Refused(KvRefusal::NotANumber) => {
-                    KvError::Other("the value is not a number".into())
-                }
-                KvFailure::Refused(KvRefusal::Overflow) => {
-                    KvError::Other("the counter would overflow".into())
-                }
-                KvFailure::Unavailable => {
-                    KvError::Other("the server's store failed; try again".into())
-                }
-            }),
+        Ok(op(
+            store,
+            KvKey::new(&self.plugin, bucket, key),
+            self.deadline_at,
         )
+        .map_err(|failure| match failure {
+            KvFailure::Refused(KvRefusal::QuotaExceeded) => KvError::QuotaExceeded,
+            KvFailure::Refused(KvRefusal::NotANumber) => {
+                KvError::Other("the value is not a number".into())
+            }
+            KvFailure::Refused(KvRefusal::Overflow) => {
+                KvError::Other("the counter would overflow".into())
+            }
+            KvFailure::Unavailable => KvError::Other("the server's store failed; try again".into()),
+        }))
     }
 
     /// `kv_op` for operations that read or write an entry: its key is a name, not a payload.
@@ -122,7 +124,7 @@ impl HostState {
         &mut self,
         b: &Resource<KvBucket>,
         key: &str,
-        op: impl FnOnce(&dyn KvStore, KvKey<'_>) -> Result<T, KvFailure>,
+        op: impl FnOnce(&dyn KvStore, KvKey<'_>, Instant) -> Result<T, KvFailure>,
     ) -> Imported<T, KvError> {
         if key.is_empty() || key.len() > MAX_KEY {
             return Ok(Err(KvError::Other(format!(
@@ -137,7 +139,7 @@ impl HostState {
         b: &Resource<KvBucket>,
         key: &str,
     ) -> Imported<Option<Vec<u8>>, KvError> {
-        self.kv_op_on_entry(b, key, |s, at| s.get(at, ids::now_ms()))
+        self.kv_op_on_entry(b, key, |s, at, until| s.get(at, ids::now_ms(), until))
     }
 
     pub(crate) fn kv_set(
@@ -149,13 +151,13 @@ impl HostState {
     ) -> Imported<(), KvError> {
         let now = ids::now_ms();
         let expires_at = ttl_seconds.map(|s| expiry(now, s));
-        self.kv_op_on_entry(b, key, |s, at| {
-            s.set(at, value, expires_at, now, crate::KV_QUOTA_BYTES)
+        self.kv_op_on_entry(b, key, |s, at, until| {
+            s.set(at, value, expires_at, now, crate::KV_QUOTA_BYTES, until)
         })
     }
 
     pub(crate) fn kv_delete(&mut self, b: &Resource<KvBucket>, key: &str) -> Imported<(), KvError> {
-        self.kv_op(b, key, |s, at| s.delete(at))
+        self.kv_op(b, key, |s, at, until| s.delete(at, until))
     }
 
     pub(crate) fn kv_increment(
@@ -167,8 +169,8 @@ impl HostState {
     ) -> Imported<i64, KvError> {
         let now = ids::now_ms();
         let expires_if_new = ttl_seconds.map(|s| expiry(now, s));
-        self.kv_op_on_entry(b, key, |s, at| {
-            s.increment(at, delta, expires_if_new, now, crate::KV_QUOTA_BYTES)
+        self.kv_op_on_entry(b, key, |s, at, until| {
+            s.increment(at, delta, expires_if_new, now, crate::KV_QUOTA_BYTES, until)
         })
     }
 
@@ -178,13 +180,14 @@ impl HostState {
         prefix: &str,
         limit: u32,
     ) -> Imported<Vec<String>, KvError> {
-        self.kv_op(b, "", |s, at| {
+        self.kv_op(b, "", |s, at, until| {
             s.list_keys(
                 at.plugin,
                 at.bucket,
                 prefix,
                 i64::from(limit.min(1000)),
                 ids::now_ms(),
+                until,
             )
         })
     }

@@ -1,13 +1,14 @@
 //! The plugin runtime: a thin layer over wasmtime's component model that narrows it to what
 //! Tsudoi needs (the Spin way). One shared engine; every call runs in a store with a deadline
-//! (epoch interruption), a memory cap and no capabilities beyond the ones granted; a plugin
-//! that traps, loops or grows without bound costs one failed call, never the host.
+//! (epoch interruption for code, and [`wasi`]'s bounded waits for a plugin that sleeps or
+//! blocks), a memory cap and no capabilities beyond the ones granted; a plugin that traps,
+//! loops, sleeps or grows without bound costs one failed call, never the host.
 //!
 //! - [`wit`]: one binding module per WIT version (`since_v0_1_0`), so components built
 //!   against every shipped version keep loading; [`hooks`] speak the latest version's types.
 //! - [`Plugin`]: a compiled plugin with its warm instances; [`Loaded`] any kind of it.
-//! - [`Funnel`]: every hook call goes through it (hand-off to a blocking thread, metrics
-//!   labelled by kind, failures counted until the plugin is disabled).
+//! - [`Funnel`]: every hook call goes through it (hand-off to a plugin thread, see
+//!   [`threads`], metrics labelled by kind, failures counted until the plugin is disabled).
 //! - [`Registry`]: the installed plugins as the server runs them, swapped as a whole.
 //! - [`Services`]: `kv` and `http` reach the server only through the traits there, so this
 //!   crate knows neither the database nor the HTTP client.
@@ -22,6 +23,8 @@ mod plugin;
 pub mod registry;
 mod sandbox;
 pub mod services;
+pub mod threads;
+mod wasi;
 pub mod wit;
 
 pub use funnel::{Calls, FAILURES_BEFORE_DISABLE, FailureLimit, Funnel};

@@ -1,6 +1,6 @@
 //! The installed plugins as the server runs them. Whoever owns the database hands
 //! [`Registry::reload`] the enabled plugins whenever they changed; what changed is compiled on
-//! a blocking thread, what did not is kept, and the whole set is swapped at once. Calls
+//! plugin threads, what did not is kept, and the whole set is swapped at once. Calls
 //! already running keep the plugins they started with, so an upgrade never fails a request.
 
 use std::collections::HashMap;
@@ -48,12 +48,39 @@ struct Snapshot {
     by_name: HashMap<String, (i64, Loaded)>,
 }
 
-#[derive(Default)]
 pub struct Registry {
     current: RwLock<Arc<Snapshot>>,
+    /// False from [`Registry::expect_load`] until the next [`Registry::reload`] ends.
+    loaded: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self {
+            current: Default::default(),
+            loaded: tokio::sync::watch::Sender::new(true),
+        }
+    }
 }
 
 impl Registry {
+    /// Says a load is on its way (a server starting): until it ends,
+    /// [`Registry::loaded_moderation`] waits for it. A server serves requests while its
+    /// plugins load, however long a plugin takes, but no note gets past moderation before the
+    /// installed filters are there to see it.
+    pub fn expect_load(&self) {
+        self.loaded.send_replace(false);
+    }
+
+    /// The moderation chain, once the load announced by [`Registry::expect_load`] (if any)
+    /// has ended.
+    pub async fn loaded_moderation(&self) -> Arc<Vec<ChainedModeration>> {
+        let mut loaded = self.loaded.subscribe();
+        // The sender lives as long as `self`, so the wait cannot fail.
+        let _ = loaded.wait_for(|done| *done).await;
+        self.moderation()
+    }
+
     fn current(&self) -> Arc<Snapshot> {
         self.current
             .read()
@@ -77,25 +104,37 @@ impl Registry {
     }
 
     /// Makes `enabled` (in chain order) the running set: plugins whose `updated_at` did not
-    /// move are kept as they are, the others loaded; one that fails to load is left out and
-    /// logged.
+    /// move are kept as they are, the others loaded, all at once so that one slow plugin does
+    /// not hold up the rest (each load ends at its deadline); one that fails to load is left
+    /// out and logged.
     pub async fn reload(&self, enabled: Vec<InstalledPlugin>, env: &Environment) {
         let previous = self.current();
         let mut next = Snapshot::default();
         let mut chain = Vec::new();
         let mut rankers = HashMap::new();
         let mut mfm = Vec::new();
-        for row in enabled {
-            let loaded = match previous.by_name.get(&row.name) {
-                Some((at, loaded)) if *at == row.updated_at => loaded.clone(),
-                _ => match load(&row, env).await {
-                    Ok(loaded) => loaded,
-                    Err(e) => {
-                        tracing::error!(plugin = %row.name, error = %e, "plugin not loaded");
-                        continue;
-                    }
-                },
+        let pending: Vec<_> = enabled
+            .into_iter()
+            .map(|row| {
+                let loading = match previous.by_name.get(&row.name) {
+                    Some((at, loaded)) if *at == row.updated_at => Loading::Kept(loaded.clone()),
+                    _ => Loading::Started(start_load(&row, env)),
+                };
+                (row, loading)
+            })
+            .collect();
+        for (row, loading) in pending {
+            let fresh = matches!(loading, Loading::Started(_));
+            let loaded = match loading.finish().await {
+                Ok(loaded) => loaded,
+                Err(e) => {
+                    tracing::error!(plugin = %row.name, error = %e, "plugin not loaded");
+                    continue;
+                }
             };
+            if fresh {
+                tracing::info!(plugin = %row.name, version = %loaded.version(), kind = %row.kind, "plugin loaded");
+            }
             match &loaded {
                 Loaded::Moderation(plugin) => chain.push(ChainedModeration {
                     plugin: plugin.clone(),
@@ -118,8 +157,7 @@ impl Registry {
                         Some(names) => Some(names),
                         None => {
                             let renderer = plugin.clone();
-                            match tokio::task::spawn_blocking(move || renderer.handled_fns()).await
-                            {
+                            match crate::threads::spawn(move || renderer.handled_fns()).await {
                                 Ok(Ok(names)) => Some(names),
                                 Ok(Err(e)) => {
                                     tracing::error!(plugin = %row.name, error = %e, "MFM renderer did not say what it renders");
@@ -151,11 +189,33 @@ impl Registry {
         next.rankers = Arc::new(rankers);
         next.mfm = Arc::new(mfm);
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
+        self.loaded.send_replace(true);
     }
 }
 
-/// Compiles (or takes from the cache) an installed plugin on a blocking thread.
-async fn load(row: &InstalledPlugin, env: &Environment) -> Result<Loaded, LoadError> {
+/// A plugin of the next set: kept from the last one, or loading on a plugin thread.
+enum Loading {
+    Kept(Loaded),
+    Started(Result<tokio::task::JoinHandle<Result<Loaded, LoadError>>, LoadError>),
+}
+
+impl Loading {
+    async fn finish(self) -> Result<Loaded, LoadError> {
+        match self {
+            Loading::Kept(loaded) => Ok(loaded),
+            Loading::Started(started) => started?
+                .await
+                .map_err(|e| LoadError::Start(format!("the loader panicked: {e}")))?,
+        }
+    }
+}
+
+/// Starts compiling (or taking from the cache) and instantiating an installed plugin on a
+/// plugin thread.
+fn start_load(
+    row: &InstalledPlugin,
+    env: &Environment,
+) -> Result<tokio::task::JoinHandle<Result<Loaded, LoadError>>, LoadError> {
     let manifest = row
         .manifest
         .as_deref()
@@ -171,9 +231,7 @@ async fn load(row: &InstalledPlugin, env: &Environment) -> Result<Loaded, LoadEr
         deadline: Some(env.deadlines.of(row.kind)),
     };
     let (kind, wasm) = (row.kind, row.wasm.clone());
-    let loaded = tokio::task::spawn_blocking(move || Loaded::load_as(kind, &wasm, options))
-        .await
-        .map_err(|e| LoadError::Start(format!("the loader panicked: {e}")))??;
-    tracing::info!(plugin = %row.name, version = %loaded.version(), kind = %row.kind, "plugin loaded");
-    Ok(loaded)
+    Ok(crate::threads::spawn(move || {
+        Loaded::load_as(kind, &wasm, options)
+    }))
 }

@@ -1,11 +1,12 @@
 //! What the `kv` and `http` imports reach, as traits the server implements: the runtime
 //! knows neither the database nor the HTTP client, so changing either rebuilds nothing here.
 //!
-//! Both are called from the thread running the plugin (a blocking thread, never an async
-//! worker) and may block it until the answer is there.
+//! Both are called from the thread running the plugin (a plugin thread, never an async
+//! worker) and may block it until the answer is there, but never past `until`, the moment the
+//! plugin's call must be over.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tsudoi_model::{KvKey, KvRefusal};
 
@@ -14,13 +15,14 @@ use tsudoi_model::{KvKey, KvRefusal};
 pub enum KvFailure {
     /// The store refused the write (quota, not a number, overflow).
     Refused(KvRefusal),
-    /// The store failed; the plugin may try again.
+    /// The store failed or did not answer before the call's deadline; the plugin may try
+    /// again.
     Unavailable,
 }
 
 /// The key-value store plugins keep state in.
 pub trait KvStore: Send + Sync {
-    fn get(&self, at: KvKey<'_>, now: i64) -> Result<Option<Vec<u8>>, KvFailure>;
+    fn get(&self, at: KvKey<'_>, now: i64, until: Instant) -> Result<Option<Vec<u8>>, KvFailure>;
     /// Stores `value` unless the plugin's entries would exceed `quota` bytes.
     fn set(
         &self,
@@ -29,8 +31,9 @@ pub trait KvStore: Send + Sync {
         expires_at: Option<i64>,
         now: i64,
         quota: i64,
+        until: Instant,
     ) -> Result<(), KvFailure>;
-    fn delete(&self, at: KvKey<'_>) -> Result<(), KvFailure>;
+    fn delete(&self, at: KvKey<'_>, until: Instant) -> Result<(), KvFailure>;
     /// Adds `delta` atomically; an absent or expired key starts at 0 and expires at
     /// `expires_if_new`.
     fn increment(
@@ -40,6 +43,7 @@ pub trait KvStore: Send + Sync {
         expires_if_new: Option<i64>,
         now: i64,
         quota: i64,
+        until: Instant,
     ) -> Result<i64, KvFailure>;
     /// Keys of a bucket starting with `prefix`, in order, at most `limit`.
     fn list_keys(
@@ -49,6 +53,7 @@ pub trait KvStore: Send + Sync {
         prefix: &str,
         limit: i64,
         now: i64,
+        until: Instant,
     ) -> Result<Vec<String>, KvFailure>;
 }
 

@@ -150,6 +150,46 @@ fn an_infinite_loop_is_stopped_at_the_deadline() {
 }
 
 #[test]
+fn a_plugin_that_sleeps_or_hangs_is_stopped_at_the_deadline() {
+    let mut plugin = load_plugin(&wasm("hostile_plugin"), None).unwrap();
+    plugin.deadline = Duration::from_millis(50);
+    // A sleep waits in the host (WASI's poll), where epoch interruption cannot reach: the
+    // wait itself must end at the deadline.
+    for text in ["sleep:3000", "hang"] {
+        let started = Instant::now();
+        let result = plugin.check_note(&ctx(), &note(text));
+        let took = started.elapsed();
+        assert!(
+            matches!(result, Err(CallError::Timeout(_))),
+            "{text}: {result:?}"
+        );
+        assert!(
+            took < Duration::from_millis(500),
+            "{text}: stopped after {took:?}"
+        );
+    }
+    // A sleep that fits in the deadline is the plugin's business.
+    assert!(matches!(
+        plugin.check_note(&ctx(), &note("sleep:5")).unwrap(),
+        Verdict::Accept
+    ));
+}
+
+#[test]
+fn a_configure_that_sleeps_is_stopped_at_the_load_deadline() {
+    let started = Instant::now();
+    let refused = load_plugin(
+        &wasm("hostile_plugin"),
+        Some(r#"{"sleep_ms": 60000}"#.into()),
+    )
+    .err()
+    .expect("a plugin that does not finish configuring is not loaded");
+    let took = started.elapsed();
+    assert!(refused.to_string().contains("deadline"), "{refused}");
+    assert!(took < Duration::from_secs(7), "loading took {took:?}");
+}
+
+#[test]
 fn traps_memory_hoarding_and_errors_fail_the_call_only() {
     let mut plugin = load_plugin(&wasm("hostile_plugin"), None).unwrap();
     // Long enough that the memory cap, not the deadline, stops the hoarding.

@@ -365,7 +365,7 @@ async fn poll(
     let wasm = read_wasm(file)?;
     let core = tsudoi::wiring::open(&config).await?;
     options.services = Some(core.plugin_services());
-    let batch = tokio::task::spawn_blocking(move || {
+    let batch = tsudoi_plugin_host::threads::spawn(move || {
         let plugin = BridgePlugin::load(&wasm, options)?;
         anyhow::Ok(plugin.poll(cursor.as_deref())?)
     })
@@ -432,7 +432,7 @@ async fn test(
         cache: Some(cache),
         ..Default::default()
     };
-    let plugin = tokio::task::spawn_blocking(move || ModerationPlugin::load(&wasm, options))
+    let plugin = tsudoi_plugin_host::threads::spawn(move || ModerationPlugin::load(&wasm, options))
         .await?
         .with_context(|| format!("{} cannot be loaded", file.display()))?;
     let plugin = std::sync::Arc::new(plugin);
@@ -461,7 +461,7 @@ async fn test(
         // On a blocking thread, as in a server: WASI output (a plugin's print, a traceback)
         // waits for the runtime there.
         let (p, c) = (plugin.clone(), ctx.clone());
-        let outcome = tokio::task::spawn_blocking(move || p.check_note(&c, &note)).await?;
+        let outcome = tsudoi_plugin_host::threads::spawn(move || p.check_note(&c, &note)).await?;
         let result = match outcome {
             Ok(Verdict::Accept) => TestVerdict::Accept,
             Ok(Verdict::Reject(reason)) => TestVerdict::Reject { reason },

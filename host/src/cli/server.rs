@@ -9,7 +9,7 @@ use tsudoi::config::{Config, redact};
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let core = tsudoi::wiring::open(&config).await?;
-    tsudoi::workers::watch_plugins(&core).await;
+    tsudoi::workers::watch_plugins(&core);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

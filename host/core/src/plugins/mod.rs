@@ -71,7 +71,7 @@ async fn check(
         manifest,
         ..Default::default()
     };
-    let loaded = tokio::task::spawn_blocking(move || Loaded::load(&wasm, options))
+    let loaded = tsudoi_plugin_host::threads::spawn(move || Loaded::load(&wasm, options))
         .await
         .map_err(|e| Error::Internal(format!("plugin loader panicked: {e}")))?
         .map_err(|e| Error::PluginRefused(e.to_string()))?;

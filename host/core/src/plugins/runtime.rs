@@ -47,6 +47,13 @@ impl Runtime {
 }
 
 impl Core {
+    /// Says the installed plugins are about to be loaded (a server starting, before it
+    /// serves): until the next [`Core::refresh_plugins`] has loaded them, new notes wait for
+    /// the moderation chain instead of passing without it.
+    pub fn expect_plugins(&self) {
+        self.plugins().registry.expect_load();
+    }
+
     /// Loads the installed plugins if they changed since the last look (a cheap query when
     /// they did not): the server calls it at start and then every second, so changes made by
     /// the shell, the admin API or another server arrive without a restart.

@@ -1,9 +1,10 @@
 //! What plugins' `kv` and `http` imports reach in a server: the store's key-value table and
-//! the guarded HTTP client. Plugin calls run on blocking threads, so these wait for the
-//! async store and client on the runtime they were made in.
+//! the guarded HTTP client. Plugin calls run on plugin threads, so these wait for the async
+//! store and client on the runtime they were made in, never past the call's deadline.
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::runtime::Handle;
 use tsudoi_model::KvKey;
@@ -39,11 +40,31 @@ fn unavailable(e: StoreError) -> KvFailure {
     KvFailure::Unavailable
 }
 
+impl StoreKv {
+    /// Waits for `op` on the server's runtime, but not past `until`: a write queued behind the
+    /// database's writer must not hold the plugin's thread after its call is over.
+    fn wait<T>(
+        &self,
+        until: Instant,
+        op: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, KvFailure> {
+        // The timer is made inside `block_on`, where the runtime is current.
+        match self
+            .runtime
+            .block_on(async { tokio::time::timeout_at(until.into(), op).await })
+        {
+            Ok(done) => done.map_err(unavailable),
+            Err(_elapsed) => {
+                tracing::warn!("plugin key-value operation ran past the call's deadline");
+                Err(KvFailure::Unavailable)
+            }
+        }
+    }
+}
+
 impl KvStore for StoreKv {
-    fn get(&self, at: KvKey<'_>, now: i64) -> Result<Option<Vec<u8>>, KvFailure> {
-        self.runtime
-            .block_on(self.store.kv_get(at, now))
-            .map_err(unavailable)
+    fn get(&self, at: KvKey<'_>, now: i64, until: Instant) -> Result<Option<Vec<u8>>, KvFailure> {
+        self.wait(until, self.store.kv_get(at, now))
     }
 
     fn set(
@@ -53,17 +74,14 @@ impl KvStore for StoreKv {
         expires_at: Option<i64>,
         now: i64,
         quota: i64,
+        until: Instant,
     ) -> Result<(), KvFailure> {
-        self.runtime
-            .block_on(self.store.kv_set(at, value, expires_at, now, quota))
-            .map_err(unavailable)?
+        self.wait(until, self.store.kv_set(at, value, expires_at, now, quota))?
             .map_err(KvFailure::Refused)
     }
 
-    fn delete(&self, at: KvKey<'_>) -> Result<(), KvFailure> {
-        self.runtime
-            .block_on(self.store.kv_delete(at))
-            .map_err(unavailable)
+    fn delete(&self, at: KvKey<'_>, until: Instant) -> Result<(), KvFailure> {
+        self.wait(until, self.store.kv_delete(at))
     }
 
     fn increment(
@@ -73,14 +91,14 @@ impl KvStore for StoreKv {
         expires_if_new: Option<i64>,
         now: i64,
         quota: i64,
+        until: Instant,
     ) -> Result<i64, KvFailure> {
-        self.runtime
-            .block_on(
-                self.store
-                    .kv_increment(at, delta, expires_if_new, now, quota),
-            )
-            .map_err(unavailable)?
-            .map_err(KvFailure::Refused)
+        self.wait(
+            until,
+            self.store
+                .kv_increment(at, delta, expires_if_new, now, quota),
+        )?
+        .map_err(KvFailure::Refused)
     }
 
     fn list_keys(
@@ -90,10 +108,12 @@ impl KvStore for StoreKv {
         prefix: &str,
         limit: i64,
         now: i64,
+        until: Instant,
     ) -> Result<Vec<String>, KvFailure> {
-        self.runtime
-            .block_on(self.store.kv_list_keys(plugin, bucket, prefix, limit, now))
-            .map_err(unavailable)
+        self.wait(
+            until,
+            self.store.kv_list_keys(plugin, bucket, prefix, limit, now),
+        )
     }
 }
 

@@ -59,12 +59,12 @@ pub fn supported_packages() -> String {
 }
 
 /// A linker with the imports a component built against `version` may use: WASI (Rust's
-/// standard library imports it; no files, sockets or environment are given) and that
-/// version's host interfaces.
+/// standard library imports it; no files, sockets or environment are given, and waits end at
+/// the call's deadline, see `crate::wasi`) and that version's host interfaces.
 pub(crate) fn linker(version: WitVersion) -> Result<Linker<HostState>, LoadError> {
     let link = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
     let mut linker = Linker::new(crate::engine::engine());
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(link)?;
+    crate::wasi::add_to_linker(&mut linker).map_err(link)?;
     match version {
         since_v0_1_0::VERSION => since_v0_1_0::add_to_linker(&mut linker).map_err(link)?,
         other => {

@@ -1,0 +1,98 @@
+// A plugin that sleeps or hangs, in a hook or while it loads, costs its own deadline and
+// nothing else: notes are answered in time, sign-up keeps its pace, the plugin is disabled,
+// the server starts at once and stops cleanly.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { startServer, signup, apiError, tsudoiBinary, pluginWasm, eventually } from './lib/server.mjs';
+
+const run = promisify(execFile);
+const cli = (server, ...args) => run(tsudoiBinary(), ['plugin', ...args], { env: { ...process.env, ...server.env } });
+
+/** Runs `fn` and returns [its result, the milliseconds it took]. */
+async function timed(fn) {
+  const started = performance.now();
+  const value = await fn();
+  return [value, performance.now() - started];
+}
+
+test('hooks that sleep or hang end at their deadline, sign-up keeps its pace, the plugin is disabled', async () => {
+  const server = await startServer();
+  try {
+    const alice = await signup(server, 'sleepy_alice');
+    // Another author for the flood: notes/create allows 300 an hour per user.
+    const flooder = await signup(server, 'sleepy_flooder');
+    const [, signupAlone] = await timed(() => signup(server, 'pace_before'));
+    // Fail-closed, so a failed call shows: the note is refused.
+    await cli(server, 'install', pluginWasm('hostile_plugin'), '--fail-closed');
+    // A note asking the plugin to sleep 3 s waits for its 50 ms deadline only.
+    await eventually(async () => {
+      const [refused, took] = await timed(() => apiError(() => alice.api.request('notes/create', { text: 'sleep:3000' })));
+      assert.equal(refused.code, 'REJECTED_BY_MODERATION');
+      assert.ok(took < 1000, `a 3 s sleep held the note ${took} ms`);
+    });
+
+    // Hundreds of calls that would never return, with a sign-up in the middle of them. Each
+    // note is refused at the deadline, or stored once the plugin has been disabled.
+    const hung = Array.from({ length: 200 }, () =>
+      timed(() => flooder.api.request('notes/create', { text: 'hang' }).catch((e) => e)));
+    const [, signupDuring] = await timed(() => signup(server, 'pace_during'));
+    const answered = await Promise.all(hung);
+    for (const [outcome, took] of answered) {
+      assert.ok(outcome.createdNote?.text === 'hang' || outcome.code === 'REJECTED_BY_MODERATION', JSON.stringify(outcome));
+      assert.ok(took < 5000, `a hung plugin call held a note ${took} ms`);
+    }
+    assert.ok(answered.some(([o]) => o.code === 'REJECTED_BY_MODERATION'), 'the plugin saw the flood');
+    assert.ok(signupDuring < Math.max(2000, signupAlone * 10), `sign-up took ${signupDuring} ms during the flood (${signupAlone} ms alone)`);
+
+    const list = (await cli(server, 'list')).stdout;
+    assert.match(list, /hostile\t0\.1\.0\tmoderation\tdisabled/);
+    assert.match(list, /notice \(plugin-disabled\): The moderation plugin hostile failed 5 times in a row/);
+    const [, signupAfter] = await timed(() => signup(server, 'pace_after'));
+    assert.ok(signupAfter < Math.max(1000, signupAlone * 5), `sign-up took ${signupAfter} ms after the flood`);
+    // Servers drop a disabled plugin within a second.
+    await eventually(async () => {
+      const [{ createdNote }, noteAfter] = await timed(() => alice.api.request('notes/create', { text: 'hang' }));
+      assert.equal(createdNote.text, 'hang', 'a disabled plugin refuses nothing');
+      assert.ok(noteAfter < 500, `a disabled plugin still cost ${noteAfter} ms`);
+    });
+  } finally {
+    await server.stop();
+    assert.doesNotMatch(server.log(), /panicked/, 'a clean shutdown');
+  }
+});
+
+test('a plugin that sleeps while loading in a server neither delays its start nor lets notes skip moderation', async () => {
+  const first = await startServer();
+  let second;
+  try {
+    const bob = await signup(first, 'loader_bob');
+    // Outside a server (the install's check) it loads at once; inside, with kv granted, its
+    // `configure` sleeps a minute.
+    await cli(first, 'install', pluginWasm('hostile_plugin'), '--plugin-config', '{"sleep_in_server_ms": 60000}');
+    await cli(first, 'grant', 'hostile', 'kv');
+    await first.kill();
+
+    const [restarted, startup] = await timed(() => startServer({}, first.storage));
+    second = restarted;
+    assert.ok(startup < 3000, `the server took ${startup} ms to answer`);
+    const [, meta] = await timed(() => second.client().request('meta', {}));
+    assert.ok(meta < 500, `meta took ${meta} ms while a plugin was loading`);
+    // A note posted now waits for the chain to load; the load ends at its 5 s deadline, and
+    // the plugin is left out.
+    const api = second.client(bob.token);
+    const [{ createdNote }, took] = await timed(() => api.request('notes/create', { text: 'while loading' }));
+    assert.equal(createdNote.text, 'while loading');
+    assert.ok(took < 9000, `the note waited ${took} ms`);
+    await eventually(() => assert.match(second.log(), /plugin not loaded.*deadline|deadline.*plugin not loaded/s));
+  } finally {
+    if (second) {
+      await second.stop();
+      assert.doesNotMatch(second.log(), /panicked/, 'a clean shutdown');
+    } else {
+      await first.stop();
+    }
+  }
+});
