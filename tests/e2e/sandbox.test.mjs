@@ -1,6 +1,6 @@
 // A plugin that sleeps or hangs, in a hook or while it loads, costs its own deadline and
 // nothing else: notes are answered in time, sign-up keeps its pace, the plugin is disabled,
-// the server starts at once and stops cleanly.
+// the server starts at once and stops cleanly. What a plugin returns or logs is bounded.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -94,5 +94,47 @@ test('a plugin that sleeps while loading in a server neither delays its start no
     } else {
       await first.stop();
     }
+  }
+});
+
+test('nothing oversized that a plugin returns or logs is stored, logged or sent back', async () => {
+  const server = await startServer();
+  try {
+    const created = await run(tsudoiBinary(), ['user', 'create', 'sandbox_admin', '--admin', '--password', 'pw'], {
+      env: { ...process.env, ...server.env },
+    });
+    const admin = server.client(/token: (\S+)/.exec(created.stdout)[1]);
+    const amy = await signup(server, 'oversize_amy');
+    await cli(server, 'install', pluginWasm('hostile_plugin'));
+    const big = 4_000_000;
+    const refused = await eventually(() => apiError(() => amy.api.request('notes/create', { text: `reject:${big}` })));
+    assert.equal(refused.code, 'REJECTED_BY_MODERATION');
+    assert.ok(refused.message.length < 1000, `a ${refused.message.length}-character error message`);
+
+    // A flag and a failure (fail-open) are stored for review, each with a sentence.
+    const flagged = (await amy.api.request('notes/create', { text: `flag:${big}` })).createdNote;
+    const failed = (await amy.api.request('notes/create', { text: `error:${big}` })).createdNote;
+    // A CW rewritten past the limit clients are held to (100) is refused, and flagged.
+    const rewritten = (await amy.api.request('notes/create', { text: 'cw:5000', cw: 'mine' })).createdNote;
+    assert.equal(rewritten.cw, 'mine');
+    assert.equal((await server.client().request('notes/show', { noteId: rewritten.id })).cw, 'mine');
+    const flags = await admin.request('admin/moderation/flags', {});
+    const reasonOf = (note) => flags.find((f) => f.noteId === note.id)?.reason;
+    for (const note of [flagged, failed, rewritten]) {
+      const reason = reasonOf(note);
+      assert.equal(typeof reason, 'string', `a flag for ${note.text}`);
+      assert.ok(reason.length < 1000, `a ${reason.length}-character flag for ${note.text}`);
+    }
+    assert.match(reasonOf(rewritten), /rewrite refused.*cw.*100/);
+
+    // Five thousand lines of a kilobyte for one note: a few are logged, and a line says so.
+    const before = server.log().length;
+    const flood = (await amy.api.request('notes/create', { text: 'log:5000' })).createdNote;
+    assert.equal(flood.text, 'log:5000');
+    await eventually(() => assert.match(server.log().slice(before), /plugin log lines dropped/));
+    const logged = server.log().length - before;
+    assert.ok(logged < 64 * 1024, `${logged} bytes of log for one note`);
+  } finally {
+    await server.stop();
   }
 });

@@ -13,6 +13,7 @@ use tsudoi_plugin_host::hooks::moderation::{
 };
 use tsudoi_plugin_host::registry::ChainedModeration;
 
+use crate::notes::create::check_lengths;
 use crate::{Core, Error, Result};
 
 /// `(plugin, reason)` pairs for the review queue.
@@ -66,15 +67,19 @@ fn run_chain(
             Ok(Verdict::Flag(reason)) => flags.push((name, reason)),
             Ok(Verdict::Rewrite(rewritten)) => {
                 let visibility = Visibility::from(rewritten.visibility);
-                let too_long = rewritten
-                    .text
-                    .as_ref()
-                    .is_some_and(|t| t.chars().count() > max_note_length);
-                if visibility.is_wider_than(note.visibility) || too_long {
-                    flags.push((
-                        name,
-                        "rewrite refused: it widened the note or overran the length limit".into(),
-                    ));
+                let refused = if visibility.is_wider_than(note.visibility) {
+                    Some("it widened the note's visibility".to_owned())
+                } else {
+                    check_lengths(
+                        max_note_length,
+                        rewritten.text.as_deref(),
+                        rewritten.content_warning.as_deref(),
+                    )
+                    .err()
+                    .map(|e| e.to_string())
+                };
+                if let Some(why) = refused {
+                    flags.push((name, format!("rewrite refused: {why}")));
                     continue;
                 }
                 note = Editable {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use tsudoi_model::{KvKey, KvRefusal, ids};
 use wasmtime::component::Resource;
 
+use crate::log::LogLevel;
 use crate::sandbox::HostState;
 use crate::services::{
     HttpFailure, HttpMethod, HttpRequest, HttpResponse, KvFailure, KvStore, Services,
@@ -26,18 +27,6 @@ pub(crate) enum KvError {
     Other(String),
 }
 
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum LogLevel {
-    Trace,
-    Debug,
-    Info,
-    Warn,
-    Error,
-}
-
-/// Longest log message passed on; a plugin cannot flood the log with megabytes per call.
-const MAX_LOG_MESSAGE: usize = 4096;
-
 /// Longest key; keys are names, not payloads.
 const MAX_KEY: usize = 512;
 
@@ -47,22 +36,16 @@ const MAX_BUCKET: usize = 64;
 type Imported<T, E> = wasmtime::Result<Result<T, E>>;
 
 impl HostState {
-    pub(crate) fn write_log(&mut self, level: LogLevel, mut message: String) {
-        if message.len() > MAX_LOG_MESSAGE {
-            let mut cut = MAX_LOG_MESSAGE;
-            while !message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            message.truncate(cut);
-        }
-        let plugin = &*self.plugin;
-        match level {
-            LogLevel::Trace => tracing::trace!(plugin, "{message}"),
-            LogLevel::Debug => tracing::debug!(plugin, "{message}"),
-            LogLevel::Info => tracing::info!(plugin, "{message}"),
-            LogLevel::Warn => tracing::warn!(plugin, "{message}"),
-            LogLevel::Error => tracing::error!(plugin, "{message}"),
-        }
+    /// Passes a plugin's log line on, within its allowance (see [`crate::log`]).
+    pub(crate) fn write_log(&mut self, level: LogLevel, message: &str) {
+        self.log
+            .write(&self.plugin, &mut self.call_log, level, message);
+    }
+
+    /// Ends the call's logging: counts and reports the lines it dropped.
+    pub(crate) fn end_call_log(&self) {
+        self.log
+            .end_call(&self.plugin, &self.call_log, Instant::now());
     }
 
     /// The store behind `kv`, if this plugin was granted it and runs in a server.

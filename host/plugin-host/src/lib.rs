@@ -17,6 +17,7 @@ mod engine;
 pub mod funnel;
 pub mod hooks;
 mod imports;
+mod log;
 pub mod manifest;
 pub mod metrics;
 mod plugin;
@@ -62,6 +63,39 @@ pub const KV_QUOTA_BYTES: i64 = 4 << 20;
 /// Largest HTTP response body handed to a plugin.
 pub const HTTP_MAX_BODY: usize = 1 << 20;
 
+/// Most characters of a message a plugin hands the server: a rejection or flag reason, an
+/// error. Messages go into HTTP responses, the log and the review queue, where a sentence or
+/// two is what anyone reads; a plugin's 16 MB reason used to be stored and sent whole.
+pub const MAX_MESSAGE_CHARS: usize = 300;
+
+/// Most bytes of HTML an MFM renderer may return for one `$[fn]`: a note renders to a few
+/// kilobytes, and what a renderer returns is sanitised and sent with every view of the note.
+pub const MAX_RENDERED_BYTES: usize = 64 << 10;
+
+/// A plugin's name: what admins type (`tsudoi plugin configure NAME`), so letters, digits,
+/// `-`, `_` and `.`, at most this long.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// A plugin's version string, at most this long.
+pub const MAX_VERSION_CHARS: usize = 32;
+
+/// A plugin's configuration schema (JSON Schema), at most this many bytes.
+pub const MAX_CONFIG_SCHEMA_BYTES: usize = 64 << 10;
+
+/// `message` as the server keeps it: on one line (control characters become spaces, so a
+/// plugin cannot forge log lines) and cut to [`MAX_MESSAGE_CHARS`], with an ellipsis.
+pub fn one_line(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(MAX_MESSAGE_CHARS * 4));
+    for (i, c) in message.chars().enumerate() {
+        if i == MAX_MESSAGE_CHARS {
+            out.push('…');
+            break;
+        }
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    out
+}
+
 /// Why a plugin could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -100,6 +134,19 @@ pub enum CallError {
     Config(String),
     #[error("the plugin returned an error: {0}")]
     Plugin(String),
+}
+
+impl CallError {
+    /// The error with its message made [`one_line`]: messages come from the plugin (its
+    /// errors, the panic in its trap), and go to the log and the review queue.
+    pub(crate) fn bounded(self) -> Self {
+        match self {
+            CallError::Timeout(d) => CallError::Timeout(d),
+            CallError::Trap(m) => CallError::Trap(one_line(&m)),
+            CallError::Config(m) => CallError::Config(one_line(&m)),
+            CallError::Plugin(m) => CallError::Plugin(one_line(&m)),
+        }
+    }
 }
 
 /// A loaded plugin of any kind.

@@ -10,8 +10,9 @@ use std::time::Duration;
 use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
+use crate::log::PluginLog;
 use crate::manifest::{Capabilities, Manifest};
-use crate::sandbox::{HostState, call_error, set_deadline, store};
+use crate::sandbox::{HostState, begin_call, call_error, store};
 use crate::services::Services;
 use crate::wit::{self, WitVersion};
 use crate::{CallError, Kind, LoadError, MEMORY_RETIRE_AT, engine};
@@ -79,6 +80,8 @@ pub struct Plugin<W: World> {
     pre: W::Pre,
     config: Option<String>,
     services: Option<Services>,
+    /// How much it may log, over all its instances.
+    log: Arc<PluginLog>,
     /// Instances are reused across calls (the plugin keeps its state, as in any long-running
     /// server); one that trapped or ran out of time is dropped, as wasmtime requires.
     warm: Mutex<Vec<Warm<W>>>,
@@ -123,12 +126,14 @@ impl<W: World> Plugin<W> {
             pre,
             config: options.config,
             services: options.services,
+            log: Arc::default(),
             warm: Mutex::new(Vec::new()),
         };
-        let start = |e| LoadError::Start(call_error(e, LOAD_DEADLINE).to_string());
+        let start = |e| LoadError::Start(call_error(e, LOAD_DEADLINE).bounded().to_string());
         let mut store = plugin.new_store(LOAD_DEADLINE);
         let instance = W::instantiate(&plugin.pre, &mut store).map_err(start)?;
         let info = instance.info(&mut store).map_err(start)?;
+        check_info(&info)?;
         if let Some(named) = &plugin.manifest.name
             && *named != info.name
         {
@@ -148,8 +153,9 @@ impl<W: World> Plugin<W> {
             instance
                 .configure(&mut store, config)
                 .map_err(start)?
-                .map_err(LoadError::Config)?;
+                .map_err(|refusal| LoadError::Config(crate::one_line(&refusal)))?;
         }
+        store.data().end_call_log();
         plugin
             .warm
             .lock()
@@ -164,6 +170,7 @@ impl<W: World> Plugin<W> {
             deadline,
             self.capabilities.clone(),
             self.services.clone(),
+            self.log.clone(),
         )
     }
 
@@ -176,12 +183,13 @@ impl<W: World> Plugin<W> {
         let pooled = self.warm.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut warm = match pooled {
             Some(mut w) => {
-                set_deadline(&mut w.store, deadline);
+                begin_call(&mut w.store, deadline);
                 w
             }
-            None => self.fresh(deadline)?,
+            None => self.fresh(deadline).map_err(CallError::bounded)?,
         };
         let result = f(&mut warm.store, &warm.instance);
+        warm.store.data().end_call_log();
         // After a trap or a timeout the instance cannot be entered again: drop it. One whose
         // memory has grown near the limit is dropped too, before it traps.
         let spent = matches!(result, Err(CallError::Trap(_)) | Err(CallError::Timeout(_)))
@@ -192,7 +200,7 @@ impl<W: World> Plugin<W> {
                 pool.push(warm);
             }
         }
-        result
+        result.map_err(CallError::bounded)
     }
 
     fn fresh(&self, deadline: Duration) -> Result<Warm<W>, CallError> {
@@ -207,6 +215,45 @@ impl<W: World> Plugin<W> {
         }
         Ok(Warm { store, instance })
     }
+}
+
+/// Checks what a plugin says of itself: a name admins can type, a short version, a schema of
+/// reasonable size. Everything a plugin returns is held to rules, as client input is.
+fn check_info(info: &Info) -> Result<(), LoadError> {
+    let name_ok = !info.name.is_empty()
+        && info.name.chars().count() <= crate::MAX_NAME_CHARS
+        && info
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !name_ok {
+        return Err(LoadError::Start(format!(
+            "the plugin calls itself `{}`: a name is 1 to {} letters, digits, `-`, `_` or `.`",
+            crate::one_line(&info.name),
+            crate::MAX_NAME_CHARS
+        )));
+    }
+    if info.version.is_empty()
+        || info.version.chars().count() > crate::MAX_VERSION_CHARS
+        || info.version.chars().any(char::is_control)
+    {
+        return Err(LoadError::Start(format!(
+            "the plugin's version `{}` is not 1 to {} printable characters",
+            crate::one_line(&info.version),
+            crate::MAX_VERSION_CHARS
+        )));
+    }
+    if info
+        .config_schema
+        .as_ref()
+        .is_some_and(|s| s.len() > crate::MAX_CONFIG_SCHEMA_BYTES)
+    {
+        return Err(LoadError::Start(format!(
+            "the plugin's configuration schema is over {} bytes",
+            crate::MAX_CONFIG_SCHEMA_BYTES
+        )));
+    }
+    Ok(())
 }
 
 /// Checks `config` (JSON) against the plugin's JSON Schema, naming every place it fails.

@@ -8,6 +8,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use crate::log::{CallLog, PluginLog};
 use crate::manifest::Capabilities;
 use crate::services::Services;
 use crate::{CallError, MEMORY_LIMIT, TICK, engine};
@@ -20,6 +21,9 @@ pub struct HostState {
     /// When the current call must be over; host imports that wait (HTTP) stop waiting then.
     pub(crate) deadline_at: Instant,
     pub(crate) table: ResourceTable,
+    /// The plugin's log allowance, shared by its instances, and what this call logged.
+    pub(crate) log: Arc<PluginLog>,
+    pub(crate) call_log: CallLog,
     wasi: WasiCtx,
     limits: Limits,
 }
@@ -85,19 +89,22 @@ impl WasiView for HostState {
 }
 
 /// A store for `plugin`: no files, no network, no environment (WASI is linked only because
-/// Rust's standard library imports it), capped memory, and a deadline; `kv` and `http` as
-/// far as `capabilities` allow.
+/// Rust's standard library imports it), capped memory, a deadline and a log allowance;
+/// `kv` and `http` as far as `capabilities` allow.
 pub(crate) fn store(
     plugin: &Arc<str>,
     deadline: Duration,
     capabilities: Arc<Capabilities>,
     services: Option<Services>,
+    log: Arc<PluginLog>,
 ) -> Store<HostState> {
     let state = HostState {
         plugin: plugin.clone(),
         capabilities,
         services,
         deadline_at: Instant::now() + deadline,
+        log,
+        call_log: CallLog::default(),
         wasi: WasiCtx::builder().build(),
         table: ResourceTable::new(),
         limits: Limits {
@@ -113,15 +120,16 @@ pub(crate) fn store(
     };
     let mut store = Store::new(engine::engine(), state);
     store.limiter(|s| &mut s.limits);
-    set_deadline(&mut store, deadline);
+    begin_call(&mut store, deadline);
     store.epoch_deadline_trap();
     store
 }
 
-/// Arms the store's deadline `deadline` from now (in whole ticks, rounded up, plus the tick
-/// in progress).
-pub(crate) fn set_deadline(store: &mut Store<HostState>, deadline: Duration) {
+/// Readies the store for a call: its deadline `deadline` from now (in whole ticks, rounded
+/// up, plus the tick in progress) and a fresh per-call log allowance.
+pub(crate) fn begin_call(store: &mut Store<HostState>, deadline: Duration) {
     store.data_mut().deadline_at = Instant::now() + deadline;
+    store.data_mut().call_log = CallLog::default();
     let ticks = deadline.as_millis().div_ceil(TICK.as_millis()).max(1) as u64 + 1;
     store.set_epoch_deadline(ticks);
 }

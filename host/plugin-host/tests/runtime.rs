@@ -190,6 +190,25 @@ fn a_configure_that_sleeps_is_stopped_at_the_load_deadline() {
 }
 
 #[test]
+fn what_a_plugin_returns_is_held_to_a_sentence() {
+    let mut plugin = load_plugin(&wasm("hostile_plugin"), None).unwrap();
+    plugin.deadline = Duration::from_secs(5);
+    let max = tsudoi_plugin_host::MAX_MESSAGE_CHARS + 1;
+    match plugin.check_note(&ctx(), &note("reject:4000000")).unwrap() {
+        Verdict::Reject(reason) => assert!(reason.chars().count() <= max, "{}", reason.len()),
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    match plugin.check_note(&ctx(), &note("flag:4000000")).unwrap() {
+        Verdict::Flag(reason) => assert!(reason.chars().count() <= max, "{}", reason.len()),
+        other => panic!("expected a flag, got {other:?}"),
+    }
+    match plugin.check_note(&ctx(), &note("error:4000000")) {
+        Err(CallError::Plugin(m)) => assert!(m.chars().count() <= max, "{}", m.len()),
+        other => panic!("expected the plugin's error, got {other:?}"),
+    }
+}
+
+#[test]
 fn traps_memory_hoarding_and_errors_fail_the_call_only() {
     let mut plugin = load_plugin(&wasm("hostile_plugin"), None).unwrap();
     // Long enough that the memory cap, not the deadline, stops the hoarding.

@@ -14,6 +14,23 @@ use crate::{Core, Error, Result, Settings};
 
 /// Misskey's limits for notes.
 pub const CW_MAX: usize = 100;
+
+/// The lengths a note's text and CW may have: what a client sends and what a moderation
+/// plugin rewrites it to are held to the same rule.
+pub fn check_lengths(max_note_length: usize, text: Option<&str>, cw: Option<&str>) -> Result<()> {
+    if text.is_some_and(|t| t.chars().count() > max_note_length) {
+        return Err(Error::TextTooLong {
+            max: max_note_length,
+        });
+    }
+    if cw.is_some_and(|c| c.chars().count() > CW_MAX) {
+        return Err(Error::InvalidParam {
+            param: "cw",
+            reason: format!("must be at most {CW_MAX} characters"),
+        });
+    }
+    Ok(())
+}
 pub const POLL_CHOICES_MAX: usize = 10;
 pub const POLL_CHOICE_MAX_LEN: usize = 50;
 /// Misskey's default role policy `mentionLimit`: a cheap brake on mention spam.
@@ -101,23 +118,13 @@ pub async fn create(core: &Core, author: &User, mut input: CreateNote) -> Result
 
 /// Checks lengths and that the note carries something; blank text counts as none.
 pub fn validate(settings: &Settings, input: &mut CreateNote) -> Result<()> {
-    if let Some(text) = &input.text {
-        if text.chars().count() > settings.max_note_length {
-            return Err(Error::TextTooLong {
-                max: settings.max_note_length,
-            });
-        }
-        if text.trim().is_empty() {
-            input.text = None;
-        }
-    }
-    if let Some(cw) = &input.cw
-        && cw.chars().count() > CW_MAX
-    {
-        return Err(Error::InvalidParam {
-            param: "cw",
-            reason: format!("must be at most {CW_MAX} characters"),
-        });
+    check_lengths(
+        settings.max_note_length,
+        input.text.as_deref(),
+        input.cw.as_deref(),
+    )?;
+    if input.text.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        input.text = None;
     }
     if input.text.is_none() && input.renote_id.is_none() && input.poll.is_none() {
         return Err(Error::EmptyNote);

@@ -51,7 +51,7 @@ impl Plugin<MfmRenderer> {
             .map_err(|e| call_error(e, deadline))?
             .map_err(CallError::Plugin)
         })?;
-        Ok(sanitize(&html))
+        checked_html(html)
     }
 
     /// A whole document, sanitised, or `None` if the plugin leaves it to the host.
@@ -69,8 +69,20 @@ impl Plugin<MfmRenderer> {
             }
             .map_err(|e| call_error(e, deadline))
         })?;
-        Ok(html.map(|h| sanitize(&h)))
+        html.map(checked_html).transpose()
     }
+}
+
+/// What a renderer returned, refused if over [`crate::MAX_RENDERED_BYTES`], else sanitised.
+fn checked_html(html: String) -> Result<String, CallError> {
+    if html.len() > crate::MAX_RENDERED_BYTES {
+        return Err(CallError::Plugin(format!(
+            "rendered {} bytes of HTML, over the {} allowed",
+            html.len(),
+            crate::MAX_RENDERED_BYTES
+        )));
+    }
+    Ok(sanitize(&html))
 }
 
 /// Keeps formatting tags, `mfm-` classes and http(s) links; drops scripts, styles, event

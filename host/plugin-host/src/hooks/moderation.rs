@@ -153,7 +153,13 @@ impl Plugin<ModerationFilter> {
                     "the plugin's handles to the note could not be released".into(),
                 ));
             }
-            Ok(verdict)
+            // Reasons go to the author, the log and the review queue: one line, bounded. (A
+            // rewritten note is held to the rules of client input by the server.)
+            Ok(match verdict {
+                Verdict::Reject(reason) => Verdict::Reject(crate::one_line(&reason)),
+                Verdict::Flag(reason) => Verdict::Flag(crate::one_line(&reason)),
+                other => other,
+            })
         })
     }
 }

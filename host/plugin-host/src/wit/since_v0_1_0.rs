@@ -5,7 +5,8 @@
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::hooks::moderation::{Activity, NoteView};
-use crate::imports::{KvBucket, KvError, LogLevel};
+use crate::imports::{KvBucket, KvError};
+use crate::log::LogLevel;
 use crate::plugin::Info;
 use crate::sandbox::HostState;
 use crate::services::{HttpFailure, HttpMethod};
@@ -157,7 +158,7 @@ impl log::Host for HostState {
             log::Level::Warn => LogLevel::Warn,
             log::Level::Error => LogLevel::Error,
         };
-        self.write_log(level, message);
+        self.write_log(level, &message);
         Ok(())
     }
 }
