@@ -427,13 +427,14 @@ async fn plugin_kv_keeps_quota_expiry_and_atomic_counters() {
     let db = common::fresh().await;
     let s = &db.store;
     let now = 1_000_000;
-    // A value that fits, one that would overflow the quota, and the first left intact.
-    s.kv_set(KvKey::new("p", "b", "k"), b"hello", None, now, 100)
+    // A value that fits, one that would overflow the quota, and the first left intact. (Each
+    // entry is charged its names, its value and 64 bytes for the row.)
+    s.kv_set(KvKey::new("p", "b", "k"), b"hello", None, now, 300)
         .await
         .unwrap()
         .unwrap();
     let refused = s
-        .kv_set(KvKey::new("p", "b", "big"), &[0u8; 200], None, now, 100)
+        .kv_set(KvKey::new("p", "b", "big"), &[0u8; 200], None, now, 300)
         .await
         .unwrap();
     assert_eq!(refused, Err(KvRefusal::QuotaExceeded));
@@ -459,7 +460,7 @@ async fn plugin_kv_keeps_quota_expiry_and_atomic_counters() {
         &[1u8; 80],
         Some(now + 10),
         now,
-        100,
+        300,
     )
     .await
     .unwrap()
@@ -481,7 +482,7 @@ async fn plugin_kv_keeps_quota_expiry_and_atomic_counters() {
         &[2u8; 80],
         None,
         now + 20,
-        100,
+        300,
     )
     .await
     .unwrap()

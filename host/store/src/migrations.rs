@@ -59,6 +59,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "following version",
         include_str!("../../../migrations/sqlite/0006_following_version.sql"),
     ),
+    (
+        7,
+        "plugin key-value usage",
+        include_str!("../../../migrations/sqlite/0007_plugin_kv_usage.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -90,6 +95,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         6,
         "following version",
         include_str!("../../../migrations/postgres/0006_following_version.sql"),
+    ),
+    (
+        7,
+        "plugin key-value usage",
+        include_str!("../../../migrations/postgres/0007_plugin_kv_usage.sql"),
     ),
 ];
 

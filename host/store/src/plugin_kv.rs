@@ -1,9 +1,111 @@
 //! The key-value store plugins keep state in: namespaced by plugin and bucket, with expiry and
-//! a per-plugin quota. Expired entries read as absent and are swept when the plugin writes.
+//! a per-plugin quota. Expired entries read as absent and are swept, a few at a time, when the
+//! plugin writes.
+//!
+//! The quota charges what an entry really keeps: its value, its plugin, bucket and key names,
+//! and [`ENTRY_OVERHEAD`] for the row itself, so a plugin cannot keep hundreds of thousands of
+//! empty entries within it. Each plugin's total is kept in `plugin_kv_usage` as entries change:
+//! a write checks the quota in that one row, instead of summing all the plugin's entries while
+//! it holds the database's writer (which made a plugin with a few hundred thousand small rows
+//! slow down every other write). On PostgreSQL a write locks its plugin's usage row, so one
+//! plugin's writes run one at a time and the total stays exact.
 
 use tsudoi_model::{KvKey, KvRefusal};
 
 use super::{Backend, Result, Store, StoreError, with_pool};
+
+/// Bytes charged for an entry beyond its names and value: about what SQLite or PostgreSQL
+/// keeps for a row of `plugin_kv` and its primary key's index entry (row header, lengths,
+/// the index's copy). The migration that filled `plugin_kv_usage` charges the same.
+pub const ENTRY_OVERHEAD: i64 = 64;
+
+/// Expired entries removed per write, at most: a write's cost must not grow with what the
+/// plugin let expire.
+const SWEEP_BATCH: i64 = 64;
+
+/// What one entry of `at` holding `value_len` bytes is charged.
+pub fn entry_bytes(at: KvKey<'_>, value_len: usize) -> i64 {
+    ENTRY_OVERHEAD + (at.plugin.len() + at.bucket.len() + at.key.len() + value_len) as i64
+}
+
+/// A plugin's charged bytes and entries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KvUsage {
+    pub bytes: i64,
+    pub entries: i64,
+}
+
+impl KvUsage {
+    /// The usage with one entry charged `old` replaced by one charged `new` (`None`: absent).
+    fn replacing(self, old: Option<i64>, new: Option<i64>) -> KvUsage {
+        let count = |c: Option<i64>| i64::from(c.is_some());
+        KvUsage {
+            bytes: (self.bytes - old.unwrap_or(0) + new.unwrap_or(0)).max(0),
+            entries: (self.entries - count(old) + count(new)).max(0),
+        }
+    }
+
+    /// Whether going from `self` to `next` must be refused: it grows past `quota`. (A write
+    /// that shrinks what the plugin keeps is always allowed.)
+    fn refuses(self, next: KvUsage, quota: i64) -> bool {
+        next.bytes > quota && next.bytes > self.bytes
+    }
+}
+
+/// Runs `$body` in a transaction on the write pool with `$tx` bound to it and the plugin's
+/// usage row locked and read into `$usage`, less what a sweep of its expired entries freed;
+/// `$body` returns `Ok(Some(usage))` to save the usage and commit, `Ok(None)` to roll back
+/// (then the outcome is `Ok(None)`).
+macro_rules! with_usage {
+    ($store:expr, $plugin:expr, $now:expr, |$tx:ident, $usage:ident| $body:expr) => {{
+        let lock = match $store.backend() {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        let select = format!("SELECT bytes, entries FROM plugin_kv_usage WHERE plugin = $1{lock}");
+        with_pool!(&$store.write, |pool| {
+            let mut $tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO plugin_kv_usage (plugin, bytes, entries) VALUES ($1, 0, 0) \
+                 ON CONFLICT (plugin) DO NOTHING",
+            )
+            .bind($plugin)
+            .execute(&mut *$tx)
+            .await?;
+            let (bytes, entries): (i64, i64) = sqlx::query_as(&select)
+                .bind($plugin)
+                .fetch_one(&mut *$tx)
+                .await?;
+            let mut $usage = KvUsage { bytes, entries };
+            let swept: Vec<(String, String, i64)> = sqlx::query_as(
+                "DELETE FROM plugin_kv WHERE plugin = $1 AND (bucket, key) IN \
+                 (SELECT bucket, key FROM plugin_kv WHERE plugin = $1 AND expires_at <= $2 LIMIT $3) \
+                 RETURNING bucket, key, CAST(LENGTH(value) AS BIGINT)",
+            )
+            .bind($plugin)
+            .bind($now)
+            .bind(SWEEP_BATCH)
+            .fetch_all(&mut *$tx)
+            .await?;
+            for (bucket, key, len) in &swept {
+                let at = KvKey::new($plugin, bucket, key);
+                $usage = $usage.replacing(Some(entry_bytes(at, *len as usize)), None);
+            }
+            // An async block, so that `return` in the body leaves the body only.
+            let outcome: Result<Option<KvUsage>> = async { $body }.await;
+            if let Ok(Some(usage)) = &outcome {
+                sqlx::query("UPDATE plugin_kv_usage SET bytes = $2, entries = $3 WHERE plugin = $1")
+                    .bind($plugin)
+                    .bind(usage.bytes)
+                    .bind(usage.entries)
+                    .execute(&mut *$tx)
+                    .await?;
+                $tx.commit().await?;
+            }
+            outcome
+        })
+    }};
+}
 
 impl Store {
     pub async fn kv_get(&self, at: KvKey<'_>, now: i64) -> Result<Option<Vec<u8>>> {
@@ -22,8 +124,21 @@ impl Store {
         .await)?)
     }
 
-    /// Stores `value`, unless the plugin's entries (keys and values, this one included)
-    /// would exceed `quota` bytes.
+    /// What `plugin`'s entries are charged against its quota.
+    pub async fn kv_usage(&self, plugin: &str) -> Result<KvUsage> {
+        let row: Option<(i64, i64)> = with_pool!(&self.read, |pool| sqlx::query_as(
+            "SELECT bytes, entries FROM plugin_kv_usage WHERE plugin = $1"
+        )
+        .bind(plugin)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(row
+            .map(|(bytes, entries)| KvUsage { bytes, entries })
+            .unwrap_or_default())
+    }
+
+    /// Stores `value`, unless the plugin's entries (this one included, see [`entry_bytes`])
+    /// would then be charged more than `quota` bytes.
     pub async fn kv_set(
         &self,
         at: KvKey<'_>,
@@ -32,48 +147,59 @@ impl Store {
         now: i64,
         quota: i64,
     ) -> Result<Result<(), KvRefusal>> {
-        with_pool!(&self.write, |pool| {
-            let mut tx = pool.begin().await?;
-            sweep(&mut tx, at.plugin, now).await?;
-            let used: i64 = sqlx::query_scalar(
-                "SELECT CAST(COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) AS BIGINT) \
-                 FROM plugin_kv WHERE plugin = $1 AND NOT (bucket = $2 AND key = $3)",
+        let saved = with_usage!(self, at.plugin, now, |tx, usage| {
+            let old: Option<i64> = sqlx::query_scalar(
+                "SELECT CAST(LENGTH(value) AS BIGINT) FROM plugin_kv \
+                 WHERE plugin = $1 AND bucket = $2 AND key = $3",
             )
             .bind(at.plugin)
             .bind(at.bucket)
             .bind(at.key)
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-            if used + (at.key.len() + value.len()) as i64 > quota {
-                return Ok(Err(KvRefusal::QuotaExceeded));
+            let next = usage.replacing(
+                old.map(|len| entry_bytes(at, len as usize)),
+                Some(entry_bytes(at, value.len())),
+            );
+            if usage.refuses(next, quota) {
+                Ok::<_, StoreError>(None)
+            } else {
+                sqlx::query(
+                    "INSERT INTO plugin_kv (plugin, bucket, key, value, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (plugin, bucket, key) \
+                     DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+                )
+                .bind(at.plugin)
+                .bind(at.bucket)
+                .bind(at.key)
+                .bind(value)
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await?;
+                Ok(Some(next))
             }
-            sqlx::query(
-                "INSERT INTO plugin_kv (plugin, bucket, key, value, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (plugin, bucket, key) \
-                 DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-            )
-            .bind(at.plugin)
-            .bind(at.bucket)
-            .bind(at.key)
-            .bind(value)
-            .bind(expires_at)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(Ok(()))
+        })?;
+        Ok(match saved {
+            Some(_) => Ok(()),
+            None => Err(KvRefusal::QuotaExceeded),
         })
     }
 
     pub async fn kv_delete(&self, at: KvKey<'_>) -> Result<()> {
-        with_pool!(&self.write, |pool| sqlx::query(
-            "DELETE FROM plugin_kv WHERE plugin = $1 AND bucket = $2 AND key = $3"
-        )
-        .bind(at.plugin)
-        .bind(at.bucket)
-        .bind(at.key)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+        with_usage!(self, at.plugin, i64::MIN, |tx, usage| {
+            let old: Option<i64> = sqlx::query_scalar(
+                "DELETE FROM plugin_kv WHERE plugin = $1 AND bucket = $2 AND key = $3 \
+                 RETURNING CAST(LENGTH(value) AS BIGINT)",
+            )
+            .bind(at.plugin)
+            .bind(at.bucket)
+            .bind(at.key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            Ok::<_, StoreError>(Some(
+                usage.replacing(old.map(|len| entry_bytes(at, len as usize)), None),
+            ))
+        })?;
         Ok(())
     }
 
@@ -88,76 +214,59 @@ impl Store {
         now: i64,
         quota: i64,
     ) -> Result<Result<i64, KvRefusal>> {
-        // PostgreSQL runs increments concurrently: lock the row. SQLite has one writer.
-        let lock = match self.backend() {
-            Backend::Postgres => " FOR UPDATE",
-            Backend::Sqlite => "",
-        };
-        let select = format!(
-            "SELECT value, expires_at FROM plugin_kv WHERE plugin = $1 AND bucket = $2 AND key = $3{lock}"
-        );
-        with_pool!(&self.write, |pool| {
-            let mut tx = pool.begin().await?;
-            sweep(&mut tx, at.plugin, now).await?;
-            // Make sure the row exists so the lock below has something to hold.
-            let created = sqlx::query(
-                "INSERT INTO plugin_kv (plugin, bucket, key, value, expires_at) \
-                 VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (plugin, bucket, key) DO NOTHING",
-            )
-            .bind(at.plugin)
-            .bind(at.bucket)
-            .bind(at.key)
-            .bind(b"0".as_slice())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            let (value, expires_at): (Vec<u8>, Option<i64>) = sqlx::query_as(&select)
-                .bind(at.plugin)
-                .bind(at.bucket)
-                .bind(at.key)
-                .fetch_one(&mut *tx)
-                .await?;
-            let (current, expires_at) = match expires_at {
-                _ if created => (0, expires_if_new),
-                Some(t) if t <= now => (0, expires_if_new),
-                _ => match std::str::from_utf8(&value)
-                    .ok()
-                    .and_then(|s| s.parse::<i64>().ok())
-                {
-                    Some(n) => (n, expires_at),
-                    None => return Ok(Err(KvRefusal::NotANumber)),
-                },
-            };
-            let Some(next) = current.checked_add(delta) else {
-                return Ok(Err(KvRefusal::Overflow));
-            };
-            if created {
-                let used: i64 = sqlx::query_scalar(
-                    "SELECT CAST(COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) AS BIGINT) \
-                     FROM plugin_kv WHERE plugin = $1",
-                )
-                .bind(at.plugin)
-                .fetch_one(&mut *tx)
-                .await?;
-                if used + 20 > quota {
-                    return Ok(Err(KvRefusal::QuotaExceeded));
-                }
-            }
-            sqlx::query(
-                "UPDATE plugin_kv SET value = $4, expires_at = $5 \
+        let mut outcome = Err(KvRefusal::QuotaExceeded);
+        with_usage!(self, at.plugin, now, |tx, usage| {
+            // The plugin's usage row is locked: no other write of this plugin runs meanwhile.
+            let existing: Option<(Vec<u8>, Option<i64>)> = sqlx::query_as(
+                "SELECT value, expires_at FROM plugin_kv \
                  WHERE plugin = $1 AND bucket = $2 AND key = $3",
             )
             .bind(at.plugin)
             .bind(at.bucket)
             .bind(at.key)
-            .bind(next.to_string().into_bytes())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let counted = match &existing {
+                None => Some((0, expires_if_new)),
+                Some((_, Some(t))) if *t <= now => Some((0, expires_if_new)),
+                Some((value, expires_at)) => std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .map(|n| (n, *expires_at)),
+            };
+            let Some((current, expires_at)) = counted else {
+                outcome = Err(KvRefusal::NotANumber);
+                return Ok(None);
+            };
+            let Some(next) = current.checked_add(delta) else {
+                outcome = Err(KvRefusal::Overflow);
+                return Ok(None);
+            };
+            let value = next.to_string().into_bytes();
+            let charged = usage.replacing(
+                existing.as_ref().map(|(v, _)| entry_bytes(at, v.len())),
+                Some(entry_bytes(at, value.len())),
+            );
+            if usage.refuses(charged, quota) {
+                outcome = Err(KvRefusal::QuotaExceeded);
+                return Ok(None);
+            }
+            sqlx::query(
+                "INSERT INTO plugin_kv (plugin, bucket, key, value, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (plugin, bucket, key) \
+                 DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+            )
+            .bind(at.plugin)
+            .bind(at.bucket)
+            .bind(at.key)
+            .bind(value)
             .bind(expires_at)
             .execute(&mut *tx)
             .await?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(Ok(next))
-        })
+            outcome = Ok(next);
+            Ok::<_, StoreError>(Some(charged))
+        })?;
+        Ok(outcome)
     }
 
     /// Keys of `bucket` starting with `prefix`, in order, at most `limit`.
@@ -191,30 +300,16 @@ impl Store {
 
     /// Drops a plugin's stored state (when it is removed).
     pub async fn kv_clear(&self, plugin: &str) -> Result<()> {
-        with_pool!(&self.write, |pool| sqlx::query(
-            "DELETE FROM plugin_kv WHERE plugin = $1"
-        )
-        .bind(plugin)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(())
+        with_pool!(&self.write, |pool| {
+            let mut tx = pool.begin().await?;
+            for table in ["plugin_kv", "plugin_kv_usage"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE plugin = $1"))
+                    .bind(plugin)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })
     }
-}
-
-/// Removes the plugin's expired entries, so they stop counting against its quota.
-async fn sweep<'c, DB>(tx: &mut sqlx::Transaction<'c, DB>, plugin: &str, now: i64) -> Result<()>
-where
-    DB: sqlx::Database,
-    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    for<'e> &'e mut <DB as sqlx::Database>::Connection: sqlx::Executor<'e, Database = DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    sqlx::query("DELETE FROM plugin_kv WHERE plugin = $1 AND expires_at <= $2")
-        .bind(plugin)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
