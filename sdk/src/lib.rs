@@ -104,15 +104,17 @@ pub use tsudoi_sdk_mfm as mfm;
 pub use tsudoi_sdk_bridge as bridge;
 
 /// A plugin's settings: replaced from the admin's JSON in `configure`, read by every call.
+/// Any settings type works, lists and strings included: `get` hands out a copy, `with` lends
+/// the settings without one (for large ones read on every note).
 ///
 /// ```ignore
 /// static SETTINGS: tsudoi_sdk::Settings<MySettings> = tsudoi_sdk::Settings::new(DEFAULTS);
 /// fn configure(json: String) -> Result<(), String> { SETTINGS.configure(&json) }
-/// // in a hook: let s = SETTINGS.get();
+/// // in a hook: let s = SETTINGS.get(); or SETTINGS.with(|s| s.words.iter().any(..))
 /// ```
 pub struct Settings<T>(std::sync::Mutex<T>);
 
-impl<T: Copy + serde::de::DeserializeOwned> Settings<T> {
+impl<T: serde::de::DeserializeOwned> Settings<T> {
     pub const fn new(defaults: T) -> Self {
         Self(std::sync::Mutex::new(defaults))
     }
@@ -124,8 +126,17 @@ impl<T: Copy + serde::de::DeserializeOwned> Settings<T> {
         Ok(())
     }
 
-    pub fn get(&self) -> T {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    /// A copy of the current settings.
+    pub fn get(&self) -> T
+    where
+        T: Clone,
+    {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Runs `f` on the current settings, without copying them.
+    pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        f(&self.0.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 
@@ -184,4 +195,27 @@ macro_rules! register_moderation {
         type __TsudoiModerationExport = $crate::moderation::Adapter<$plugin>;
         $crate::moderation::export_moderation_filter!(__TsudoiModerationExport with_types_in $crate::moderation);
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+
+    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    struct Words {
+        words: Vec<String>,
+    }
+
+    #[test]
+    fn settings_may_hold_lists() {
+        static SETTINGS: Settings<Words> = Settings::new(Words { words: Vec::new() });
+        assert!(SETTINGS.get().words.is_empty());
+        SETTINGS
+            .configure(r#"{"words":["buy now","casino"]}"#)
+            .unwrap();
+        assert_eq!(SETTINGS.get().words, ["buy now", "casino"]);
+        assert_eq!(SETTINGS.with(|s| s.words.len()), 2);
+        assert!(SETTINGS.configure("{").is_err(), "not JSON");
+        assert_eq!(SETTINGS.with(|s| s.words.len()), 2, "kept");
+    }
 }

@@ -110,6 +110,27 @@ test('a plugin that keeps failing is disabled, the admin is told, and /metrics c
   await cli('remove', 'hostile');
 });
 
+test('plugin test leaves the working directory alone and stops quietly when its reader does', async () => {
+  const work = await mkdtemp(path.join(tmpdir(), 'tsudoi-author-'));
+  try {
+    const notes = path.join(work, 'notes.json');
+    await writeFile(notes, JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ text: `note ${i}` }))));
+    const env = { ...process.env, XDG_CACHE_HOME: path.join(work, 'cache') };
+    delete env.TSUDOI_DATA_DIR;
+    // Only the first verdict is read: the rest meet a closed pipe.
+    const { stdout, stderr } = await run('bash', ['-c',
+      `set -o pipefail; "${tsudoiBinary()}" plugin test "${pluginWasm('keyword_filter')}" --notes notes.json --plugin-config '{"keywords":["buy now"]}' | head -n 1`,
+    ], { cwd: work, env });
+    assert.equal(JSON.parse(stdout).result.verdict, 'accept');
+    assert.doesNotMatch(stderr, /panicked/);
+    const { readdir } = await import('node:fs/promises');
+    assert.deepEqual((await readdir(work)).sort(), ['cache', 'notes.json'], 'no ./data');
+    assert.ok((await readdir(path.join(work, 'cache', 'tsudoi', 'plugin-cache'))).length > 0, 'compiled code cached');
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
 test('plugin test runs a plugin on fixture notes offline and prints its verdicts', async () => {
   const { writeFile, mkdtemp } = await import('node:fs/promises');
   const os = await import('node:os');

@@ -87,6 +87,11 @@ test('a plugin that sleeps while loading in a server neither delays its start no
     assert.equal(createdNote.text, 'while loading');
     assert.ok(took < 9000, `the note waited ${took} ms`);
     await eventually(() => assert.match(second.log(), /plugin not loaded.*deadline|deadline.*plugin not loaded/s));
+    // The admin sees it too, not a plain "enabled".
+    await eventually(async () => {
+      const list = (await cli(second, 'list')).stdout;
+      assert.match(list, /hostile\t0\.1\.0\tmoderation\tenabled but not loaded \(.*deadline.*\)/);
+    });
   } finally {
     if (second) {
       await second.stop();

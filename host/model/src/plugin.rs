@@ -190,6 +190,8 @@ pub struct PluginSummary {
     pub updated_at: i64,
     pub grants: Vec<Capability>,
     pub timelines: Vec<RankedTimeline>,
+    /// Why a server could not load this version of it, if one could not.
+    pub load_error: Option<String>,
 }
 
 /// A note a moderation plugin flagged for review.

@@ -106,8 +106,13 @@ impl Registry {
     /// Makes `enabled` (in chain order) the running set: plugins whose `updated_at` did not
     /// move are kept as they are, the others loaded, all at once so that one slow plugin does
     /// not hold up the rest (each load ends at its deadline); one that fails to load is left
-    /// out and logged.
-    pub async fn reload(&self, enabled: Vec<InstalledPlugin>, env: &Environment) {
+    /// out and logged. Returns what became of each plugin it loaded.
+    pub async fn reload(
+        &self,
+        enabled: Vec<InstalledPlugin>,
+        env: &Environment,
+    ) -> Vec<LoadReport> {
+        let mut reports = Vec::new();
         let previous = self.current();
         let mut next = Snapshot::default();
         let mut chain = Vec::new();
@@ -125,15 +130,22 @@ impl Registry {
             .collect();
         for (row, loading) in pending {
             let fresh = matches!(loading, Loading::Started(_));
+            let report = |error: Option<String>| LoadReport {
+                name: row.name.clone(),
+                updated_at: row.updated_at,
+                error,
+            };
             let loaded = match loading.finish().await {
                 Ok(loaded) => loaded,
                 Err(e) => {
                     tracing::error!(plugin = %row.name, error = %e, "plugin not loaded");
+                    reports.push(report(Some(e.to_string())));
                     continue;
                 }
             };
             if fresh {
                 tracing::info!(plugin = %row.name, version = %loaded.version(), kind = %row.kind, "plugin loaded");
+                reports.push(report(None));
             }
             match &loaded {
                 Loaded::Moderation(plugin) => chain.push(ChainedModeration {
@@ -190,7 +202,18 @@ impl Registry {
         next.mfm = Arc::new(mfm);
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
         self.loaded.send_replace(true);
+        reports
     }
+}
+
+/// What became of a plugin a reload had to load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadReport {
+    pub name: String,
+    /// The version (`updated_at`) it tried.
+    pub updated_at: i64,
+    /// Why it could not load it, or `None` if it did.
+    pub error: Option<String>,
 }
 
 /// A plugin of the next set: kept from the last one, or loading on a plugin thread.

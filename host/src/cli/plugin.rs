@@ -125,7 +125,7 @@ pub async fn run(config: Config, cmd: PluginCommand) -> anyhow::Result<()> {
             file,
             notes,
             plugin_config,
-        } => return test(&file, &notes, plugin_config, config.settings.plugin_cache).await,
+        } => return test(&file, &notes, plugin_config, author_cache_dir()).await,
         PluginCommand::Poll {
             file,
             cursor,
@@ -204,12 +204,17 @@ pub async fn run(config: Config, cmd: PluginCommand) -> anyhow::Result<()> {
                 println!("notice ({}): {}", n.kind, n.message);
             }
             for p in plugins::list(&core).await? {
+                let state = match (p.enabled, &p.load_error) {
+                    (false, _) => "disabled".to_owned(),
+                    (true, None) => "enabled".to_owned(),
+                    (true, Some(why)) => format!("enabled but not loaded ({why})"),
+                };
                 println!(
                     "{}\t{}\t{}\t{}\t{}\tposition {}\tgrants {}\ttimelines {}",
                     p.name,
                     p.version,
                     p.kind,
-                    if p.enabled { "enabled" } else { "disabled" },
+                    state,
                     p.failure_policy,
                     p.position,
                     serde_json::to_string(&p.grants)?,
@@ -403,14 +408,31 @@ async fn poll(
     Ok(())
 }
 
+/// Where `plugin test` keeps compiled plugins: the user's cache directory
+/// (`$XDG_CACHE_HOME/tsudoi/plugin-cache`, else `~/.cache/tsudoi/plugin-cache`), not the
+/// server's data directory, which for an author running it in their crate would be a new
+/// `./data`. Nothing is cached if neither is known.
+fn author_cache_dir() -> Option<PathBuf> {
+    let absolute = |v: std::ffi::OsString| Some(PathBuf::from(v)).filter(|p| p.is_absolute());
+    std::env::var_os("XDG_CACHE_HOME")
+        .and_then(absolute)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .and_then(absolute)
+                .map(|h| h.join(".cache"))
+        })
+        .map(|c| c.join("tsudoi").join("plugin-cache"))
+}
+
 /// `tsudoi plugin test`: no database, no server; the plugin runs exactly as it would in one.
-/// Compiled code is cached as a server caches it, so testing again after an edit of the
-/// fixtures (or of another plugin) does not compile again.
+/// Compiled code is cached (see [`author_cache_dir`]), so testing again after an edit of the
+/// fixtures does not compile again. Verdicts are printed one JSON line per note; a reader that
+/// stops early (`| head`) ends the run.
 async fn test(
     file: &Path,
     notes: &Path,
     plugin_config: Option<String>,
-    cache: PathBuf,
+    cache: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     use tsudoi_plugin_host::ModerationPlugin;
     use tsudoi_plugin_host::hooks::moderation::{NoteFacts, Verdict, offline_context};
@@ -429,7 +451,7 @@ async fn test(
     .with_context(|| format!("{} is not a JSON array of notes", notes.display()))?;
     let options = LoadOptions {
         config: plugin_config,
-        cache: Some(cache),
+        cache,
         ..Default::default()
     };
     let plugin = tsudoi_plugin_host::threads::spawn(move || ModerationPlugin::load(&wasm, options))
@@ -479,7 +501,12 @@ async fn test(
             text: f.text.as_deref(),
             result,
         };
-        println!("{}", serde_json::to_string(&line)?);
+        let mut json = serde_json::to_string(&line)?;
+        json.push('\n');
+        match std::io::Write::write_all(&mut std::io::stdout(), json.as_bytes()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            written => written.context("cannot write the verdicts")?,
+        }
     }
     Ok(())
 }

@@ -64,6 +64,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "plugin key-value usage",
         include_str!("../../../migrations/sqlite/0007_plugin_kv_usage.sql"),
     ),
+    (
+        8,
+        "plugin load errors",
+        include_str!("../../../migrations/sqlite/0008_plugin_load_errors.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -100,6 +105,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         7,
         "plugin key-value usage",
         include_str!("../../../migrations/postgres/0007_plugin_kv_usage.sql"),
+    ),
+    (
+        8,
+        "plugin load errors",
+        include_str!("../../../migrations/postgres/0008_plugin_load_errors.sql"),
     ),
 ];
 

@@ -57,6 +57,7 @@ struct SummaryRow {
     updated_at: i64,
     grants: String,
     timelines: String,
+    load_error: Option<String>,
 }
 
 impl SummaryRow {
@@ -71,6 +72,7 @@ impl SummaryRow {
             enabled: self.enabled,
             position: self.position,
             updated_at: self.updated_at,
+            load_error: self.load_error,
         })
     }
 }
@@ -188,7 +190,9 @@ impl Store {
         with_pool!(&self.read, |pool| {
             sqlx::query_as::<_, SummaryRow>(
                 "SELECT name, kind, version, enabled, position, failure_policy, updated_at, \
-                 grants, timelines FROM plugins ORDER BY kind, position, name",
+                 grants, timelines, \
+                 CASE WHEN load_error_version = updated_at THEN load_error END AS load_error \
+                 FROM plugins ORDER BY kind, position, name",
             )
             .fetch_all(pool)
             .await
@@ -245,6 +249,28 @@ impl Store {
 
     /// A cheap fingerprint of the installed plugins: it changes whenever one is installed,
     /// changed or removed, so servers can notice without reading the components.
+    /// Records whether a server could load version `updated_at` of plugin `name` (`error`,
+    /// or `None` when it loaded). A newer version made since is left alone, and the plugins'
+    /// fingerprint does not move.
+    pub async fn record_plugin_load(
+        &self,
+        name: &str,
+        updated_at: i64,
+        error: Option<&str>,
+    ) -> Result<()> {
+        with_pool!(&self.write, |pool| sqlx::query(
+            "UPDATE plugins SET load_error = $3, load_error_version = $2 \
+             WHERE name = $1 AND updated_at = $2"
+        )
+        .bind(name)
+        .bind(updated_at)
+        .bind(error)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     pub async fn plugins_fingerprint(&self) -> Result<(i64, i64)> {
         Ok(with_pool!(&self.read, |pool| sqlx::query_as::<
             _,

@@ -64,7 +64,11 @@ impl Core {
             return Ok(());
         }
         let enabled = self.store().enabled_plugins().await?;
-        runtime.registry.reload(enabled, &runtime.env).await;
+        for report in runtime.registry.reload(enabled, &runtime.env).await {
+            self.store()
+                .record_plugin_load(&report.name, report.updated_at, report.error.as_deref())
+                .await?;
+        }
         *runtime.loaded.lock().unwrap_or_else(|p| p.into_inner()) = Some(fingerprint);
         Ok(())
     }

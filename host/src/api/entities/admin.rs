@@ -20,6 +20,8 @@ pub struct PluginEntry<'a> {
     grants: &'a [Capability],
     timelines: &'a [RankedTimeline],
     updated_at: String,
+    /// Why a server could not load this version, if one could not.
+    load_error: Option<&'a str>,
 }
 
 impl<'a> PluginEntry<'a> {
@@ -34,6 +36,7 @@ impl<'a> PluginEntry<'a> {
             grants: &p.grants,
             timelines: &p.timelines,
             updated_at: iso(p.updated_at),
+            load_error: p.load_error.as_deref(),
         }
     }
 }
