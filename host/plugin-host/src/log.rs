@@ -6,6 +6,7 @@
 //! spaces) so that a plugin cannot forge the server's own log lines.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Longest line passed on; longer ones are cut.
@@ -35,13 +36,14 @@ pub(crate) enum LogLevel {
 /// One plugin's allowance, shared by all its instances.
 pub(crate) struct PluginLog {
     state: Mutex<Allowance>,
+    /// Lines dropped since the last report: outside the lock, so that a call that dropped
+    /// nothing ends without taking it.
+    dropped: AtomicU64,
 }
 
 struct Allowance {
     tokens: f64,
     refilled: Instant,
-    /// Lines dropped since the last report.
-    dropped: u64,
     reported: Option<Instant>,
 }
 
@@ -51,9 +53,9 @@ impl Default for PluginLog {
             state: Mutex::new(Allowance {
                 tokens: BURST,
                 refilled: Instant::now(),
-                dropped: 0,
                 reported: None,
             }),
+            dropped: AtomicU64::new(0),
         }
     }
 }
@@ -106,15 +108,22 @@ impl PluginLog {
     /// if there is one and the last report is at least [`REPORT_EVERY`] old. Returns what it
     /// reported.
     pub(crate) fn end_call(&self, plugin: &str, call: &CallLog, now: Instant) -> Option<u64> {
+        if call.dropped > 0 {
+            self.dropped.fetch_add(call.dropped, Ordering::Relaxed);
+        }
+        if self.dropped.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
         let mut a = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        a.dropped += call.dropped;
-        if a.dropped == 0
-            || a.reported
-                .is_some_and(|at| now.duration_since(at) < REPORT_EVERY)
+        if a.reported
+            .is_some_and(|at| now.duration_since(at) < REPORT_EVERY)
         {
             return None;
         }
-        let dropped = std::mem::take(&mut a.dropped);
+        let dropped = self.dropped.swap(0, Ordering::Relaxed);
+        if dropped == 0 {
+            return None;
+        }
         a.reported = Some(now);
         tracing::warn!(
             plugin,
