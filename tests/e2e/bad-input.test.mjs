@@ -75,6 +75,16 @@ test('over-long text and CW are refused with the configured limit', async () => 
   await ada.api.request('notes/delete', { noteId: ok.json.createdNote.id });
 });
 
+test('text holding U+0000 is refused on every backend, naming the parameter', async () => {
+  const i = ada.token;
+  await expectRejected(400, 'INVALID_PARAM', () => rawPost(server, 'notes/create', { i, text: 'a\u0000b' }));
+  await expectRejected(400, 'INVALID_PARAM', () => rawPost(server, 'notes/create', { i, text: 'x', cw: '\u0000' }));
+  await expectRejected(400, 'INVALID_PARAM', () => rawPost(server, 'i/update', { i, name: 'Ada\u0000' }));
+  await expectRejected(400, 'INVALID_PARAM', () => rawPost(server, 'i/update', { i, fields: [{ name: 'x', value: '\u0000' }] }));
+  const res = await rawPost(server, 'notes/create', { i, text: 'a\u0000b' });
+  assert.equal(res.json.error.info.param, 'text');
+});
+
 test('oversized bodies are refused before they are parsed', async () => {
   const i = ada.token;
   await expectRejected(413, 'PAYLOAD_TOO_LARGE', () => rawPost(server, 'notes/create', { i, text: 'x'.repeat(2 * 1024 * 1024) }));

@@ -13,7 +13,7 @@ use tsudoi_plugin_host::hooks::moderation::{
 };
 use tsudoi_plugin_host::registry::ChainedModeration;
 
-use crate::notes::create::check_lengths;
+use crate::notes::create::check_text_fields;
 use crate::{Core, Error, Result};
 
 /// `(plugin, reason)` pairs for the review queue.
@@ -70,7 +70,7 @@ fn run_chain(
                 let refused = if visibility.is_wider_than(note.visibility) {
                     Some("it widened the note's visibility".to_owned())
                 } else {
-                    check_lengths(
+                    check_text_fields(
                         max_note_length,
                         rewritten.text.as_deref(),
                         rewritten.content_warning.as_deref(),

@@ -77,6 +77,25 @@ impl Ctx {
     }
 }
 
+/// The top-level parameter of `params` holding a string with U+0000 anywhere inside it.
+fn first_with_nul(params: &Value) -> Option<&str> {
+    fn has_nul(v: &Value) -> bool {
+        match v {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(items) => items.iter().any(has_nul),
+            Value::Object(fields) => fields.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+            _ => false,
+        }
+    }
+    match params {
+        Value::Object(fields) => fields
+            .iter()
+            .find(|(k, v)| k.contains('\0') || has_nul(v))
+            .map(|(k, _)| k.as_str()),
+        other => has_nul(other).then_some(""),
+    }
+}
+
 type BoxFut = Pin<Box<dyn Future<Output = ApiResult<Reply>> + Send>>;
 type Handler = Arc<dyn Fn(Ctx, Value) -> BoxFut + Send + Sync>;
 
@@ -315,6 +334,13 @@ async fn call(
         serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::invalid_param("", format!("body is not valid JSON: {e}")))?
     };
+    if let Some(param) = first_with_nul(&params) {
+        // PostgreSQL cannot store U+0000 in text, and no client means to send it.
+        return Err(ApiError::invalid_param(
+            param,
+            "must not contain the character U+0000",
+        ));
+    }
     let Some(obj) = params.as_object_mut() else {
         return Err(ApiError::invalid_param("", "body must be a JSON object"));
     };

@@ -15,9 +15,21 @@ use crate::{Core, Error, Result, Settings};
 /// Misskey's limits for notes.
 pub const CW_MAX: usize = 100;
 
-/// The lengths a note's text and CW may have: what a client sends and what a moderation
-/// plugin rewrites it to are held to the same rule.
-pub fn check_lengths(max_note_length: usize, text: Option<&str>, cw: Option<&str>) -> Result<()> {
+/// What a note's text and CW may be (lengths, no U+0000, which PostgreSQL cannot store): what
+/// a client sends and what a moderation plugin rewrites it to are held to the same rule.
+pub fn check_text_fields(
+    max_note_length: usize,
+    text: Option<&str>,
+    cw: Option<&str>,
+) -> Result<()> {
+    for (param, value) in [("text", text), ("cw", cw)] {
+        if value.is_some_and(|v| v.contains('\0')) {
+            return Err(Error::InvalidParam {
+                param,
+                reason: "must not contain the character U+0000".into(),
+            });
+        }
+    }
     if text.is_some_and(|t| t.chars().count() > max_note_length) {
         return Err(Error::TextTooLong {
             max: max_note_length,
@@ -118,7 +130,7 @@ pub async fn create(core: &Core, author: &User, mut input: CreateNote) -> Result
 
 /// Checks lengths and that the note carries something; blank text counts as none.
 pub fn validate(settings: &Settings, input: &mut CreateNote) -> Result<()> {
-    check_lengths(
+    check_text_fields(
         settings.max_note_length,
         input.text.as_deref(),
         input.cw.as_deref(),
