@@ -107,6 +107,24 @@ macro_rules! with_usage {
     }};
 }
 
+/// Writes entry `$at` with `$value` and `$expires_at` on transaction `$tx`, replacing any.
+macro_rules! put_entry {
+    ($tx:ident, $at:expr, $value:expr, $expires_at:expr) => {
+        sqlx::query(
+            "INSERT INTO plugin_kv (plugin, bucket, key, value, expires_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (plugin, bucket, key) \
+             DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+        )
+        .bind($at.plugin)
+        .bind($at.bucket)
+        .bind($at.key)
+        .bind($value)
+        .bind($expires_at)
+        .execute(&mut *$tx)
+        .await?
+    };
+}
+
 impl Store {
     pub async fn kv_get(&self, at: KvKey<'_>, now: i64) -> Result<Option<Vec<u8>>> {
         Ok(with_pool!(&self.read, |pool| sqlx::query_scalar::<
@@ -164,18 +182,7 @@ impl Store {
             if usage.refuses(next, quota) {
                 Ok::<_, StoreError>(None)
             } else {
-                sqlx::query(
-                    "INSERT INTO plugin_kv (plugin, bucket, key, value, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (plugin, bucket, key) \
-                     DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-                )
-                .bind(at.plugin)
-                .bind(at.bucket)
-                .bind(at.key)
-                .bind(value)
-                .bind(expires_at)
-                .execute(&mut *tx)
-                .await?;
+                put_entry!(tx, at, value, expires_at);
                 Ok(Some(next))
             }
         })?;
@@ -251,18 +258,7 @@ impl Store {
                 outcome = Err(KvRefusal::QuotaExceeded);
                 return Ok(None);
             }
-            sqlx::query(
-                "INSERT INTO plugin_kv (plugin, bucket, key, value, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (plugin, bucket, key) \
-                 DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-            )
-            .bind(at.plugin)
-            .bind(at.bucket)
-            .bind(at.key)
-            .bind(value)
-            .bind(expires_at)
-            .execute(&mut *tx)
-            .await?;
+            put_entry!(tx, at, value, expires_at);
             outcome = Ok(next);
             Ok::<_, StoreError>(Some(charged))
         })?;
