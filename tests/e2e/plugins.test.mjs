@@ -131,6 +131,33 @@ test('plugin test leaves the working directory alone and stops quietly when its 
   }
 });
 
+test('plugin test fixtures describe the author: a month-old account passes a guard for new ones', async () => {
+  const work = await mkdtemp(path.join(tmpdir(), 'tsudoi-fixtures-'));
+  try {
+    const notes = path.join(work, 'notes.json');
+    await writeFile(notes, JSON.stringify([
+      { text: 'hello', author: { username: 'old', accountAgeDays: 30, followers: 12, notes: 400 } },
+      { text: 'hello', author: { username: 'new', accountAgeDays: 0.1 } },
+      { text: 'hello', author: { username: 'remote', host: 'example.com', accountAgeDays: 400 } },
+    ]));
+    const env = { ...process.env, XDG_CACHE_HOME: path.join(work, 'cache') };
+    const { stdout } = await run(tsudoiBinary(), ['plugin', 'test', pluginWasm('new_account_guard'), '--notes', notes], { env });
+    const results = stdout.trim().split('\n').map((l) => JSON.parse(l).result);
+    assert.deepEqual(results[0], { verdict: 'accept' });
+    // A young account is counted in the key-value store, which offline runs do not have.
+    assert.equal(results[1].verdict, 'error');
+    assert.match(results[1].error, /key-value store is not available/);
+    assert.deepEqual(results[2], { verdict: 'accept' });
+    // A misspelt author field is an error, not a silent default.
+    await writeFile(notes, JSON.stringify([{ text: 'x', author: { accountAge: 3 } }]));
+    const typo = await run(tsudoiBinary(), ['plugin', 'test', pluginWasm('new_account_guard'), '--notes', notes], { env }).catch((e) => e);
+    assert.notEqual(typo.code, 0);
+    assert.match(typo.stderr, /accountAge/);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
 test('plugin test runs a plugin on fixture notes offline and prints its verdicts', async () => {
   const { writeFile, mkdtemp } = await import('node:fs/promises');
   const os = await import('node:os');

@@ -435,13 +435,44 @@ async fn test(
     cache: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     use tsudoi_plugin_host::ModerationPlugin;
-    use tsudoi_plugin_host::hooks::moderation::{NoteFacts, Verdict, offline_context};
+    use tsudoi_plugin_host::hooks::moderation::{Actor, Context, Direction, NoteFacts, Verdict};
+    /// A note to try, with who posts it. Every field may be left out.
     #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
     struct Fixture {
         text: Option<String>,
         cw: Option<String>,
         #[serde(default)]
         visibility: Option<String>,
+        #[serde(default)]
+        local_only: bool,
+        reply_to: Option<String>,
+        renote_of: Option<String>,
+        #[serde(default)]
+        author: Author,
+    }
+    /// Who posts a fixture note: by default a local account made just now, with no
+    /// followers, followees or notes (what a spam wave's accounts look like).
+    #[derive(serde::Deserialize, Default)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Author {
+        username: Option<String>,
+        /// The author's server; none for a local account (then the note is outgoing).
+        host: Option<String>,
+        name: Option<String>,
+        #[serde(default)]
+        is_bot: bool,
+        #[serde(default)]
+        is_locked: bool,
+        /// How old the account is when it posts.
+        #[serde(default)]
+        account_age_days: f64,
+        #[serde(default)]
+        followers: u32,
+        #[serde(default)]
+        following: u32,
+        #[serde(default)]
+        notes: u32,
     }
     let wasm = read_wasm(file)?;
     let fixtures: Vec<Fixture> = serde_json::from_str(
@@ -458,8 +489,36 @@ async fn test(
         .await?
         .with_context(|| format!("{} cannot be loaded", file.display()))?;
     let plugin = std::sync::Arc::new(plugin);
-    let ctx = offline_context("fixture", "fixture");
+    let now = tsudoi_model::ids::now_ms();
     for (i, f) in fixtures.into_iter().enumerate() {
+        let a = &f.author;
+        if a.account_age_days.is_nan() || a.account_age_days < 0.0 {
+            anyhow::bail!("note {i}: accountAgeDays must be 0 or more");
+        }
+        let username = a.username.clone().unwrap_or_else(|| "fixture".into());
+        let ctx = std::sync::Arc::new(Context {
+            // A local author's note leaves this server; a remote one's arrives from it.
+            direction: if a.host.is_some() {
+                Direction::Incoming
+            } else {
+                Direction::Outgoing
+            },
+            activity_type: "Create".into(),
+            peer_host: a.host.clone(),
+            actor: Actor {
+                id: format!("fixture-{username}"),
+                username,
+                host: a.host.clone(),
+                display_name: a.name.clone(),
+                is_bot: a.is_bot,
+                is_locked: a.is_locked,
+                created_at: now - (a.account_age_days * 86_400_000.0) as i64,
+                followers_count: a.followers,
+                following_count: a.following,
+                notes_count: a.notes,
+            },
+            raw_activity: None,
+        });
         let visibility = match f.visibility.as_deref() {
             None => Visibility::Public,
             Some(s) => s
@@ -469,20 +528,20 @@ async fn test(
         let id = format!("fixture{i}");
         let note = NoteFacts {
             id: &id,
-            author_id: "fixture",
+            author_id: &ctx.actor.id,
             text: f.text.as_deref(),
             cw: f.cw.as_deref(),
             visibility,
-            local_only: false,
-            reply_to: None,
-            renote_of: None,
-            created_at: 0,
+            local_only: f.local_only,
+            reply_to: f.reply_to.as_deref(),
+            renote_of: f.renote_of.as_deref(),
+            created_at: now,
         }
         .to_note()
         .into();
         // On a blocking thread, as in a server: WASI output (a plugin's print, a traceback)
         // waits for the runtime there.
-        let (p, c) = (plugin.clone(), ctx.clone());
+        let (p, c) = (plugin.clone(), ctx);
         let outcome = tsudoi_plugin_host::threads::spawn(move || p.check_note(&c, &note)).await?;
         let result = match outcome {
             Ok(Verdict::Accept) => TestVerdict::Accept,
