@@ -148,6 +148,12 @@ test('plugin test fixtures describe the author: a month-old account passes a gua
     assert.equal(results[1].verdict, 'error');
     assert.match(results[1].error, /key-value store is not available/);
     assert.deepEqual(results[2], { verdict: 'accept' });
+    // Granted `kv`, the run keeps a store in memory across its notes: the guard counts a new
+    // account's notes and refuses the eleventh of the hour.
+    await writeFile(notes, JSON.stringify(Array.from({ length: 12 }, (_, i) => ({ text: `n${i}`, author: { username: 'new' } }))));
+    const counted = await run(tsudoiBinary(), ['plugin', 'test', pluginWasm('new_account_guard'), '--notes', notes, '--grant', 'kv'], { env });
+    const verdicts = counted.stdout.trim().split('\n').map((l) => JSON.parse(l).result.verdict);
+    assert.deepEqual(verdicts, [...Array(10).fill('accept'), 'reject', 'reject']);
     // A misspelt author field is an error, not a silent default.
     await writeFile(notes, JSON.stringify([{ text: 'x', author: { accountAge: 3 } }]));
     const typo = await run(tsudoiBinary(), ['plugin', 'test', pluginWasm('new_account_guard'), '--notes', notes], { env }).catch((e) => e);

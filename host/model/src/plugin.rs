@@ -235,12 +235,24 @@ pub struct KvKey<'a> {
 }
 
 impl<'a> KvKey<'a> {
+    /// Bytes charged for an entry beyond its names and value: about what SQLite or PostgreSQL
+    /// keeps for a row of `plugin_kv` and its primary key's index entry (row header, lengths,
+    /// the index's copy). The migration that filled `plugin_kv_usage` charges the same.
+    pub const ENTRY_OVERHEAD: i64 = 64;
+
     pub fn new(plugin: &'a str, bucket: &'a str, key: &'a str) -> Self {
         Self {
             plugin,
             bucket,
             key,
         }
+    }
+
+    /// What the entry at this key holding `value_len` bytes is charged against its plugin's
+    /// quota: its value, its plugin, bucket and key names, and [`Self::ENTRY_OVERHEAD`].
+    pub fn entry_bytes(&self, value_len: usize) -> i64 {
+        Self::ENTRY_OVERHEAD
+            + (self.plugin.len() + self.bucket.len() + self.key.len() + value_len) as i64
     }
 }
 

@@ -23,6 +23,7 @@ pub mod metrics;
 mod plugin;
 pub mod registry;
 mod sandbox;
+pub mod scratch;
 pub mod services;
 pub mod threads;
 mod wasi;

@@ -146,15 +146,17 @@ impl<W: World> Plugin<W> {
         plugin.version = info.version;
         plugin.config_schema = info.config_schema;
         store.data_mut().plugin = plugin.name.clone();
-        if let Some(config) = &plugin.config {
-            if let Some(schema) = &plugin.config_schema {
-                validate_config(schema, config)?;
-            }
-            instance
-                .configure(&mut store, config)
-                .map_err(start)?
-                .map_err(|refusal| LoadError::Config(crate::one_line(&refusal)))?;
+        let config = plugin.config_or_defaults();
+        if let Some(schema) = &plugin.config_schema {
+            validate_config(schema, config).map_err(|e| match &plugin.config {
+                Some(_) => e,
+                None => LoadError::Config(format!("this plugin needs a configuration: {e}")),
+            })?;
         }
+        instance
+            .configure(&mut store, config)
+            .map_err(start)?
+            .map_err(|refusal| LoadError::Config(crate::one_line(&refusal)))?;
         store.data().end_call_log();
         plugin
             .warm
@@ -207,13 +209,18 @@ impl<W: World> Plugin<W> {
         let mut store = self.new_store(deadline);
         let instance =
             W::instantiate(&self.pre, &mut store).map_err(|e| call_error(e, deadline))?;
-        if let Some(config) = &self.config {
-            instance
-                .configure(&mut store, config)
-                .map_err(|e| call_error(e, deadline))?
-                .map_err(CallError::Config)?;
-        }
+        instance
+            .configure(&mut store, self.config_or_defaults())
+            .map_err(|e| call_error(e, deadline))?
+            .map_err(CallError::Config)?;
         Ok(Warm { store, instance })
+    }
+
+    /// The configuration an instance is given: the admin's, or `{}` when there is none, so a
+    /// plugin's `configure` always runs (and a plugin that needs settings says so at install,
+    /// through its schema or its own refusal, instead of failing every call).
+    fn config_or_defaults(&self) -> &str {
+        self.config.as_deref().unwrap_or("{}")
     }
 }
 

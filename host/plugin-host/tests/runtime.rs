@@ -111,10 +111,18 @@ fn keyword_filter_rejects_flags_and_rewrites() {
 
 #[test]
 fn configuration_errors_are_reported_not_crashed_on() {
-    let unconfigured = load_plugin(&wasm("keyword_filter"), None).unwrap();
+    // Without a configuration a plugin is configured with `{}`: one that needs settings is
+    // refused when it is loaded, not on every note afterwards.
+    let unconfigured = load_plugin(&wasm("keyword_filter"), None)
+        .err()
+        .expect("the keyword filter needs its keywords");
+    let message = unconfigured.to_string();
     assert!(
-        matches!(unconfigured.check_note(&ctx(), &note("x")), Err(CallError::Plugin(m)) if m.contains("no keywords"))
+        message.contains("needs a configuration") && message.contains("keywords"),
+        "{message}"
     );
+    // One whose settings all have defaults is configured with them.
+    load_plugin(&wasm("mention_limit"), None).unwrap();
     // A configuration that does not match the plugin's schema is caught when the plugin is
     // loaded (installed or reconfigured), before any note depends on it, and the message
     // says where it is wrong.

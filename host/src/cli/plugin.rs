@@ -35,15 +35,21 @@ pub enum PluginCommand {
     },
     /// Run a moderation plugin on fixture notes without a server and print its verdicts
     /// (JSON lines): for plugin authors testing offline. Compiled code is cached under
-    /// `<data_dir>/plugin-cache`, as a server caches it.
+    /// `~/.cache/tsudoi/plugin-cache` (or `$XDG_CACHE_HOME/tsudoi/plugin-cache`).
     Test {
         /// The .wasm component.
         file: PathBuf,
-        /// A JSON array of notes: `{"text", "cw"?, "visibility"?}` each.
+        /// A JSON array of notes: `text`, `cw`, `visibility`, `localOnly`, `replyTo`,
+        /// `renoteOf` and `author` (`username`, `host`, `name`, `isBot`, `isLocked`,
+        /// `accountAgeDays`, `followers`, `following`, `notes`), each optional.
         #[arg(long)]
         notes: PathBuf,
         #[arg(long = "plugin-config", value_name = "JSON")]
         plugin_config: Option<String>,
+        /// Capabilities to grant for this run: `kv` is a store in memory that lasts the run
+        /// (kept across the notes, with the server's quota); HTTP is never available offline.
+        #[arg(long = "grant", value_name = "CAPABILITY")]
+        grants: Vec<Capability>,
     },
     /// Poll a bridge plugin once without a server and print what it would import (JSON):
     /// for bridge authors. It runs as a server would run it: with the bridge poll deadline,
@@ -125,7 +131,8 @@ pub async fn run(config: Config, cmd: PluginCommand) -> anyhow::Result<()> {
             file,
             notes,
             plugin_config,
-        } => return test(&file, &notes, plugin_config, author_cache_dir()).await,
+            grants,
+        } => return test(&file, &notes, plugin_config, grants, author_cache_dir()).await,
         PluginCommand::Poll {
             file,
             cursor,
@@ -432,6 +439,7 @@ async fn test(
     file: &Path,
     notes: &Path,
     plugin_config: Option<String>,
+    grants: Vec<Capability>,
     cache: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     use tsudoi_plugin_host::ModerationPlugin;
@@ -483,6 +491,8 @@ async fn test(
     let options = LoadOptions {
         config: plugin_config,
         cache,
+        grants,
+        services: Some(tsudoi_plugin_host::scratch::offline_services()),
         ..Default::default()
     };
     let plugin = tsudoi_plugin_host::threads::spawn(move || ModerationPlugin::load(&wasm, options))

@@ -23,7 +23,7 @@ pub mod visibility;
 pub use auth::*;
 pub use migrations::MigrationProgress;
 pub use notes::*;
-pub use plugin_kv::{ENTRY_OVERHEAD, KvUsage, entry_bytes};
+pub use plugin_kv::KvUsage;
 pub use plugins::*;
 pub use timelines::*;
 pub use users::*;

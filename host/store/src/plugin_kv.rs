@@ -3,7 +3,7 @@
 //! plugin writes.
 //!
 //! The quota charges what an entry really keeps: its value, its plugin, bucket and key names,
-//! and [`ENTRY_OVERHEAD`] for the row itself, so a plugin cannot keep hundreds of thousands of
+//! and `KvKey::ENTRY_OVERHEAD` for the row itself, so a plugin cannot keep hundreds of thousands of
 //! empty entries within it. Each plugin's total is kept in `plugin_kv_usage` as entries change:
 //! a write checks the quota in that one row, instead of summing all the plugin's entries while
 //! it holds the database's writer (which made a plugin with a few hundred thousand small rows
@@ -14,19 +14,9 @@ use tsudoi_model::{KvKey, KvRefusal};
 
 use super::{Backend, Result, Store, StoreError, with_pool};
 
-/// Bytes charged for an entry beyond its names and value: about what SQLite or PostgreSQL
-/// keeps for a row of `plugin_kv` and its primary key's index entry (row header, lengths,
-/// the index's copy). The migration that filled `plugin_kv_usage` charges the same.
-pub const ENTRY_OVERHEAD: i64 = 64;
-
 /// Expired entries removed per write, at most: a write's cost must not grow with what the
 /// plugin let expire.
 const SWEEP_BATCH: i64 = 64;
-
-/// What one entry of `at` holding `value_len` bytes is charged.
-pub fn entry_bytes(at: KvKey<'_>, value_len: usize) -> i64 {
-    ENTRY_OVERHEAD + (at.plugin.len() + at.bucket.len() + at.key.len() + value_len) as i64
-}
 
 /// A plugin's charged bytes and entries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -89,7 +79,7 @@ macro_rules! with_usage {
             .await?;
             for (bucket, key, len) in &swept {
                 let at = KvKey::new($plugin, bucket, key);
-                $usage = $usage.replacing(Some(entry_bytes(at, *len as usize)), None);
+                $usage = $usage.replacing(Some(at.entry_bytes(*len as usize)), None);
             }
             // An async block, so that `return` in the body leaves the body only.
             let outcome: Result<Option<KvUsage>> = async { $body }.await;
@@ -155,7 +145,7 @@ impl Store {
             .unwrap_or_default())
     }
 
-    /// Stores `value`, unless the plugin's entries (this one included, see [`entry_bytes`])
+    /// Stores `value`, unless the plugin's entries (this one included, see `KvKey::entry_bytes`)
     /// would then be charged more than `quota` bytes.
     pub async fn kv_set(
         &self,
@@ -176,8 +166,8 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             let next = usage.replacing(
-                old.map(|len| entry_bytes(at, len as usize)),
-                Some(entry_bytes(at, value.len())),
+                old.map(|len| at.entry_bytes(len as usize)),
+                Some(at.entry_bytes(value.len())),
             );
             if usage.refuses(next, quota) {
                 Ok::<_, StoreError>(None)
@@ -204,7 +194,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             Ok::<_, StoreError>(Some(
-                usage.replacing(old.map(|len| entry_bytes(at, len as usize)), None),
+                usage.replacing(old.map(|len| at.entry_bytes(len as usize)), None),
             ))
         })?;
         Ok(())
@@ -251,8 +241,8 @@ impl Store {
             };
             let value = next.to_string().into_bytes();
             let charged = usage.replacing(
-                existing.as_ref().map(|(v, _)| entry_bytes(at, v.len())),
-                Some(entry_bytes(at, value.len())),
+                existing.as_ref().map(|(v, _)| at.entry_bytes(v.len())),
+                Some(at.entry_bytes(value.len())),
             );
             if usage.refuses(charged, quota) {
                 outcome = Err(KvRefusal::QuotaExceeded);

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use tsudoi_model::{KvKey, KvRefusal};
-use tsudoi_store::{ENTRY_OVERHEAD, KvUsage, Store, entry_bytes};
+use tsudoi_store::{KvUsage, Store};
 use tsudoi_testkit::TestDatabase;
 
 const NOW: i64 = 1_000_000;
@@ -16,7 +16,7 @@ async fn the_quota_charges_each_entry_its_row_names_and_value() {
     let db = TestDatabase::new();
     let store = Store::open(&db.url).await.unwrap();
     // Empty values under short keys: what a plugin flooding tiny rows writes.
-    let quota = 100 * (ENTRY_OVERHEAD + 20);
+    let quota = 100 * (KvKey::ENTRY_OVERHEAD + 20);
     let mut charged = 0;
     let mut kept = 0;
     let refused_at = loop {
@@ -24,12 +24,12 @@ async fn the_quota_charges_each_entry_its_row_names_and_value() {
         let at = KvKey::new("flood", "b", &key);
         match store.kv_set(at, b"", None, NOW, quota).await.unwrap() {
             Ok(()) => {
-                charged += entry_bytes(at, 0);
+                charged += at.entry_bytes(0);
                 kept += 1;
             }
             Err(refusal) => {
                 assert_eq!(refusal, KvRefusal::QuotaExceeded);
-                break entry_bytes(at, 0);
+                break at.entry_bytes(0);
             }
         }
     };
@@ -66,7 +66,7 @@ async fn the_quota_charges_each_entry_its_row_names_and_value() {
         .kv_delete(KvKey::new("flood", "b", "k2"))
         .await
         .unwrap();
-    let freed = 2 * entry_bytes(KvKey::new("flood", "b", "k1"), 0);
+    let freed = 2 * KvKey::new("flood", "b", "k1").entry_bytes(0);
     assert_eq!(
         store.kv_usage("flood").await.unwrap().bytes,
         charged - freed
@@ -102,13 +102,13 @@ async fn the_quota_charges_each_entry_its_row_names_and_value() {
     assert_eq!(
         store.kv_usage("count").await.unwrap(),
         KvUsage {
-            bytes: entry_bytes(counter, 5),
+            bytes: counter.entry_bytes(5),
             entries: 1
         }
     );
     assert_eq!(
         store
-            .kv_increment(counter, 1, None, NOW, entry_bytes(counter, 5))
+            .kv_increment(counter, 1, None, NOW, counter.entry_bytes(5))
             .await
             .unwrap(),
         Ok(12346),
@@ -116,7 +116,7 @@ async fn the_quota_charges_each_entry_its_row_names_and_value() {
     );
     assert_eq!(
         store
-            .kv_increment(counter, 100_000, None, NOW, entry_bytes(counter, 5))
+            .kv_increment(counter, 100_000, None, NOW, counter.entry_bytes(5))
             .await
             .unwrap(),
         Err(KvRefusal::QuotaExceeded),
@@ -139,7 +139,7 @@ async fn the_quota_charges_each_entry_its_row_names_and_value() {
     assert_eq!(
         store.kv_usage("count").await.unwrap(),
         KvUsage {
-            bytes: entry_bytes(counter, 5),
+            bytes: counter.entry_bytes(5),
             entries: 1
         }
     );

@@ -1,0 +1,206 @@
+//! `kv` and `http` for a plugin run outside a server (`tsudoi plugin test --grant kv`): a
+//! key-value store in memory for the length of the run, charged and limited as a server's is
+//! (see `KvKey::entry_bytes`), and no outbound HTTP.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tsudoi_model::{KvKey, KvRefusal};
+
+use crate::services::{
+    HttpClient, HttpFailure, HttpRequest, HttpResponse, KvFailure, KvStore, Services,
+};
+
+/// Services for an offline run: [`MemoryKv`] and no HTTP.
+pub fn offline_services() -> Services {
+    Services {
+        kv: Arc::new(MemoryKv::default()),
+        http: Arc::new(NoHttp),
+    }
+}
+
+/// (plugin, bucket, key) → (value, expiry).
+type Entries = BTreeMap<(String, String, String), (Vec<u8>, Option<i64>)>;
+
+/// A key-value store in memory.
+#[derive(Default)]
+pub struct MemoryKv {
+    entries: Mutex<Entries>,
+}
+
+fn owned(at: KvKey<'_>) -> (String, String, String) {
+    (at.plugin.into(), at.bucket.into(), at.key.into())
+}
+
+fn live(expires_at: Option<i64>, now: i64) -> bool {
+    expires_at.is_none_or(|t| t > now)
+}
+
+impl MemoryKv {
+    /// Writes `value` at `at` unless the plugin's live entries would pass `quota`.
+    fn put(
+        entries: &mut Entries,
+        at: KvKey<'_>,
+        value: Vec<u8>,
+        expires_at: Option<i64>,
+        now: i64,
+        quota: i64,
+    ) -> Result<(), KvRefusal> {
+        let used: i64 = entries
+            .iter()
+            .filter(|((p, b, k), (_, e))| {
+                p == at.plugin && live(*e, now) && !(b == at.bucket && k == at.key)
+            })
+            .map(|((p, b, k), (v, _))| KvKey::new(p, b, k).entry_bytes(v.len()))
+            .sum();
+        if used + at.entry_bytes(value.len()) > quota {
+            return Err(KvRefusal::QuotaExceeded);
+        }
+        entries.insert(owned(at), (value, expires_at));
+        Ok(())
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl KvStore for MemoryKv {
+    fn get(&self, at: KvKey<'_>, now: i64, _: Instant) -> Result<Option<Vec<u8>>, KvFailure> {
+        Ok(self
+            .entries()
+            .get(&owned(at))
+            .filter(|(_, e)| live(*e, now))
+            .map(|(v, _)| v.clone()))
+    }
+
+    fn set(
+        &self,
+        at: KvKey<'_>,
+        value: &[u8],
+        expires_at: Option<i64>,
+        now: i64,
+        quota: i64,
+        _: Instant,
+    ) -> Result<(), KvFailure> {
+        Self::put(
+            &mut self.entries(),
+            at,
+            value.to_vec(),
+            expires_at,
+            now,
+            quota,
+        )
+        .map_err(KvFailure::Refused)
+    }
+
+    fn delete(&self, at: KvKey<'_>, _: Instant) -> Result<(), KvFailure> {
+        self.entries().remove(&owned(at));
+        Ok(())
+    }
+
+    fn increment(
+        &self,
+        at: KvKey<'_>,
+        delta: i64,
+        expires_if_new: Option<i64>,
+        now: i64,
+        quota: i64,
+        _: Instant,
+    ) -> Result<i64, KvFailure> {
+        let mut entries = self.entries();
+        let (current, expires_at) = match entries.get(&owned(at)) {
+            Some((v, e)) if live(*e, now) => (
+                std::str::from_utf8(v)
+                    .ok()
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .ok_or(KvFailure::Refused(KvRefusal::NotANumber))?,
+                *e,
+            ),
+            _ => (0, expires_if_new),
+        };
+        let next = current
+            .checked_add(delta)
+            .ok_or(KvFailure::Refused(KvRefusal::Overflow))?;
+        Self::put(
+            &mut entries,
+            at,
+            next.to_string().into_bytes(),
+            expires_at,
+            now,
+            quota,
+        )
+        .map_err(KvFailure::Refused)?;
+        Ok(next)
+    }
+
+    fn list_keys(
+        &self,
+        plugin: &str,
+        bucket: &str,
+        prefix: &str,
+        limit: i64,
+        now: i64,
+        _: Instant,
+    ) -> Result<Vec<String>, KvFailure> {
+        Ok(self
+            .entries()
+            .iter()
+            .filter(|((p, b, k), (_, e))| {
+                p == plugin && b == bucket && k.starts_with(prefix) && live(*e, now)
+            })
+            .map(|((_, _, k), _)| k.clone())
+            .take(usize::try_from(limit).unwrap_or(0))
+            .collect())
+    }
+}
+
+/// No outbound HTTP: an offline run must not depend on the network.
+pub struct NoHttp;
+
+impl HttpClient for NoHttp {
+    fn fetch(&self, _: HttpRequest, _: Duration, _: usize) -> Result<HttpResponse, HttpFailure> {
+        Err(HttpFailure::Denied(
+            "outbound HTTP is not available in an offline run".into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_000;
+
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(60)
+    }
+
+    #[test]
+    fn a_scratch_store_keeps_counts_expiry_and_the_quota() {
+        let kv = MemoryKv::default();
+        let n = KvKey::new("p", "b", "n");
+        for expected in 1..=3 {
+            assert_eq!(
+                kv.increment(n, 1, Some(NOW + 10), NOW, 1 << 20, far()),
+                Ok(expected)
+            );
+        }
+        assert_eq!(kv.get(n, NOW + 10, far()), Ok(None), "expired");
+        assert_eq!(
+            kv.increment(n, 1, None, NOW + 10, 1 << 20, far()),
+            Ok(1),
+            "a new count"
+        );
+        let quota = n.entry_bytes(1);
+        assert_eq!(
+            kv.set(KvKey::new("p", "b", "x"), b"", None, NOW, quota, far()),
+            Err(KvFailure::Refused(KvRefusal::QuotaExceeded))
+        );
+        assert_eq!(
+            kv.list_keys("p", "b", "", 10, NOW + 10, far()),
+            Ok(vec!["n".to_owned()])
+        );
+    }
+}
