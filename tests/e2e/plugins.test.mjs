@@ -154,6 +154,18 @@ test('plugin test fixtures describe the author: a month-old account passes a gua
     const counted = await run(tsudoiBinary(), ['plugin', 'test', pluginWasm('new_account_guard'), '--notes', notes, '--grant', 'kv'], { env });
     const verdicts = counted.stdout.trim().split('\n').map((l) => JSON.parse(l).result.verdict);
     assert.deepEqual(verdicts, [...Array(10).fill('accept'), 'reject', 'reject']);
+    // Granted `http:HOST`, a run reaches recorded answers only, never the network.
+    const answers = path.join(work, 'answers.json');
+    await writeFile(answers, JSON.stringify({ 'https://example.com/check': { body: 'ok' } }));
+    await writeFile(notes, JSON.stringify([{ text: 'http:https://example.com/check' }, { text: 'http:https://example.com/other' }]));
+    const fetched = await run(tsudoiBinary(), [
+      'plugin', 'test', pluginWasm('hostile_plugin'), '--notes', notes,
+      '--grant', 'http:example.com', '--http-answers', answers,
+    ], { env });
+    const [hit, miss] = fetched.stdout.trim().split('\n').map((l) => JSON.parse(l).result);
+    assert.deepEqual(hit, { verdict: 'flag', reason: 'fetched 200 ok' });
+    assert.equal(miss.verdict, 'reject');
+    assert.match(miss.reason, /no recorded answer/);
     // A misspelt author field is an error, not a silent default.
     await writeFile(notes, JSON.stringify([{ text: 'x', author: { accountAge: 3 } }]));
     const typo = await run(tsudoiBinary(), ['plugin', 'test', pluginWasm('new_account_guard'), '--notes', notes], { env }).catch((e) => e);

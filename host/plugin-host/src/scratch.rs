@@ -1,6 +1,7 @@
 //! `kv` and `http` for a plugin run outside a server (`tsudoi plugin test --grant kv`): a
 //! key-value store in memory for the length of the run, charged and limited as a server's is
-//! (see `KvKey::entry_bytes`), and no outbound HTTP.
+//! (see `KvKey::entry_bytes`), and HTTP answered from recorded answers only, never the
+//! network.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -12,11 +13,11 @@ use crate::services::{
     HttpClient, HttpFailure, HttpRequest, HttpResponse, KvFailure, KvStore, Services,
 };
 
-/// Services for an offline run: [`MemoryKv`] and no HTTP.
-pub fn offline_services() -> Services {
+/// Services for an offline run: [`MemoryKv`] and [`RecordedHttp`] with `answers`.
+pub fn offline_services(answers: RecordedHttp) -> Services {
     Services {
         kv: Arc::new(MemoryKv::default()),
-        http: Arc::new(NoHttp),
+        http: Arc::new(answers),
     }
 }
 
@@ -156,14 +157,65 @@ impl KvStore for MemoryKv {
     }
 }
 
-/// No outbound HTTP: an offline run must not depend on the network.
-pub struct NoHttp;
+/// A recorded answer to a GET of one URL.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recorded {
+    #[serde(default = "ok")]
+    pub status: u16,
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    #[serde(default)]
+    pub body: String,
+}
 
-impl HttpClient for NoHttp {
-    fn fetch(&self, _: HttpRequest, _: Duration, _: usize) -> Result<HttpResponse, HttpFailure> {
-        Err(HttpFailure::Denied(
-            "outbound HTTP is not available in an offline run".into(),
-        ))
+fn ok() -> u16 {
+    200
+}
+
+/// Outbound HTTP for an offline run: the recorded answer for the request's URL, and
+/// "denied" for any other. An offline run must not depend on the network.
+#[derive(Debug, Clone, Default)]
+pub struct RecordedHttp(BTreeMap<String, Recorded>);
+
+impl RecordedHttp {
+    /// Answers by URL, as JSON: `{"https://example.com/x": {"status"?, "headers"?, "body"?}}`.
+    pub fn from_json(json: &str) -> Result<Self, String> {
+        let recorded: BTreeMap<String, Recorded> =
+            serde_json::from_str(json).map_err(|e| e.to_string())?;
+        recorded
+            .into_iter()
+            .map(|(url, answer)| {
+                // Keyed as requests are compared: the URL in its normal form.
+                let url = url::Url::parse(&url).map_err(|e| format!("{url} is not a URL: {e}"))?;
+                Ok((url.to_string(), answer))
+            })
+            .collect::<Result<_, String>>()
+            .map(Self)
+    }
+}
+
+impl HttpClient for RecordedHttp {
+    fn fetch(
+        &self,
+        request: HttpRequest,
+        _: Duration,
+        max_body: usize,
+    ) -> Result<HttpResponse, HttpFailure> {
+        let recorded = self.0.get(request.url.as_str()).ok_or_else(|| {
+            HttpFailure::Denied(format!(
+                "{} has no recorded answer (offline runs do not reach the network)",
+                request.url
+            ))
+        })?;
+        if recorded.body.len() > max_body {
+            return Err(HttpFailure::TooLarge);
+        }
+        Ok(HttpResponse {
+            status: recorded.status,
+            headers: recorded.headers.clone(),
+            body: recorded.body.clone().into_bytes(),
+        })
     }
 }
 
@@ -175,6 +227,33 @@ mod tests {
 
     fn far() -> Instant {
         Instant::now() + Duration::from_secs(60)
+    }
+
+    #[test]
+    fn recorded_answers_are_found_by_normal_url_and_nothing_else_is_reached() {
+        let http = RecordedHttp::from_json(r#"{"https://example.com": {"body": "hi"}}"#).unwrap();
+        let get = |url: &str| {
+            http.fetch(
+                HttpRequest {
+                    method: crate::services::HttpMethod::Get,
+                    url: url::Url::parse(url).unwrap(),
+                    headers: vec![],
+                    body: None,
+                },
+                Duration::from_secs(1),
+                1 << 20,
+            )
+        };
+        let answer = get("https://example.com/").unwrap();
+        assert_eq!(
+            (answer.status, answer.body.as_slice()),
+            (200, b"hi".as_slice())
+        );
+        assert!(matches!(
+            get("https://example.com/other"),
+            Err(HttpFailure::Denied(_))
+        ));
+        assert!(RecordedHttp::from_json(r#"{"not a url": {}}"#).is_err());
     }
 
     #[test]

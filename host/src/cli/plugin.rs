@@ -11,6 +11,7 @@ use tsudoi_core::plugins::{self, Change};
 use tsudoi_model::{Capability, FailurePolicy, RankedTimeline, Visibility};
 use tsudoi_plugin_host::LoadOptions;
 use tsudoi_plugin_host::manifest::Manifest;
+use tsudoi_plugin_host::scratch::RecordedHttp;
 
 #[derive(Subcommand)]
 pub enum PluginCommand {
@@ -47,9 +48,13 @@ pub enum PluginCommand {
         #[arg(long = "plugin-config", value_name = "JSON")]
         plugin_config: Option<String>,
         /// Capabilities to grant for this run: `kv` is a store in memory that lasts the run
-        /// (kept across the notes, with the server's quota); HTTP is never available offline.
+        /// (kept across the notes, with the server's quota); `http:HOST` reaches only the
+        /// answers given with --http-answers, never the network.
         #[arg(long = "grant", value_name = "CAPABILITY")]
         grants: Vec<Capability>,
+        /// Recorded HTTP answers (JSON): `{"URL": {"status"?, "headers"?, "body"?}}`.
+        #[arg(long = "http-answers", value_name = "FILE")]
+        http_answers: Option<PathBuf>,
     },
     /// Poll a bridge plugin once without a server and print what it would import (JSON):
     /// for bridge authors. It runs as a server would run it: with the bridge poll deadline,
@@ -132,7 +137,27 @@ pub async fn run(config: Config, cmd: PluginCommand) -> anyhow::Result<()> {
             notes,
             plugin_config,
             grants,
-        } => return test(&file, &notes, plugin_config, grants, author_cache_dir()).await,
+            http_answers,
+        } => {
+            let answers = match http_answers {
+                Some(path) => RecordedHttp::from_json(
+                    &std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?,
+                )
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+                None => RecordedHttp::default(),
+            };
+            let services = tsudoi_plugin_host::scratch::offline_services(answers);
+            return test(
+                &file,
+                &notes,
+                plugin_config,
+                grants,
+                services,
+                author_cache_dir(),
+            )
+            .await;
+        }
         PluginCommand::Poll {
             file,
             cursor,
@@ -440,6 +465,7 @@ async fn test(
     notes: &Path,
     plugin_config: Option<String>,
     grants: Vec<Capability>,
+    services: tsudoi_plugin_host::Services,
     cache: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     use tsudoi_plugin_host::ModerationPlugin;
@@ -492,7 +518,7 @@ async fn test(
         config: plugin_config,
         cache,
         grants,
-        services: Some(tsudoi_plugin_host::scratch::offline_services()),
+        services: Some(services),
         ..Default::default()
     };
     let plugin = tsudoi_plugin_host::threads::spawn(move || ModerationPlugin::load(&wasm, options))
