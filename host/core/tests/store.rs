@@ -153,27 +153,10 @@ async fn a_pure_renote_of_a_note_the_viewer_cannot_see_is_not_listed() {
     // must hide it on its own.
     let now = ids::now_ms();
     let renote = Note {
-        id: ids::aidx_at(now),
-        user_id: addressee.id.clone(),
-        user_host: None,
         text: None,
-        cw: None,
-        visibility: Visibility::Public,
-        local_only: false,
-        reply_id: None,
-        reply_user_id: None,
         renote_id: Some(direct.id.clone()),
         renote_user_id: Some(author.id.clone()),
-        has_poll: false,
-        tags: vec![],
-        mentions: vec![],
-        visible_user_ids: vec![],
-        replies_count: 0,
-        renote_count: 0,
-        uri: None,
-        url: None,
-        created_at: now,
-        updated_at: None,
+        ..tsudoi_testkit::note_at(&addressee.id, Visibility::Public, now)
     };
     db.store
         .insert_note(&NewNote {

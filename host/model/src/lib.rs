@@ -13,7 +13,7 @@ pub use listing::{FollowSide, Listing, NoteFilter, NoteSource, Page};
 pub use note::{ChoiceTally, Note, Poll, is_pure_renote};
 pub use plugin::{
     Capability, Deadlines, FailurePolicy, Flag, InstalledPlugin, KvKey, KvRefusal, Notice,
-    NoticeKind, PluginKind, PluginSummary, RankedTimeline,
+    NoticeKind, PluginKind, PluginSummary, RankedTimeline, kv_exceeds_quota, kv_next_count,
 };
 pub use user::{
     App, AuthSession, Author, Follow, MiauthSession, ProfileField, ProfilePatch, RegistrationMode,

@@ -263,3 +263,72 @@ pub enum KvRefusal {
     NotANumber,
     Overflow,
 }
+
+/// The quota rule: a write that takes a plugin's charged bytes from `before` to `after` is
+/// refused if it grows them past `quota`. (A write that shrinks what the plugin keeps is always
+/// allowed, so a plugin over its quota can still clean up.)
+pub fn kv_exceeds_quota(before: i64, after: i64, quota: i64) -> bool {
+    after > quota && after > before
+}
+
+/// The counter rule of `increment`: the next count and its expiry, given the entry as stored
+/// (`value`, `expires_at`) if there is one. An absent or expired entry counts from 0 and takes
+/// `expires_if_new`; a live one keeps its expiry and must hold a decimal number.
+pub fn kv_next_count(
+    stored: Option<(&[u8], Option<i64>)>,
+    delta: i64,
+    expires_if_new: Option<i64>,
+    now: i64,
+) -> Result<(i64, Option<i64>), KvRefusal> {
+    let (current, expires_at) = match stored {
+        Some((value, expires_at)) if expires_at.is_none_or(|t| t > now) => (
+            std::str::from_utf8(value)
+                .ok()
+                .and_then(|s| s.parse::<i64>().ok())
+                .ok_or(KvRefusal::NotANumber)?,
+            expires_at,
+        ),
+        _ => (0, expires_if_new),
+    };
+    let next = current.checked_add(delta).ok_or(KvRefusal::Overflow)?;
+    Ok((next, expires_at))
+}
+
+#[cfg(test)]
+mod kv_rule_tests {
+    use super::*;
+
+    #[test]
+    fn a_count_starts_from_zero_unless_a_live_number_is_stored() {
+        let now = 100;
+        assert_eq!(kv_next_count(None, 2, Some(200), now), Ok((2, Some(200))));
+        assert_eq!(
+            kv_next_count(Some((b"41", Some(150))), 1, Some(999), now),
+            Ok((42, Some(150))),
+            "a live count keeps its expiry"
+        );
+        assert_eq!(
+            kv_next_count(Some((b"41", Some(100))), 1, None, now),
+            Ok((1, None)),
+            "an expired count starts again"
+        );
+        assert_eq!(
+            kv_next_count(Some((b"x", None)), 1, None, now),
+            Err(KvRefusal::NotANumber)
+        );
+        assert_eq!(
+            kv_next_count(Some((i64::MAX.to_string().as_bytes(), None)), 1, None, now),
+            Err(KvRefusal::Overflow)
+        );
+    }
+
+    #[test]
+    fn only_growth_past_the_quota_is_refused() {
+        assert!(!kv_exceeds_quota(0, 100, 100));
+        assert!(kv_exceeds_quota(0, 101, 100));
+        assert!(
+            !kv_exceeds_quota(150, 120, 100),
+            "shrinking while over is allowed"
+        );
+    }
+}

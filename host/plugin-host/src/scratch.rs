@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tsudoi_model::{KvKey, KvRefusal};
+use tsudoi_model::{KvKey, KvRefusal, kv_exceeds_quota, kv_next_count};
 
 use crate::services::{
     HttpClient, HttpFailure, HttpRequest, HttpResponse, KvFailure, KvStore, Services,
@@ -39,7 +39,8 @@ fn live(expires_at: Option<i64>, now: i64) -> bool {
 }
 
 impl MemoryKv {
-    /// Writes `value` at `at` unless the plugin's live entries would pass `quota`.
+    /// Writes `value` at `at` unless the quota rule (`kv_exceeds_quota`) refuses it, the
+    /// plugin's live entries charged as the server charges them.
     fn put(
         entries: &mut Entries,
         at: KvKey<'_>,
@@ -48,14 +49,18 @@ impl MemoryKv {
         now: i64,
         quota: i64,
     ) -> Result<(), KvRefusal> {
-        let used: i64 = entries
-            .iter()
-            .filter(|((p, b, k), (_, e))| {
-                p == at.plugin && live(*e, now) && !(b == at.bucket && k == at.key)
-            })
-            .map(|((p, b, k), (v, _))| KvKey::new(p, b, k).entry_bytes(v.len()))
-            .sum();
-        if used + at.entry_bytes(value.len()) > quota {
+        let charged = |this: bool| -> i64 {
+            entries
+                .iter()
+                .filter(|((p, b, k), (_, e))| {
+                    p == at.plugin && live(*e, now) && (b == at.bucket && k == at.key) == this
+                })
+                .map(|((p, b, k), (v, _))| KvKey::new(p, b, k).entry_bytes(v.len()))
+                .sum()
+        };
+        let (others, old) = (charged(false), charged(true));
+        let after = others + at.entry_bytes(value.len());
+        if kv_exceeds_quota(others + old, after, quota) {
             return Err(KvRefusal::QuotaExceeded);
         }
         entries.insert(owned(at), (value, expires_at));
@@ -111,19 +116,9 @@ impl KvStore for MemoryKv {
         _: Instant,
     ) -> Result<i64, KvFailure> {
         let mut entries = self.entries();
-        let (current, expires_at) = match entries.get(&owned(at)) {
-            Some((v, e)) if live(*e, now) => (
-                std::str::from_utf8(v)
-                    .ok()
-                    .and_then(|s| s.parse::<i64>().ok())
-                    .ok_or(KvFailure::Refused(KvRefusal::NotANumber))?,
-                *e,
-            ),
-            _ => (0, expires_if_new),
-        };
-        let next = current
-            .checked_add(delta)
-            .ok_or(KvFailure::Refused(KvRefusal::Overflow))?;
+        let stored = entries.get(&owned(at)).map(|(v, e)| (v.as_slice(), *e));
+        let (next, expires_at) =
+            kv_next_count(stored, delta, expires_if_new, now).map_err(KvFailure::Refused)?;
         Self::put(
             &mut entries,
             at,

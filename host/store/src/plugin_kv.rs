@@ -10,7 +10,7 @@
 //! slow down every other write). On PostgreSQL a write locks its plugin's usage row, so one
 //! plugin's writes run one at a time and the total stays exact.
 
-use tsudoi_model::{KvKey, KvRefusal};
+use tsudoi_model::{KvKey, KvRefusal, kv_exceeds_quota, kv_next_count};
 
 use super::{Backend, Result, Store, StoreError, with_pool};
 
@@ -35,10 +35,9 @@ impl KvUsage {
         }
     }
 
-    /// Whether going from `self` to `next` must be refused: it grows past `quota`. (A write
-    /// that shrinks what the plugin keeps is always allowed.)
+    /// Whether going from `self` to `next` must be refused (`kv_exceeds_quota`).
     fn refuses(self, next: KvUsage, quota: i64) -> bool {
-        next.bytes > quota && next.bytes > self.bytes
+        kv_exceeds_quota(self.bytes, next.bytes, quota)
     }
 }
 
@@ -223,21 +222,13 @@ impl Store {
             .bind(at.key)
             .fetch_optional(&mut *tx)
             .await?;
-            let counted = match &existing {
-                None => Some((0, expires_if_new)),
-                Some((_, Some(t))) if *t <= now => Some((0, expires_if_new)),
-                Some((value, expires_at)) => std::str::from_utf8(value)
-                    .ok()
-                    .and_then(|s| s.parse::<i64>().ok())
-                    .map(|n| (n, *expires_at)),
-            };
-            let Some((current, expires_at)) = counted else {
-                outcome = Err(KvRefusal::NotANumber);
-                return Ok(None);
-            };
-            let Some(next) = current.checked_add(delta) else {
-                outcome = Err(KvRefusal::Overflow);
-                return Ok(None);
+            let stored = existing.as_ref().map(|(v, e)| (v.as_slice(), *e));
+            let (next, expires_at) = match kv_next_count(stored, delta, expires_if_new, now) {
+                Ok(counted) => counted,
+                Err(refusal) => {
+                    outcome = Err(refusal);
+                    return Ok(None);
+                }
             };
             let value = next.to_string().into_bytes();
             let charged = usage.replacing(

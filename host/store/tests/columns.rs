@@ -98,26 +98,9 @@ async fn a_column_that_does_not_decode_is_an_error_not_an_empty_default() {
         .unwrap();
     let note = Note {
         id: ids::aidx(),
-        user_id: user.id.clone(),
-        user_host: None,
         text: Some("#tag".into()),
-        cw: None,
-        visibility: Visibility::Public,
-        local_only: false,
-        reply_id: None,
-        reply_user_id: None,
-        renote_id: None,
-        renote_user_id: None,
-        has_poll: false,
         tags: vec!["tag".into()],
-        mentions: vec![],
-        visible_user_ids: vec![],
-        replies_count: 0,
-        renote_count: 0,
-        uri: None,
-        url: None,
-        created_at: 0,
-        updated_at: None,
+        ..tsudoi_testkit::note_at(&user.id, Visibility::Public, 0)
     };
     store
         .insert_note(&NewNote {

@@ -14,6 +14,10 @@ use crate::{Core, Error, Result, Settings};
 
 /// Misskey's limits for notes.
 pub const CW_MAX: usize = 100;
+pub const POLL_CHOICES_MAX: usize = 10;
+pub const POLL_CHOICE_MAX_LEN: usize = 50;
+/// Misskey's default role policy `mentionLimit`: a cheap brake on mention spam.
+pub const MENTION_LIMIT: usize = 20;
 
 /// What a note's text and CW may be (lengths, no U+0000, which PostgreSQL cannot store): what
 /// a client sends and what a moderation plugin rewrites it to are held to the same rule.
@@ -43,10 +47,6 @@ pub fn check_text_fields(
     }
     Ok(())
 }
-pub const POLL_CHOICES_MAX: usize = 10;
-pub const POLL_CHOICE_MAX_LEN: usize = 50;
-/// Misskey's default role policy `mentionLimit`: a cheap brake on mention spam.
-pub const MENTION_LIMIT: usize = 20;
 
 #[derive(Debug, Default)]
 pub struct PollInput {
