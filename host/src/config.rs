@@ -53,7 +53,7 @@ struct FileConfig {
     plugins: Option<PluginFileConfig>,
 }
 
-/// `[plugins]`: per-hook deadlines in milliseconds.
+/// `[plugins]`: per-hook deadlines in milliseconds, and each plugin's key-value quota.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PluginFileConfig {
@@ -61,7 +61,12 @@ struct PluginFileConfig {
     ranking_deadline_ms: Option<u64>,
     mfm_deadline_ms: Option<u64>,
     bridge_poll_deadline_ms: Option<u64>,
+    kv_quota_bytes: Option<i64>,
 }
+
+/// The range `plugins.kv_quota_bytes` may take: from room for a few counters to a size past
+/// which a plugin is keeping a database, not a cache.
+const KV_QUOTA_RANGE: std::ops::RangeInclusive<i64> = 4096..=(1 << 30);
 
 impl Config {
     /// Loads defaults, then `file` if given, then the process environment.
@@ -110,6 +115,11 @@ impl Config {
         }
         if let Some(v) = non_empty("TSUDOI_INSTANCE_NAME") {
             raw.instance_name = Some(v);
+        }
+        if let Some(v) = non_empty("TSUDOI_PLUGIN_KV_QUOTA_BYTES") {
+            let quota = parse_number("plugins.kv_quota_bytes", &v)?;
+            raw.plugins.get_or_insert_default().kv_quota_bytes =
+                Some(i64::try_from(quota).unwrap_or(i64::MAX));
         }
         if let Some(v) = non_empty("TSUDOI_ALLOWED_PRIVATE_NETWORKS") {
             raw.allowed_private_networks =
@@ -235,6 +245,20 @@ impl Config {
                 defaults.bridge,
             )?,
         };
+        let plugin_kv_quota_bytes = match plugins.kv_quota_bytes {
+            None => tsudoi_plugin_host::KV_QUOTA_BYTES,
+            Some(n) if KV_QUOTA_RANGE.contains(&n) => n,
+            Some(n) => {
+                return Err(ConfigError::Invalid {
+                    key: "plugins.kv_quota_bytes",
+                    message: format!(
+                        "{n} is outside {}..={} bytes",
+                        KV_QUOTA_RANGE.start(),
+                        KV_QUOTA_RANGE.end()
+                    ),
+                });
+            }
+        };
         Ok(Self {
             listen,
             // Compiled plugin code is cached under the data directory, shared by the shell
@@ -246,6 +270,7 @@ impl Config {
                 registration,
                 max_note_length,
                 plugin_deadlines,
+                plugin_kv_quota_bytes,
                 plugin_cache: data_dir.join("plugin-cache"),
             },
             data_dir,
@@ -313,6 +338,33 @@ mod tests {
         let err = Config::load_with_env(None, env_of(&[("TSUDOI_DATABASE_URL", "mysql://x")]))
             .unwrap_err();
         assert!(err.to_string().contains("`database_url`"), "{err}");
+    }
+
+    #[test]
+    fn the_plugin_kv_quota_comes_from_the_file_or_the_environment_within_its_range() {
+        let quota = |c: Config| c.settings.plugin_kv_quota_bytes;
+        let c = Config::load_with_env(None, env_of(&[])).unwrap();
+        assert_eq!(quota(c), tsudoi_plugin_host::KV_QUOTA_BYTES);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[plugins]\nkv_quota_bytes = 65536\n").unwrap();
+        assert_eq!(
+            quota(Config::load_with_env(Some(&path), env_of(&[])).unwrap()),
+            65536
+        );
+        let small = [("TSUDOI_PLUGIN_KV_QUOTA_BYTES", "8192")];
+        assert_eq!(
+            quota(Config::load_with_env(Some(&path), env_of(&small)).unwrap()),
+            8192
+        );
+        for bad in ["100", "4294967296000", "-1", "lots"] {
+            let pairs = [("TSUDOI_PLUGIN_KV_QUOTA_BYTES", bad)];
+            let err = Config::load_with_env(None, env_of(&pairs)).unwrap_err();
+            assert!(
+                err.to_string().contains("plugins.kv_quota_bytes"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

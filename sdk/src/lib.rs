@@ -25,14 +25,14 @@
 //! Build it with `cargo build --target wasm32-wasip2 --release` and install the `.wasm` file.
 
 /// The version of the WIT package this SDK builds plugins against.
-pub const WIT_VERSION: &str = "0.1.0";
+pub const WIT_VERSION: &str = "0.1.1";
 
 pub mod moderation {
     //! Moderation filters: look at every note and activity entering or leaving the server
     //! and accept, reject, rewrite or flag it.
 
     wit_bindgen::generate!({
-        path: "../wit/0.1.0",
+        path: "../wit/0.1.1",
         world: "moderation-filter",
         pub_export_macro: true,
         export_macro_name: "export_moderation_filter",
@@ -43,7 +43,9 @@ pub mod moderation {
     pub use exports::tsudoi::plugin::moderation::Verdict;
     pub use tsudoi::plugin::log::{Level, log};
     pub use tsudoi::plugin::review::{Activity, NoteView};
-    pub use tsudoi::plugin::types::{Actor, Attachment, Direction, Note, PluginError, Visibility};
+    pub use tsudoi::plugin::types::{
+        Actor, Attachment, Direction, Link, Note, PluginError, Visibility,
+    };
 
     /// What a moderation plugin implements. Only `info` and `check_note` are required.
     pub trait ModerationFilter {

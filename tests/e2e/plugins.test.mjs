@@ -202,6 +202,48 @@ test('a plugin built against another WIT version is refused with a clear message
   assert.match(e.stderr, /0\.1\.0/);
 });
 
+test('a link guard sees the links the server parsed, and a plugin built against WIT 0.1.0 still works', async () => {
+  const own = await startServer();
+  const ownCli = (...args) => run(tsudoiBinary(), ['plugin', ...args], { env: { ...process.env, ...own.env } });
+  try {
+    const newcomer = await signup(own, 'link_newcomer');
+    await ownCli('install', pluginWasm('link_guard'), '--plugin-config', '{"blocked_hosts":["spam.example"]}');
+    const post = (text) => newcomer.api.request('notes/create', { text }).then((r) => r.createdNote, (e) => e);
+    // An account made seconds ago may not link (the default: younger than a day).
+    const young = await eventually(async () => {
+      const refused = await post('my blog: https://blog.example/hello');
+      assert.equal(refused.code, 'REJECTED_BY_MODERATION', JSON.stringify(refused));
+      return refused;
+    });
+    assert.match(young.message, /accounts younger than 24 hours may not post links/);
+    // A URL in code is not a link, and neither is a host without a scheme.
+    assert.equal((await post('run `curl https://blog.example/x`')).text, 'run `curl https://blog.example/x`');
+    assert.equal((await post('blog.example is mine')).text, 'blog.example is mine');
+
+    // Everyone may link, except to the blocked site, whatever the label says.
+    await ownCli('configure', 'link-guard', '{"blocked_hosts":["spam.example"],"new_account_hours":0}');
+    await eventually(async () => assert.equal((await post('https://blog.example/a')).text, 'https://blog.example/a'));
+    const blocked = await post('see [docs.example](https://WWW.Spam.Example:8443/x)');
+    assert.equal(blocked.code, 'REJECTED_BY_MODERATION', JSON.stringify(blocked));
+    assert.match(blocked.message, /links to a blocked site \(www\.spam\.example\)/);
+
+    // A component built against 0.1.0, before links existed, installs and answers through the
+    // server's 0.1.1 bindings: its rejection and its rewrite of the whole note arrive.
+    await ownCli('install', pluginWasm('legacy_0_1_0_plugin'));
+    const legacy = await eventually(async () => {
+      const refused = await post('legacy:reject');
+      assert.equal(refused.code, 'REJECTED_BY_MODERATION', JSON.stringify(refused));
+      return refused;
+    });
+    assert.match(legacy.message, /legacy refuses @link_newcomer/);
+    const rewritten = await post('legacy:cw');
+    assert.equal(rewritten.cw, 'legacy cw');
+    assert.equal((await own.client().request('notes/show', { noteId: rewritten.id })).cw, 'legacy cw');
+  } finally {
+    await own.stop();
+  }
+});
+
 test('upgrading a plugin while a client posts continuously fails no request', async () => {
   await cli('configure', 'keyword-filter', '{"keywords":["forbidden"]}');
   let stop = false;

@@ -1,11 +1,14 @@
 // A plugin that sleeps or hangs, in a hook or while it loads, costs its own deadline and
 // nothing else: notes are answered in time, sign-up keeps its pace, the plugin is disabled,
-// the server starts at once and stops cleanly. What a plugin returns or logs is bounded.
+// the server starts at once and stops cleanly. What a plugin returns, logs or keeps is bounded.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { startServer, signup, apiError, tsudoiBinary, pluginWasm, eventually } from './lib/server.mjs';
 
 const run = promisify(execFile);
@@ -141,5 +144,70 @@ test('nothing oversized that a plugin returns or logs is stored, logged or sent 
     assert.ok(logged < 64 * 1024, `${logged} bytes of log for one note`);
   } finally {
     await server.stop();
+  }
+});
+
+test('a plugin flooding its key-value store with large values or tiny rows is refused at its quota, and nobody else waits', async () => {
+  // A small quota, so that tiny rows reach it in a few notes; a generous deadline, so that a
+  // slow disk times nothing out (deadlines are the first test's concern).
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tsudoi-kv-'));
+  const config = path.join(dir, 'tsudoi.toml');
+  await writeFile(config, '[plugins]\nmoderation_deadline_ms = 2000\nkv_quota_bytes = 262144\n');
+  const server = await startServer({ TSUDOI_CONFIG: config });
+  try {
+    const kim = await signup(server, 'flood_kim');
+    const other = await signup(server, 'calm_other');
+    await cli(server, 'install', pluginWasm('hostile_plugin'));
+    await cli(server, 'grant', 'hostile', 'kv');
+    const post = (text) => kim.api.request('notes/create', { text }).then((r) => r.createdNote, (e) => e);
+    // Each entry is charged its value, the names (plugin, bucket, key: the note's id and a
+    // number) and 64 bytes for its row.
+    const charge = (id, i, value) => 64 + 'hostile'.length + 'flood'.length + `${id}${i}`.length + value;
+    let used = 0;
+
+    // Loaded (it refuses), then granted (an empty flood is stored, not refused access).
+    await eventually(async () => assert.equal((await post('reject:10')).code, 'REJECTED_BY_MODERATION'));
+    await eventually(async () => assert.equal((await post('kv-rows:0')).text, 'kv-rows:0'));
+
+    // Large values: four of 60 KiB fit in 256 KiB, the fifth does not.
+    for (let i = 0; i < 4; i++) {
+      const stored = await post('kv-big:1');
+      assert.equal(stored.text, 'kv-big:1', JSON.stringify(stored));
+      used += charge(stored.id, 0, 60 << 10);
+    }
+    const [bigRefused, bigTook] = await timed(() => post('kv-big:1'));
+    assert.equal(bigRefused.code, 'REJECTED_BY_MODERATION', JSON.stringify(bigRefused));
+    assert.match(bigRefused.message, /QuotaExceeded/);
+    assert.ok(bigTook < 2000, `a refused write took ${bigTook} ms`);
+
+    // Tiny rows: empty values under short keys are charged for their rows, and refused when
+    // the rows reach the quota, not a hundred thousand rows later.
+    let rows = 0;
+    let lastId = '';
+    for (;;) {
+      const outcome = await post('kv-rows:50');
+      if (outcome.code) {
+        assert.equal(outcome.code, 'REJECTED_BY_MODERATION', JSON.stringify(outcome));
+        assert.match(outcome.message, /QuotaExceeded/);
+        break;
+      }
+      for (let i = 0; i < 50; i++) used += charge(outcome.id, i, 0);
+      lastId = outcome.id;
+      rows += 50;
+      assert.ok(rows < 1000, `${rows} tiny rows and no refusal`);
+    }
+    assert.ok(rows > 0, 'tiny rows fit beside the large values');
+    assert.ok(used <= 262144, `${used} bytes stored past the quota`);
+    // The refused note would have taken the store past its quota with its 50 rows.
+    // (Its row numbers went up to 49: at most two digits more than its id.)
+    assert.ok(used + 50 * charge(lastId, 10, 0) > 262144, `refused at ${used} bytes, well below the quota`);
+
+    // Everyone else posts as before.
+    const [calm, calmTook] = await timed(() => other.api.request('notes/create', { text: 'hello' }));
+    assert.equal(calm.createdNote.text, 'hello');
+    assert.ok(calmTook < 1000, `another author's note took ${calmTook} ms`);
+  } finally {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
   }
 });

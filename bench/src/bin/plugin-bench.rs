@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use keyword_filter::filter::Filter;
 use tsudoi_plugin_host::ModerationPlugin;
 use tsudoi_plugin_host::hooks::moderation::{
-    Actor, Context, Direction, Note, NoteFacts, Verdict, Visibility,
+    Actor, Context, Direction, NoteFacts, NoteUnderReview, Verdict, Visibility,
 };
 
 const CONFIG: &str =
@@ -34,7 +34,7 @@ fn wasm(name: &str) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("{}: {e}; run scripts/build-plugins first", path.display()))
 }
 
-fn note(text: &str) -> Arc<Note> {
+fn note(text: &str) -> Arc<NoteUnderReview> {
     NoteFacts {
         id: "abench0000000000",
         author_id: "aauthor000000000",
@@ -46,7 +46,7 @@ fn note(text: &str) -> Arc<Note> {
         renote_of: None,
         created_at: 0,
     }
-    .to_note()
+    .review()
     .into()
 }
 

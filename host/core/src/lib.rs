@@ -61,6 +61,8 @@ pub struct Settings {
     pub max_note_length: usize,
     /// How long each plugin hook may take per call.
     pub plugin_deadlines: Deadlines,
+    /// Bytes each plugin may keep in its key-value store.
+    pub plugin_kv_quota_bytes: i64,
     /// Where compiled plugin code is cached (shared by the shell, which compiles on install,
     /// and the server, which then starts without compiling).
     pub plugin_cache: PathBuf,

@@ -50,7 +50,7 @@ fn run_chain(
     calls: &Calls<'_>,
     chain: &[ChainedModeration],
     ctx: &Arc<Context>,
-    facts: &dyn Fn(&Editable) -> Arc<wit::Note>,
+    facts: &dyn Fn(&Editable) -> Arc<wit::NoteUnderReview>,
     mut note: Editable,
     max_note_length: usize,
 ) -> std::result::Result<(Editable, Vec<Verdicted>), Verdicted> {
@@ -61,7 +61,7 @@ fn run_chain(
         match calls.call(&link.plugin, |p| p.check_note(ctx, &current)) {
             Ok(Verdict::Accept) => {}
             Ok(Verdict::Reject(reason)) => {
-                tracing::info!(plugin = %name, note = %current.id, %reason, "note rejected by plugin");
+                tracing::info!(plugin = %name, note = %current.note.id, %reason, "note rejected by plugin");
                 return Err((name, reason));
             }
             Ok(Verdict::Flag(reason)) => flags.push((name, reason)),
@@ -148,7 +148,7 @@ pub async fn check_new_note(core: &Core, author: &User, draft: Draft<'_>) -> Res
                     renote_of: renote_of.as_deref(),
                     created_at,
                 }
-                .to_note()
+                .review()
                 .into()
             };
             run_chain(calls, &chain, &ctx, &facts, note, max_note_length)

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tsudoi_model::Capability;
-use tsudoi_plugin_host::hooks::moderation::{Context, Note, NoteFacts, Verdict, offline_context};
+use tsudoi_plugin_host::hooks::moderation::{
+    Context, NoteFacts, NoteUnderReview, Verdict, offline_context,
+};
 use tsudoi_plugin_host::manifest::Manifest;
 use tsudoi_plugin_host::{CallError, LoadOptions, ModerationPlugin, Services};
 
@@ -28,7 +30,7 @@ fn wasm(name: &str) -> Vec<u8> {
     })
 }
 
-fn note(text: &str) -> Arc<Note> {
+fn note(text: &str) -> Arc<NoteUnderReview> {
     NoteFacts {
         id: "atest00000000000",
         author_id: "aauthor000000000",
@@ -40,7 +42,7 @@ fn note(text: &str) -> Arc<Note> {
         renote_of: None,
         created_at: 0,
     }
-    .to_note()
+    .review()
     .into()
 }
 

@@ -80,22 +80,21 @@ pub(crate) fn compile(
         .exports(engine())
         .map(|(name, _)| name.to_owned())
         .collect();
-    // Each kind's name is also the name of the WIT interface it exports.
-    let interface = kind.as_str();
-    if let Some(version) = wit::SUPPORTED
+    // Each kind's name is also the name of the WIT interface it exports; the version the
+    // component was built against is the one it carries, which a line of ours must serve.
+    let interface = format!("{}/{}@", wit::PACKAGE, kind.as_str());
+    if let Some(version) = exports
         .iter()
-        .find(|v| exports.contains(&format!("{}/{interface}@{v}", wit::PACKAGE)))
+        .filter_map(|e| WitVersion::parse(e.strip_prefix(&interface)?))
+        .find(|v| v.line().is_some())
     {
-        return Ok((component, *version));
+        return Ok((component, version));
     }
     let ours: Vec<&String> = exports
         .iter()
         .filter(|e| e.starts_with(wit::PACKAGE))
         .collect();
-    if ours
-        .iter()
-        .any(|e| e.starts_with(&format!("{}/{interface}@", wit::PACKAGE)))
-    {
+    if ours.iter().any(|e| e.starts_with(&interface)) {
         return Err(LoadError::IncompatibleVersion {
             found: ours
                 .iter()

@@ -56,6 +56,13 @@ impl HostState {
         }
     }
 
+    /// Bytes this plugin may keep in `kv`.
+    fn kv_quota(&self) -> i64 {
+        self.services
+            .as_ref()
+            .map_or(crate::KV_QUOTA_BYTES, |s| s.kv_quota_bytes)
+    }
+
     pub(crate) fn kv_open(&mut self, name: String) -> Imported<Resource<KvBucket>, KvError> {
         if let Err(e) = self.kv_store() {
             tracing::debug!(
@@ -134,8 +141,9 @@ impl HostState {
     ) -> Imported<(), KvError> {
         let now = ids::now_ms();
         let expires_at = ttl_seconds.map(|s| expiry(now, s));
+        let quota = self.kv_quota();
         self.kv_op_on_entry(b, key, |s, at, until| {
-            s.set(at, value, expires_at, now, crate::KV_QUOTA_BYTES, until)
+            s.set(at, value, expires_at, now, quota, until)
         })
     }
 
@@ -152,8 +160,9 @@ impl HostState {
     ) -> Imported<i64, KvError> {
         let now = ids::now_ms();
         let expires_if_new = ttl_seconds.map(|s| expiry(now, s));
+        let quota = self.kv_quota();
         self.kv_op_on_entry(b, key, |s, at, until| {
-            s.increment(at, delta, expires_if_new, now, crate::KV_QUOTA_BYTES, until)
+            s.increment(at, delta, expires_if_new, now, quota, until)
         })
     }
 

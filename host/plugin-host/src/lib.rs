@@ -59,7 +59,8 @@ pub const MEMORY_RETIRE_AT: usize = MEMORY_LIMIT / 4 * 3;
 
 /// Bytes a plugin may keep in its key-value store, charged as the store keeps them (each
 /// entry its value, its plugin, bucket and key names, and 64 bytes for the row): room for
-/// counters and caches, not for a database of its own, nor for 100,000 empty entries.
+/// counters and caches, not for a database of its own, nor for 100,000 empty entries. The
+/// default of the server's `plugins.kv_quota_bytes`.
 pub const KV_QUOTA_BYTES: i64 = 4 << 20;
 
 /// Largest HTTP response body handed to a plugin.

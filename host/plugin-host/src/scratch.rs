@@ -18,6 +18,7 @@ pub fn offline_services(answers: RecordedHttp) -> Services {
     Services {
         kv: Arc::new(MemoryKv::default()),
         http: Arc::new(answers),
+        kv_quota_bytes: crate::KV_QUOTA_BYTES,
     }
 }
 

@@ -111,4 +111,7 @@ pub trait HttpClient: Send + Sync {
 pub struct Services {
     pub kv: Arc<dyn KvStore>,
     pub http: Arc<dyn HttpClient>,
+    /// Bytes each plugin may keep in `kv` (the server's `plugins.kv_quota_bytes`, by default
+    /// [`crate::KV_QUOTA_BYTES`]).
+    pub kv_quota_bytes: i64,
 }

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tsudoi_model::Capability;
-use tsudoi_plugin_host::hooks::moderation::{Context, Note, NoteFacts, Verdict, Visibility};
+use tsudoi_plugin_host::hooks::moderation::{
+    Context, NoteFacts, NoteUnderReview, Verdict, Visibility,
+};
 use tsudoi_plugin_host::hooks::ranking::{Candidate, Viewer};
 use tsudoi_plugin_host::manifest::Manifest;
 use tsudoi_plugin_host::wit::{self, WitVersion, since_v0_1_0};
@@ -50,7 +52,7 @@ fn with_cache(config: &Option<String>, dir: &std::path::Path) -> LoadOptions {
     }
 }
 
-fn note(text: &str) -> Arc<Note> {
+fn note(text: &str) -> Arc<NoteUnderReview> {
     NoteFacts {
         id: "atest00000000000",
         author_id: "aauthor000000000",
@@ -62,7 +64,7 @@ fn note(text: &str) -> Arc<Note> {
         renote_of: None,
         created_at: 0,
     }
-    .to_note()
+    .review()
     .into()
 }
 
@@ -525,11 +527,11 @@ fn a_bridge_is_polled_page_by_page_and_stopped_at_its_deadline() {
 }
 
 #[test]
-fn components_built_against_0_1_0_load_through_its_binding_module() {
-    assert_eq!(since_v0_1_0::VERSION, WitVersion::new(0, 1, 0));
+fn components_built_against_the_0_1_line_load_through_its_binding_module() {
+    assert_eq!(since_v0_1_0::VERSION, WitVersion::new(0, 1, 1));
     assert!(wit::SUPPORTED.contains(&since_v0_1_0::VERSION));
-    // Every kind, each loaded by the kind its manifest or exports name, binds to 0.1.0 and
-    // answers through it.
+    // Every kind, each loaded by the kind its manifest or exports name, built with the SDK
+    // (0.1.1), binds to the 0.1 line and answers through it.
     for (file, config) in [
         ("keyword_filter", Some(r#"{"keywords":["x"]}"#)),
         ("thinned_local", None),
@@ -575,5 +577,60 @@ fn components_built_against_0_1_0_load_through_its_binding_module() {
             }
         };
         assert_eq!(version, since_v0_1_0::VERSION, "{file}");
+    }
+}
+
+#[test]
+fn a_component_built_against_0_1_0_loads_and_answers_through_the_newer_bindings() {
+    let legacy = load_plugin(&wasm("legacy_0_1_0_plugin"), None).unwrap();
+    assert_eq!(legacy.wit_version, WitVersion::new(0, 1, 0));
+    assert!(matches!(
+        legacy.check_note(&ctx(), &note("hello")).unwrap(),
+        Verdict::Accept
+    ));
+    match legacy.check_note(&ctx(), &note("legacy:reject")).unwrap() {
+        Verdict::Reject(reason) => assert_eq!(reason, "legacy refuses @author"),
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    // The whole `note` record crosses both ways, as 0.1.0 shaped it.
+    match legacy.check_note(&ctx(), &note("legacy:cw")).unwrap() {
+        Verdict::Rewrite(n) => {
+            assert_eq!(n.content_warning.as_deref(), Some("legacy cw"));
+            assert_eq!(n.text.as_deref(), Some("legacy:cw"));
+            assert_eq!(n.id, "atest00000000000");
+        }
+        other => panic!("expected a rewrite, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_link_guard_reads_the_links_the_host_found() {
+    let guard = load_plugin(
+        &wasm("link_guard"),
+        Some(r#"{"blocked_hosts":["spam.example"],"new_account_hours":0}"#.into()),
+    )
+    .unwrap();
+    let verdict = |text: &str| guard.check_note(&ctx(), &note(text)).unwrap();
+    match verdict("look [google.com](https://WWW.Spam.Example/x)") {
+        Verdict::Reject(reason) => {
+            assert_eq!(reason, "links to a blocked site (www.spam.example)")
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    for fine in [
+        "https://docs.example/a",
+        "`https://spam.example/in-code`",
+        "spam.example without a scheme",
+    ] {
+        assert!(matches!(verdict(fine), Verdict::Accept), "{fine}");
+    }
+    // With the default configuration, an account made at the note's time may not link.
+    let young = load_plugin(&wasm("link_guard"), Some("{}".into())).unwrap();
+    match young
+        .check_note(&ctx(), &note("https://docs.example/a"))
+        .unwrap()
+    {
+        Verdict::Reject(reason) => assert!(reason.contains("may not post links"), "{reason}"),
+        other => panic!("expected a rejection, got {other:?}"),
     }
 }

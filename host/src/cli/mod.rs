@@ -4,6 +4,7 @@
 mod accounts;
 mod mfm;
 mod plugin;
+mod scaffold;
 mod server;
 
 use std::path::PathBuf;

@@ -34,6 +34,18 @@ pub enum PluginCommand {
         #[arg(long, default_value_t = 0)]
         position: i64,
     },
+    /// Create a moderation plugin crate NAME that builds, tests and installs as it is: rules
+    /// in plain Rust with tests, the component, a manifest, fixtures, and a copy of the SDK and
+    /// WIT this server serves (or, with --sdk, a path dependency on a checkout's sdk/).
+    New {
+        name: String,
+        /// Where to create it (by default ./NAME); must not exist or be empty.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The sdk/ folder of a Tsudoi checkout to depend on instead of a copy.
+        #[arg(long, value_name = "DIR")]
+        sdk: Option<PathBuf>,
+    },
     /// Run a moderation plugin on fixture notes without a server and print its verdicts
     /// (JSON lines): for plugin authors testing offline. Compiled code is cached under
     /// `~/.cache/tsudoi/plugin-cache` (or `$XDG_CACHE_HOME/tsudoi/plugin-cache`).
@@ -158,6 +170,9 @@ pub async fn run(config: Config, cmd: PluginCommand) -> anyhow::Result<()> {
             )
             .await;
         }
+        PluginCommand::New { name, dir, sdk } => {
+            return super::scaffold::new_plugin(&name, dir, sdk);
+        }
         PluginCommand::Poll {
             file,
             cursor,
@@ -179,7 +194,7 @@ pub async fn run(config: Config, cmd: PluginCommand) -> anyhow::Result<()> {
     }
     let core = tsudoi::wiring::open(&config).await?;
     match cmd {
-        PluginCommand::Test { .. } | PluginCommand::Poll { .. } => {
+        PluginCommand::Test { .. } | PluginCommand::Poll { .. } | PluginCommand::New { .. } => {
             unreachable!("run without a database above")
         }
         PluginCommand::Install {
@@ -573,7 +588,7 @@ async fn test(
             renote_of: f.renote_of.as_deref(),
             created_at: now,
         }
-        .to_note()
+        .review()
         .into();
         // On a blocking thread, as in a server: WASI output (a plugin's print, a traceback)
         // waits for the runtime there.

@@ -62,8 +62,8 @@ impl ModerationFilter for MentionLimit {
 
     fn check_note(_activity: &Activity, note: &NoteView) -> Result<Verdict, PluginError> {
         let s = SETTINGS.get();
-        let text = note.text().unwrap_or_default();
-        let links = text.matches("https://").count() + text.matches("http://").count();
+        // The links the host's MFM parser found: not a URL inside code, each link once.
+        let links = note.links().len();
         let mentions = note.mentions().len();
         let problem = if mentions > s.max_mentions {
             format!("{mentions} mentions (at most {})", s.max_mentions)

@@ -5,7 +5,7 @@
 //! state (tokens, id maps) in `tsudoi_sdk::kv`.
 
 wit_bindgen::generate!({
-    path: "../../wit/0.1.0",
+    path: "../../wit/0.1.1",
     world: "network-bridge",
     pub_export_macro: true,
     export_macro_name: "export_network_bridge",

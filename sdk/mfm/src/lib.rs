@@ -2,7 +2,7 @@
 //! a plugin declares, or whole documents. The server sanitises whatever HTML comes back.
 
 wit_bindgen::generate!({
-    path: "../../wit/0.1.0",
+    path: "../../wit/0.1.1",
     world: "mfm-renderer",
     pub_export_macro: true,
     export_macro_name: "export_mfm_renderer",

@@ -3,7 +3,7 @@
 //! and pages.
 
 wit_bindgen::generate!({
-    path: "../../wit/0.1.0",
+    path: "../../wit/0.1.1",
     world: "timeline-ranker",
     pub_export_macro: true,
     export_macro_name: "export_timeline_ranker",

@@ -30,7 +30,11 @@ impl Runtime {
             })),
             env: Environment {
                 cache: settings.plugin_cache.clone(),
-                services: super::services::services(store.clone(), http),
+                services: super::services::services(
+                    store.clone(),
+                    http,
+                    settings.plugin_kv_quota_bytes,
+                ),
                 deadlines: settings.plugin_deadlines,
             },
             loaded: Mutex::new(None),

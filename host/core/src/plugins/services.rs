@@ -16,7 +16,7 @@ use tsudoi_plugin_host::services::{
 use tsudoi_store::{Store, StoreError};
 
 /// The services over `store` and `http`, waiting on the current runtime.
-pub(crate) fn services(store: Store, http: GuardedClient) -> Services {
+pub(crate) fn services(store: Store, http: GuardedClient, kv_quota_bytes: i64) -> Services {
     let runtime = Handle::current();
     Services {
         kv: Arc::new(StoreKv {
@@ -27,6 +27,7 @@ pub(crate) fn services(store: Store, http: GuardedClient) -> Services {
             client: http,
             runtime,
         }),
+        kv_quota_bytes,
     }
 }
 

@@ -31,6 +31,7 @@ pub async fn fresh_allowing(allowed: Vec<ipnet::IpNet>) -> TestCore {
         registration: tsudoi_model::RegistrationMode::Open,
         max_note_length: 3000,
         plugin_deadlines: Deadlines::default(),
+        plugin_kv_quota_bytes: tsudoi_plugin_host::KV_QUOTA_BYTES,
         plugin_cache: db.dir().join("plugin-cache"),
     };
     let http = tsudoi_net::GuardedClient::new(tsudoi_net::AddressPolicy {

@@ -10,7 +10,9 @@ use crate::wit::{since_v0_1_0, versioned_world};
 use crate::{CallError, Kind};
 
 pub use crate::wit::latest::moderation::exports::tsudoi::plugin::moderation::Verdict;
-pub use crate::wit::latest::types::{Actor, Attachment, Direction, Note, PluginError, Visibility};
+pub use crate::wit::latest::types::{
+    Actor, Attachment, Direction, Link, Note, PluginError, Visibility,
+};
 
 versioned_world!(
     /// A moderation filter, by the WIT version it was built against.
@@ -37,10 +39,20 @@ pub struct Context {
 pub struct Activity(pub(crate) Arc<Context>);
 
 /// What a plugin's `note-view` handle stands for during a call.
-pub struct NoteView(pub(crate) Arc<Note>);
+pub struct NoteView(pub(crate) Arc<NoteUnderReview>);
 
-/// A note as moderation plugins see it. [`NoteFacts::to_note`] adds what the MFM of the text
-/// refers to (mentions, hashtags, custom emoji), so every caller fills those in the same way.
+/// A note as a moderation plugin's `note-view` shows it: the `note` record, and what the
+/// host derived from the text beyond it. (Links are a getter of their own, not a field of
+/// `note`: a record is matched by shape, and 0.1.0 plugins were built against this one.)
+#[derive(Debug, Clone)]
+pub struct NoteUnderReview {
+    pub note: Note,
+    pub links: Vec<Link>,
+}
+
+/// A note as moderation plugins see it. [`NoteFacts::review`] adds what the MFM of the text
+/// refers to (mentions, hashtags, custom emoji, links), so every caller fills those in the
+/// same way.
 #[derive(Debug, Clone, Copy)]
 pub struct NoteFacts<'a> {
     pub id: &'a str,
@@ -55,9 +67,9 @@ pub struct NoteFacts<'a> {
 }
 
 impl NoteFacts<'_> {
-    pub fn to_note(&self) -> Note {
+    pub fn review(&self) -> NoteUnderReview {
         let tree = tsudoi_mfm::parse(self.text.unwrap_or_default());
-        Note {
+        let note = Note {
             id: self.id.to_owned(),
             uri: None,
             author_id: self.author_id.to_owned(),
@@ -76,8 +88,21 @@ impl NoteFacts<'_> {
             attachments: vec![],
             lang: None,
             created_at: self.created_at,
-        }
+        };
+        let links = tsudoi_mfm::urls(&tree).into_iter().map(link).collect();
+        NoteUnderReview { note, links }
     }
+}
+
+/// A URL of a note's text with its host as a filter compares it: lowercased, in ASCII
+/// (punycode) form, without port, as a browser following the link would resolve it. Empty
+/// for a URL no browser could follow.
+fn link(url: String) -> Link {
+    let host = url::Url::parse(&url)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| h.trim_end_matches('.').to_owned()))
+        .unwrap_or_default();
+    Link { url, host }
 }
 
 /// The author as moderation plugins see them.
@@ -126,7 +151,11 @@ pub type ModerationPlugin = Plugin<ModerationFilter>;
 impl Plugin<ModerationFilter> {
     /// Asks the plugin about a note. Blocks: call it from a blocking thread. The raw
     /// activity reaches the plugin only if it was granted `raw-activity`.
-    pub fn check_note(&self, ctx: &Arc<Context>, note: &Arc<Note>) -> Result<Verdict, CallError> {
+    pub fn check_note(
+        &self,
+        ctx: &Arc<Context>,
+        note: &Arc<NoteUnderReview>,
+    ) -> Result<Verdict, CallError> {
         let deadline = self.deadline;
         self.with_instance(|store, instance| {
             // The plugin borrows both handles for the call; the host drops them after it.
@@ -166,4 +195,50 @@ impl Plugin<ModerationFilter> {
 
 fn handle_error(e: wasmtime::component::ResourceTableError) -> CallError {
     CallError::Trap(format!("the plugin's handle table: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn links(text: &str) -> Vec<(String, String)> {
+        NoteFacts {
+            id: "n",
+            author_id: "a",
+            text: Some(text),
+            cw: None,
+            visibility: tsudoi_model::Visibility::Public,
+            local_only: false,
+            reply_to: None,
+            renote_of: None,
+            created_at: 0,
+        }
+        .review()
+        .links
+        .into_iter()
+        .map(|l| (l.url, l.host))
+        .collect()
+    }
+
+    #[test]
+    fn links_carry_the_host_a_browser_would_reach() {
+        let found = links(
+            "see https://Spam.EXAMPLE:8443/a?b and [google.com](https://evil.example./x) \
+             <https://例え.jp/> and `https://in.code/` again https://Spam.EXAMPLE:8443/a?b",
+        );
+        assert_eq!(
+            found,
+            [
+                ("https://Spam.EXAMPLE:8443/a?b", "spam.example"),
+                ("https://evil.example./x", "evil.example"),
+                ("https://例え.jp/", "xn--r8jz45g.jp"),
+            ]
+            .map(|(u, h)| (u.to_owned(), h.to_owned()))
+        );
+    }
+
+    #[test]
+    fn a_note_without_links_has_none() {
+        assert!(links("no links, only example.com and @a@b.example").is_empty());
+    }
 }

@@ -3,9 +3,18 @@
 //! loading. The hooks speak [`latest`]'s types; when a new version arrives it becomes
 //! `latest`, and the older modules convert between their own types and the latest ones.
 //!
+//! A module binds a whole semver-compatible line (`0.1.x`): it is generated from the line's
+//! newest version, and an additive change (a new getter, a new record) is a new patch
+//! version in the same module, not a new module. Components built against an older version
+//! of the line load unchanged, because wasmtime matches imports and exports across
+//! compatible versions (`review@0.1.0` resolves to the host's `review@0.1.1`), and the
+//! component model checks only what a component uses. A new module (and conversions to the
+//! latest types) is needed only for a breaking change, which starts a new line (`0.2.0`).
+//!
 //! Which module binds a component is decided by the version of the interface it exports
-//! (`tsudoi:plugin/moderation@0.1.0`); a version no module binds is refused with a message
-//! naming the versions this host implements.
+//! (`tsudoi:plugin/moderation@0.1.0`); a version no module binds (a newer patch than the
+//! host's, or another line) is refused with a message naming the versions this host
+//! implements.
 
 pub mod since_v0_1_0;
 
@@ -22,7 +31,8 @@ pub const PACKAGE: &str = "tsudoi:plugin";
 /// The newest version this host implements, the one new plugins are built against.
 pub const LATEST: WitVersion = latest::VERSION;
 
-/// Every version this host loads, newest first.
+/// The newest version of each line this host loads, newest first. Each also serves the
+/// older versions of its line (see [`WitVersion::served_by`]).
 pub const SUPPORTED: &[WitVersion] = &[since_v0_1_0::VERSION];
 
 /// A version of the WIT package.
@@ -41,6 +51,31 @@ impl WitVersion {
             patch,
         }
     }
+
+    /// `0.1.0` from `"0.1.0"`; nothing for anything else (pre-releases included).
+    pub fn parse(s: &str) -> Option<Self> {
+        let mut parts = s.split('.').map(|p| p.parse::<u32>().ok());
+        let v = Self::new(parts.next()??, parts.next()??, parts.next()??);
+        parts.next().is_none().then_some(v)
+    }
+
+    /// Whether a component built against `self` loads through the bindings of `line`: the
+    /// two are semver-compatible (same major, or same minor while the major is 0, as
+    /// wasmtime matches names) and `self` is not newer, since a newer patch may use what
+    /// `line` lacks.
+    pub fn served_by(self, line: WitVersion) -> bool {
+        let compatible = match (self.major, line.major) {
+            (0, 0) if self.minor == 0 => self == line,
+            (0, 0) => self.minor == line.minor,
+            (a, b) => a == b,
+        };
+        compatible && self <= line
+    }
+
+    /// The version of the line in [`SUPPORTED`] that serves `self`.
+    pub fn line(self) -> Option<WitVersion> {
+        SUPPORTED.iter().copied().find(|line| self.served_by(*line))
+    }
 }
 
 impl std::fmt::Display for WitVersion {
@@ -49,11 +84,21 @@ impl std::fmt::Display for WitVersion {
     }
 }
 
-/// `tsudoi:plugin@0.1.0`, for every version this host implements.
+/// The versions this host loads, line by line: `tsudoi:plugin@0.1.0 to 0.1.1`.
 pub fn supported_packages() -> String {
     SUPPORTED
         .iter()
-        .map(|v| format!("{PACKAGE}@{v}"))
+        .map(|line| {
+            let first = match line.major {
+                0 => WitVersion::new(0, line.minor, 0),
+                major => WitVersion::new(major, 0, 0),
+            };
+            if first == *line {
+                format!("{PACKAGE}@{line}")
+            } else {
+                format!("{PACKAGE}@{first} to {line}")
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -65,11 +110,11 @@ pub(crate) fn linker(version: WitVersion) -> Result<Linker<HostState>, LoadError
     let link = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
     let mut linker = Linker::new(crate::engine::engine());
     crate::wasi::add_to_linker(&mut linker).map_err(link)?;
-    match version {
-        since_v0_1_0::VERSION => since_v0_1_0::add_to_linker(&mut linker).map_err(link)?,
-        other => {
+    match version.line() {
+        Some(since_v0_1_0::VERSION) => since_v0_1_0::add_to_linker(&mut linker).map_err(link)?,
+        _ => {
             return Err(LoadError::IncompatibleVersion {
-                found: format!("{PACKAGE}@{other}"),
+                found: format!("{PACKAGE}@{version}"),
             });
         }
     }
@@ -117,7 +162,7 @@ macro_rules! versioned_world {
                 version: $crate::wit::WitVersion,
                 pre: wasmtime::component::InstancePre<$crate::sandbox::HostState>,
             ) -> wasmtime::Result<Self::Pre> {
-                $(if version == $crate::wit::$module::VERSION {
+                $(if version.served_by($crate::wit::$module::VERSION) {
                     return Ok($pre::$variant(
                         <$crate::wit::$module::$world as $crate::wit::Bindings>::prepare(pre)?,
                     ));
@@ -160,3 +205,32 @@ macro_rules! versioned_world {
     };
 }
 pub(crate) use versioned_world;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_serves_its_older_patches_and_nothing_else() {
+        let v = |s: &str| WitVersion::parse(s).unwrap();
+        assert!(v("0.1.0").served_by(v("0.1.1")));
+        assert!(v("0.1.1").served_by(v("0.1.1")));
+        assert!(
+            !v("0.1.2").served_by(v("0.1.1")),
+            "a newer patch may use what the host lacks"
+        );
+        assert!(!v("0.2.0").served_by(v("0.1.1")));
+        assert!(
+            !v("0.0.1").served_by(v("0.0.2")),
+            "0.0.x versions are each their own line"
+        );
+        assert!(v("1.0.0").served_by(v("1.2.0")));
+        assert!(!v("2.0.0").served_by(v("1.2.0")));
+        assert_eq!(v("0.1.0").line(), Some(since_v0_1_0::VERSION));
+        assert_eq!(v("0.2.0").line(), None);
+        for bad in ["0.1", "0.1.0.0", "0.1.0-rc.1", "x.1.0", ""] {
+            assert_eq!(WitVersion::parse(bad), None, "{bad}");
+        }
+        assert_eq!(supported_packages(), "tsudoi:plugin@0.1.0 to 0.1.1");
+    }
+}

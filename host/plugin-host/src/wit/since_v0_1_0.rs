@@ -1,10 +1,11 @@
-//! Components built against `tsudoi:plugin@0.1.0` (`wit/0.1.0`): their generated bindings,
-//! the host's side of the imports they use, and conversions between the host's own types
-//! and this version's.
+//! Components built against the `tsudoi:plugin@0.1.x` line: bindings generated from its
+//! newest version (`wit/0.1.1`), which also bind components built against `0.1.0` (see
+//! [`crate::wit`]), the host's side of the imports they use, and conversions between the
+//! host's own types and this line's.
 
 use wasmtime::component::{HasSelf, Linker, Resource};
 
-use crate::hooks::moderation::{Activity, NoteView};
+use crate::hooks::moderation::{Activity, NoteUnderReview, NoteView};
 use crate::imports::{KvBucket, KvError};
 use crate::log::LogLevel;
 use crate::plugin::Info;
@@ -12,11 +13,12 @@ use crate::sandbox::HostState;
 use crate::services::{HttpFailure, HttpMethod};
 use crate::wit::{Bindings, WitVersion};
 
-pub const VERSION: WitVersion = WitVersion::new(0, 1, 0);
+/// The newest version of the line: 0.1.1 added `note-view.links`.
+pub const VERSION: WitVersion = WitVersion::new(0, 1, 1);
 
 mod host_base {
     wasmtime::component::bindgen!({
-        path: "../../wit/0.1.0",
+        path: "../../wit/0.1.1",
         world: "host-base",
         with: { "tsudoi:plugin/kv.bucket": crate::imports::KvBucket },
         imports: { default: trappable },
@@ -28,7 +30,7 @@ pub use host_base::tsudoi::plugin::{http, kv, log};
 /// `moderation-filter`: asked about each note before it is stored.
 pub mod moderation {
     wasmtime::component::bindgen!({
-        path: "../../wit/0.1.0",
+        path: "../../wit/0.1.1",
         world: "moderation-filter",
         with: {
             "tsudoi:plugin/log": crate::wit::since_v0_1_0::log,
@@ -47,7 +49,7 @@ pub use moderation::{ModerationFilter, ModerationFilterPre};
 /// `timeline-ranker`: keeps and scores the candidates of a timeline page.
 pub mod ranking {
     wasmtime::component::bindgen!({
-        path: "../../wit/0.1.0",
+        path: "../../wit/0.1.1",
         world: "timeline-ranker",
         with: {
             "tsudoi:plugin/log": crate::wit::since_v0_1_0::log,
@@ -64,7 +66,7 @@ pub use ranking::{TimelineRanker, TimelineRankerPre};
 /// `mfm-renderer`: renders the `$[fn]` names it declares, or whole documents.
 pub mod mfm {
     wasmtime::component::bindgen!({
-        path: "../../wit/0.1.0",
+        path: "../../wit/0.1.1",
         world: "mfm-renderer",
         with: {
             "tsudoi:plugin/log": crate::wit::since_v0_1_0::log,
@@ -80,7 +82,7 @@ pub use mfm::{MfmRenderer, MfmRendererPre};
 /// `network-bridge`: carries posts between Tsudoi and another network.
 pub mod bridge {
     wasmtime::component::bindgen!({
-        path: "../../wit/0.1.0",
+        path: "../../wit/0.1.1",
         world: "network-bridge",
         with: {
             "tsudoi:plugin/log": crate::wit::since_v0_1_0::log,
@@ -260,8 +262,12 @@ impl HostState {
         Ok(&self.table.get(handle)?.0)
     }
 
-    fn note(&self, handle: &Resource<NoteView>) -> wasmtime::Result<&types::Note> {
+    fn reviewed(&self, handle: &Resource<NoteView>) -> wasmtime::Result<&NoteUnderReview> {
         Ok(&self.table.get(handle)?.0)
+    }
+
+    fn note(&self, handle: &Resource<NoteView>) -> wasmtime::Result<&types::Note> {
+        Ok(&self.reviewed(handle)?.note)
     }
 }
 
@@ -326,6 +332,9 @@ impl review::HostNoteView for HostState {
     }
     fn emojis(&mut self, n: Resource<NoteView>) -> wasmtime::Result<Vec<String>> {
         Ok(self.note(&n)?.emojis.clone())
+    }
+    fn links(&mut self, n: Resource<NoteView>) -> wasmtime::Result<Vec<types::Link>> {
+        Ok(self.reviewed(&n)?.links.clone())
     }
     fn attachments(&mut self, n: Resource<NoteView>) -> wasmtime::Result<Vec<types::Attachment>> {
         Ok(self.note(&n)?.attachments.clone())
