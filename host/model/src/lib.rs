@@ -16,8 +16,8 @@ pub use plugin::{
     NoticeKind, PluginKind, PluginSummary, RankedTimeline, kv_exceeds_quota, kv_next_count,
 };
 pub use user::{
-    App, AuthSession, Author, Follow, MiauthSession, ProfileField, ProfilePatch, RegistrationMode,
-    Relation, User,
+    ActorKey, App, AuthSession, Author, Follow, MiauthSession, ProfileField, ProfilePatch,
+    RegistrationMode, Relation, User,
 };
 pub use visibility::{NoteAudience, Visibility, may_see};
 

@@ -102,6 +102,25 @@ crate::named_enum!(RegistrationMode, "registration mode (open, invite-only, clos
     Closed => "closed",
 });
 
+/// A local actor's RSA key pair, PEM-encoded: the public half goes into its actor document,
+/// the private half signs what it sends.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ActorKey {
+    /// SubjectPublicKeyInfo (`-----BEGIN PUBLIC KEY-----`).
+    pub public_key_pem: String,
+    /// PKCS#8 (`-----BEGIN PRIVATE KEY-----`).
+    pub private_key_pem: String,
+}
+
+/// Keeps private keys out of logs.
+impl std::fmt::Debug for ActorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActorKey")
+            .field("public_key_pem", &self.public_key_pem)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A third-party app registered through `app/create`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct App {

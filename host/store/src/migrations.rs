@@ -69,6 +69,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "plugin load errors",
         include_str!("../../../migrations/sqlite/0008_plugin_load_errors.sql"),
     ),
+    (
+        9,
+        "actor keys",
+        include_str!("../../../migrations/sqlite/0009_actor_keys.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -110,6 +115,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         8,
         "plugin load errors",
         include_str!("../../../migrations/postgres/0008_plugin_load_errors.sql"),
+    ),
+    (
+        9,
+        "actor keys",
+        include_str!("../../../migrations/postgres/0009_actor_keys.sql"),
     ),
 ];
 
