@@ -35,19 +35,9 @@ fn wasm(name: &str) -> Vec<u8> {
 }
 
 fn note(text: &str) -> Arc<NoteUnderReview> {
-    NoteFacts {
-        id: "abench0000000000",
-        author_id: "aauthor000000000",
-        text: Some(text),
-        cw: None,
-        visibility: tsudoi_model::Visibility::Public,
-        local_only: false,
-        reply_to: None,
-        renote_of: None,
-        created_at: 0,
-    }
-    .review()
-    .into()
+    NoteFacts::public_text("abench0000000000", "aauthor000000000", text)
+        .review()
+        .into()
 }
 
 fn ctx() -> Arc<Context> {

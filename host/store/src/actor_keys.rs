@@ -4,21 +4,24 @@ use tsudoi_model::ActorKey;
 
 use super::{Result, Store, with_pool};
 
+const SELECT_KEY: &str =
+    "SELECT public_key_pem, private_key_pem FROM actor_keys WHERE user_id = $1";
+
+fn decode((public_key_pem, private_key_pem): (String, String)) -> ActorKey {
+    ActorKey {
+        public_key_pem,
+        private_key_pem,
+    }
+}
+
 impl Store {
     /// `user_id`'s key pair, if it has one yet.
     pub async fn actor_key(&self, user_id: &str) -> Result<Option<ActorKey>> {
-        Ok(
-            with_pool!(&self.read, |p| sqlx::query_as::<_, (String, String)>(
-                "SELECT public_key_pem, private_key_pem FROM actor_keys WHERE user_id = $1"
-            )
+        let row = with_pool!(&self.read, |p| sqlx::query_as(SELECT_KEY)
             .bind(user_id)
             .fetch_optional(p)
-            .await)?
-            .map(|(public_key_pem, private_key_pem)| ActorKey {
-                public_key_pem,
-                private_key_pem,
-            }),
-        )
+            .await)?;
+        Ok(row.map(decode))
     }
 
     /// Keeps `key` as `user_id`'s key pair unless it already has one, and returns the one it
@@ -42,18 +45,13 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            let kept = sqlx::query_as::<_, (String, String)>(
-                "SELECT public_key_pem, private_key_pem FROM actor_keys WHERE user_id = $1",
-            )
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await?;
+            let kept = sqlx::query_as(SELECT_KEY)
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok::<_, sqlx::Error>(kept)
         })?;
-        Ok(ActorKey {
-            public_key_pem: kept.0,
-            private_key_pem: kept.1,
-        })
+        Ok(decode(kept))
     }
 }

@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderValue, Method};
 use super::digest::{check_digest, digest_header};
 use super::{
     Algorithm, KeyError, PendingSignature, Policy, PrivateKey, Request, Scheme, VerifyError,
-    header_text,
+    authority, header_text, unix_seconds,
 };
 
 /// The parameters of a `Signature` header.
@@ -107,10 +107,6 @@ fn signing_string(
     Ok(lines.join("\n"))
 }
 
-fn seconds(at: u64) -> SystemTime {
-    SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(at)
-}
-
 pub(super) fn inspect(
     request: &Request<'_>,
     policy: &Policy,
@@ -161,16 +157,16 @@ pub(super) fn inspect(
         let created = params.created.ok_or(VerifyError::Malformed(
             "(created) is covered but not given".into(),
         ))?;
-        policy.check_time(seconds(created))?;
+        policy.check_time(unix_seconds(created))?;
     } else {
         return Err(VerifyError::NotCovered("date"));
     }
     if let Some(expires) = params.expires
-        && seconds(expires) < policy.now
+        && unix_seconds(expires) < policy.now
     {
         return Err(VerifyError::Expired);
     }
-    if request.method == Method::POST || !request.body.is_empty() {
+    if request.has_body() {
         if !covers("digest") {
             return Err(VerifyError::NotCovered("digest"));
         }
@@ -203,11 +199,7 @@ pub fn sign_request(
     let value = |text: String| {
         HeaderValue::from_str(&text).map_err(|e| KeyError::Sign(format!("{text}: {e}")))
     };
-    let host = match url.port() {
-        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
-        None => url.host_str().unwrap_or_default().to_owned(),
-    };
-    headers.insert(http::header::HOST, value(host)?);
+    headers.insert(http::header::HOST, value(authority(url))?);
     headers.insert(http::header::DATE, value(httpdate::fmt_http_date(now))?);
     let mut covered = vec!["(request-target)", "host", "date"];
     if method == Method::POST {
@@ -266,7 +258,7 @@ mod tests {
     fn policy_at(origin: &str, unix: u64) -> Policy {
         Policy {
             origin: url::Url::parse(origin).unwrap(),
-            now: seconds(unix),
+            now: unix_seconds(unix),
         }
     }
 
@@ -337,7 +329,7 @@ mod tests {
 
     #[test]
     fn what_we_sign_we_verify_and_a_change_anywhere_breaks_it() {
-        let now = seconds(1_700_000_000);
+        let now = unix_seconds(1_700_000_000);
         let key = rsa_test_key();
         let public = key.public_key().unwrap();
         let policy = policy_at("http://127.0.0.1:3000", 1_700_000_000);

@@ -22,65 +22,72 @@ fn hash(algorithm: &str, body: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// Checks a `Digest` header (`SHA-256=base64[, other=…]`): every entry we can compute must
-/// match, and there must be one.
-pub(super) fn check_digest(header: &str, body: &[u8]) -> Result<(), VerifyError> {
+/// The rule both headers follow: every entry whose algorithm we compute must match the body
+/// (its value decoded only then), and there must be one. `what` names the header in errors.
+fn check_entries<'a, V>(
+    entries: impl IntoIterator<Item = Result<(&'a str, V), VerifyError>>,
+    body: &[u8],
+    what: &str,
+) -> Result<(), VerifyError>
+where
+    V: FnOnce() -> Result<Vec<u8>, VerifyError>,
+{
     let mut checked = false;
-    for entry in header.split(',') {
+    for entry in entries {
+        let (algorithm, value) = entry?;
+        let Some(expected) = hash(algorithm, body) else {
+            continue;
+        };
+        if value()? != expected {
+            return Err(VerifyError::DigestMismatch);
+        }
+        checked = true;
+    }
+    if checked {
+        Ok(())
+    } else {
+        Err(VerifyError::Malformed(format!(
+            "no SHA-256 or SHA-512 {what}"
+        )))
+    }
+}
+
+/// Checks a `Digest` header (`SHA-256=base64[, other=…]`).
+pub(super) fn check_digest(header: &str, body: &[u8]) -> Result<(), VerifyError> {
+    let entries = header.split(',').map(|entry| {
         let (algorithm, value) = entry
             .trim()
             .split_once('=')
             .ok_or_else(|| VerifyError::Malformed("a Digest entry without `=`".into()))?;
-        let Some(expected) = hash(algorithm, body) else {
-            continue;
-        };
-        let given = STANDARD
-            .decode(value.trim())
-            .map_err(|_| VerifyError::Malformed("a Digest value is not base64".into()))?;
-        if given != expected {
-            return Err(VerifyError::DigestMismatch);
-        }
-        checked = true;
-    }
-    if checked {
-        Ok(())
-    } else {
-        Err(VerifyError::Malformed(
-            "no SHA-256 or SHA-512 digest".into(),
-        ))
-    }
+        Ok((algorithm, move || {
+            STANDARD
+                .decode(value.trim())
+                .map_err(|_| VerifyError::Malformed("a Digest value is not base64".into()))
+        }))
+    });
+    check_entries(entries, body, "Digest")
 }
 
-/// Checks a `Content-Digest` header (`sha-256=:base64:`), with the same rule.
+/// Checks a `Content-Digest` header (`sha-256=:base64:`).
 pub(super) fn check_content_digest(header: &str, body: &[u8]) -> Result<(), VerifyError> {
     let dictionary: sfv::Dictionary = sfv::Parser::new(header)
         .parse()
         .map_err(|e| VerifyError::Malformed(format!("Content-Digest: {e}")))?;
-    let mut checked = false;
-    for (algorithm, member) in &dictionary {
-        let Some(expected) = hash(algorithm.as_str(), body) else {
-            continue;
-        };
-        let sfv::ListEntry::Item(item) = member else {
-            return Err(VerifyError::Malformed(
+    let entries = dictionary.iter().map(|(algorithm, member)| {
+        Ok((algorithm.as_str(), move || match member {
+            sfv::ListEntry::Item(item) => item
+                .bare_item
+                .as_byte_sequence()
+                .map(<[u8]>::to_vec)
+                .ok_or_else(|| {
+                    VerifyError::Malformed("a Content-Digest value is not a byte sequence".into())
+                }),
+            sfv::ListEntry::InnerList(_) => Err(VerifyError::Malformed(
                 "a Content-Digest member is a list".into(),
-            ));
-        };
-        let given = item.bare_item.as_byte_sequence().ok_or_else(|| {
-            VerifyError::Malformed("a Content-Digest value is not a byte sequence".into())
-        })?;
-        if given != expected.as_slice() {
-            return Err(VerifyError::DigestMismatch);
-        }
-        checked = true;
-    }
-    if checked {
-        Ok(())
-    } else {
-        Err(VerifyError::Malformed(
-            "no sha-256 or sha-512 content digest".into(),
-        ))
-    }
+            )),
+        }))
+    });
+    check_entries(entries, body, "Content-Digest")
 }
 
 #[cfg(test)]

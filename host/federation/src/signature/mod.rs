@@ -46,13 +46,8 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// `host[:port]` as a client addresses us: the port only when it is not the scheme's.
     fn authority(&self) -> String {
-        let host = self.origin.host_str().unwrap_or_default();
-        match self.origin.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        }
+        authority(&self.origin)
     }
 
     fn check_time(&self, at: SystemTime) -> Result<(), VerifyError> {
@@ -65,6 +60,28 @@ impl Policy {
         }
         Ok(())
     }
+}
+
+impl Request<'_> {
+    /// Whether the request carries a body the signature must cover through a digest.
+    fn has_body(&self) -> bool {
+        self.method == http::Method::POST || !self.body.is_empty()
+    }
+}
+
+/// `host[:port]` of `url` as a client addresses it (the `Host` header): the port only when it
+/// is not the scheme's.
+fn authority(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// A time given in whole seconds since the epoch, as `created` and `expires` are.
+fn unix_seconds(at: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(at)
 }
 
 /// Which specification a request was signed by.

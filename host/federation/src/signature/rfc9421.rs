@@ -2,12 +2,12 @@
 //! `Signature-Input: sig1=("@method" "@target-uri" …);created=…;keyid="…"` and
 //! `Signature: sig1=:base64:`. We verify; we sign with draft-cavage, which everyone reads.
 
-use std::time::{Duration, SystemTime};
-
-use http::Method;
+use std::time::SystemTime;
 
 use super::digest::check_content_digest;
-use super::{Algorithm, PendingSignature, Policy, Request, Scheme, VerifyError, header_text};
+use super::{
+    Algorithm, PendingSignature, Policy, Request, Scheme, VerifyError, header_text, unix_seconds,
+};
 
 fn malformed(why: impl Into<String>) -> VerifyError {
     VerifyError::Malformed(why.into())
@@ -149,7 +149,7 @@ pub(super) fn inspect(
                     .as_integer()
                     .and_then(|n| u64::try_from(i64::from(n)).ok())
                     .ok_or_else(|| malformed(format!("{name} is not a time")))?;
-                Ok(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds))
+                Ok(unix_seconds(seconds))
             })
             .transpose()
     };
@@ -173,7 +173,7 @@ pub(super) fn inspect(
     if !target {
         return Err(VerifyError::NotCovered("@target-uri"));
     }
-    if request.method == Method::POST || !request.body.is_empty() {
+    if request.has_body() {
         if !covers("content-digest") {
             return Err(VerifyError::NotCovered("content-digest"));
         }
@@ -195,19 +195,19 @@ pub(super) fn inspect(
 mod tests {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
-    use http::{HeaderMap, HeaderValue};
+    use http::{HeaderMap, HeaderValue, Method};
     use sha2::{Digest, Sha256};
 
     use super::*;
     use crate::signature::test_keys::{RFC9421_RSA_PSS_PUBLIC, rsa_test_key};
-    use crate::signature::{PublicKey, inspect as inspect_any};
+    use crate::signature::{PublicKey, authority, inspect as inspect_any};
 
     const BODY: &[u8] = br#"{"hello": "world"}"#;
 
     fn policy_at(origin: &str, unix: u64) -> Policy {
         Policy {
             origin: url::Url::parse(origin).unwrap(),
-            now: SystemTime::UNIX_EPOCH + Duration::from_secs(unix),
+            now: unix_seconds(unix),
         }
     }
 
@@ -269,15 +269,12 @@ mod tests {
     /// host, date and content digest, `rsa-v1_5-sha256`, created at `created`.
     fn fedify_like(origin: &str, path: &str, body: &[u8], created: u64) -> HeaderMap {
         let url = url::Url::parse(origin).unwrap();
-        let authority = match url.port() {
-            Some(p) => format!("{}:{p}", url.host_str().unwrap()),
-            None => url.host_str().unwrap().to_owned(),
-        };
+        let authority = authority(&url);
         let digest = format!("sha-256=:{}:", STANDARD.encode(Sha256::digest(body)));
         let params = format!(
             r#"("@method" "@target-uri" "@authority" "host" "date" "content-digest");alg="rsa-v1_5-sha256";keyid="https://fedify.example/users/f#main-key";created={created}"#
         );
-        let date = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(created));
+        let date = httpdate::fmt_http_date(unix_seconds(created));
         let base = format!(
             "\"@method\": POST\n\"@target-uri\": {}{path}\n\"@authority\": {authority}\n\"host\": {authority}\n\"date\": {date}\n\"content-digest\": {digest}\n\"@signature-params\": {params}",
             url.origin().ascii_serialization()

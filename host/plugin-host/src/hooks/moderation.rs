@@ -66,7 +66,23 @@ pub struct NoteFacts<'a> {
     pub created_at: i64,
 }
 
-impl NoteFacts<'_> {
+impl<'a> NoteFacts<'a> {
+    /// A public note of only `text`, posted at the epoch: what tests and benchmarks ask
+    /// plugins about.
+    pub fn public_text(id: &'a str, author_id: &'a str, text: &'a str) -> Self {
+        Self {
+            id,
+            author_id,
+            text: Some(text),
+            cw: None,
+            visibility: tsudoi_model::Visibility::Public,
+            local_only: false,
+            reply_to: None,
+            renote_of: None,
+            created_at: 0,
+        }
+    }
+
     pub fn review(&self) -> NoteUnderReview {
         let tree = tsudoi_mfm::parse(self.text.unwrap_or_default());
         let note = Note {
@@ -202,22 +218,12 @@ mod tests {
     use super::*;
 
     fn links(text: &str) -> Vec<(String, String)> {
-        NoteFacts {
-            id: "n",
-            author_id: "a",
-            text: Some(text),
-            cw: None,
-            visibility: tsudoi_model::Visibility::Public,
-            local_only: false,
-            reply_to: None,
-            renote_of: None,
-            created_at: 0,
-        }
-        .review()
-        .links
-        .into_iter()
-        .map(|l| (l.url, l.host))
-        .collect()
+        NoteFacts::public_text("n", "a", text)
+            .review()
+            .links
+            .into_iter()
+            .map(|l| (l.url, l.host))
+            .collect()
     }
 
     #[test]
