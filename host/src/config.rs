@@ -4,8 +4,11 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use serde::Deserialize;
 use tsudoi_core::{PublicUrl, Settings};
+use tsudoi_federation::FederationSettings;
 use tsudoi_model::{Deadlines, RegistrationMode};
 use url::Url;
 
@@ -21,6 +24,7 @@ pub struct Config {
     /// on the same host. Empty by default: nothing private is reachable.
     pub allowed_private_networks: Vec<ipnet::IpNet>,
     pub settings: Settings,
+    pub federation: FederationSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +55,19 @@ struct FileConfig {
     instance_description: Option<String>,
     allowed_private_networks: Option<Vec<String>>,
     plugins: Option<PluginFileConfig>,
+    federation: Option<FederationFileConfig>,
+}
+
+/// `[federation]`: how deliveries are retried and spread, and the switch tests use to
+/// federate over loopback.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FederationFileConfig {
+    allow_private: Option<bool>,
+    retry_base_ms: Option<u64>,
+    dead_after_hours: Option<u64>,
+    delivery_concurrency: Option<usize>,
+    per_host_concurrency: Option<usize>,
 }
 
 /// `[plugins]`: per-hook deadlines in milliseconds, and each plugin's key-value quota.
@@ -124,6 +141,23 @@ impl Config {
         if let Some(v) = non_empty("TSUDOI_ALLOWED_PRIVATE_NETWORKS") {
             raw.allowed_private_networks =
                 Some(v.split(',').map(|s| s.trim().to_owned()).collect());
+        }
+        if let Some(v) = non_empty("TSUDOI_FEDERATION_ALLOW_PRIVATE") {
+            let allow = match v.as_str() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key: "federation.allow_private",
+                        message: format!("`{v}` is not true or false"),
+                    });
+                }
+            };
+            raw.federation.get_or_insert_default().allow_private = Some(allow);
+        }
+        if let Some(v) = non_empty("TSUDOI_FEDERATION_RETRY_BASE_MS") {
+            raw.federation.get_or_insert_default().retry_base_ms =
+                Some(parse_number("federation.retry_base_ms", &v)? as u64);
         }
         Self::resolve(raw)
     }
@@ -259,8 +293,10 @@ impl Config {
                 });
             }
         };
+        let federation = federation_settings(raw.federation.unwrap_or_default())?;
         Ok(Self {
             listen,
+            federation,
             // Compiled plugin code is cached under the data directory, shared by the shell
             // (which compiles on install) and the server (which then starts at once).
             settings: Settings {
@@ -279,6 +315,46 @@ impl Config {
             allowed_private_networks,
         })
     }
+}
+
+fn federation_settings(raw: FederationFileConfig) -> Result<FederationSettings, ConfigError> {
+    let defaults = FederationSettings::default();
+    let positive = |key: &'static str, v: Option<usize>, default: usize| match v {
+        None => Ok(default),
+        Some(n) if (1..=1024).contains(&n) => Ok(n),
+        Some(n) => Err(ConfigError::Invalid {
+            key,
+            message: format!("{n} is outside 1..=1024"),
+        }),
+    };
+    let retry_base = match raw.retry_base_ms {
+        None => defaults.retry_base,
+        Some(ms) if (10..=3_600_000).contains(&ms) => Duration::from_millis(ms),
+        Some(ms) => {
+            return Err(ConfigError::Invalid {
+                key: "federation.retry_base_ms",
+                message: format!("{ms} is outside 10..=3600000 milliseconds"),
+            });
+        }
+    };
+    Ok(FederationSettings {
+        allow_private: raw.allow_private.unwrap_or(false),
+        retry_base,
+        dead_after: raw
+            .dead_after_hours
+            .map(|h| Duration::from_secs(h.max(1) * 3600))
+            .unwrap_or(defaults.dead_after),
+        delivery_concurrency: positive(
+            "federation.delivery_concurrency",
+            raw.delivery_concurrency,
+            defaults.delivery_concurrency,
+        )?,
+        per_host_concurrency: positive(
+            "federation.per_host_concurrency",
+            raw.per_host_concurrency,
+            defaults.per_host_concurrency,
+        )?,
+    })
 }
 
 fn parse_number(key: &'static str, v: &str) -> Result<usize, ConfigError> {

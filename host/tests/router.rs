@@ -14,6 +14,7 @@ use tsudoi_testkit::TestDatabase;
 
 struct Server {
     core: Core,
+    fed: tsudoi_federation::Federation,
     _db: TestDatabase,
 }
 
@@ -29,8 +30,12 @@ async fn server() -> Server {
             .map(|(_, v)| v.clone())
     })
     .unwrap();
-    let core = tsudoi::wiring::open(&config).await.unwrap();
-    Server { core, _db: db }
+    let fed = tsudoi::wiring::open_federated(&config).await.unwrap();
+    Server {
+        core: fed.core().clone(),
+        fed,
+        _db: db,
+    }
 }
 
 /// A new account: its id and native token.
@@ -71,7 +76,7 @@ async fn call(
     if let Some(token) = bearer {
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
-    let response = tsudoi::api::router(s.core.clone())
+    let response = tsudoi::api::router(s.fed.clone())
         .oneshot(request.body(body.into()).unwrap())
         .await
         .unwrap();

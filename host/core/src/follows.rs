@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use tsudoi_model::{Follow, FollowSide, Page, Relation, User, ids};
+use tsudoi_model::{FederationEvent, Follow, FollowSide, Job, Page, Relation, User, ids};
 
 use crate::{Core, Error, Result};
 
@@ -15,32 +15,80 @@ pub enum FollowOutcome {
 }
 
 pub async fn follow(core: &Core, me: &User, followee_id: &str) -> Result<(FollowOutcome, User)> {
-    if me.id == followee_id {
-        return Err(Error::FolloweeIsYourself);
-    }
     let followee = core
         .store()
         .user_by_id(followee_id)
         .await?
         .ok_or(Error::NoSuchUser)?;
-    if core.store().is_following(&me.id, &followee.id).await? {
-        return Err(Error::AlreadyFollowing);
+    let outcome = follow_user(core, me, &followee, None).await?;
+    Ok((outcome, followee))
+}
+
+/// `follower` follows `followee`. `activity_id` is the Follow activity when a remote user
+/// asked through their server: a follow that takes effect at once is answered with an
+/// Accept, a request keeps the id for the Accept or Reject its approval sends later.
+///
+/// A local user following a remote one sends a Follow, and follows at once unless the
+/// remote account is locked (Misskey's behaviour; a later Reject undoes it).
+pub async fn follow_user(
+    core: &Core,
+    follower: &User,
+    followee: &User,
+    activity_id: Option<&str>,
+) -> Result<FollowOutcome> {
+    if follower.id == followee.id {
+        return Err(Error::FolloweeIsYourself);
     }
-    let now = ids::now_ms();
-    if followee.is_locked {
-        core.store()
-            .create_follow_request(&ids::aidx_at(now), &me.id, &followee.id, now)
-            .await?;
-        return Ok((FollowOutcome::Requested, followee));
-    }
-    if !core
+    if core
         .store()
-        .follow(&ids::aidx_at(now), &me.id, &followee.id, now)
+        .is_following(&follower.id, &followee.id)
         .await?
     {
         return Err(Error::AlreadyFollowing);
     }
-    Ok((FollowOutcome::Followed, followee))
+    let now = ids::now_ms();
+    let outward = federates(follower, followee).then(|| {
+        Job::federate(FederationEvent::Followed {
+            follower_id: follower.id.clone(),
+            followee_id: followee.id.clone(),
+        })
+    });
+    if followee.is_locked {
+        core.store()
+            .create_follow_request(
+                &ids::aidx_at(now),
+                &follower.id,
+                &followee.id,
+                now,
+                activity_id,
+                outward.as_slice(),
+            )
+            .await?;
+        return Ok(FollowOutcome::Requested);
+    }
+    let accept = federates(followee, follower).then(|| {
+        Job::federate(FederationEvent::FollowAccepted {
+            follower_id: follower.id.clone(),
+            followee_id: followee.id.clone(),
+            activity_id: activity_id.map(str::to_owned),
+        })
+    });
+    let jobs: Vec<Job> = outward.into_iter().chain(accept).collect();
+    if !core
+        .store()
+        .follow(&ids::aidx_at(now), &follower.id, &followee.id, now, &jobs)
+        .await?
+    {
+        return Err(Error::AlreadyFollowing);
+    }
+    Ok(FollowOutcome::Followed)
+}
+
+/// Whether what `actor` does to `target` must be told to another server: a local user
+/// acting on a remote one. (A remote user's acts arrive from their server, which already
+/// knows.)
+fn federates(actor: &User, target: &User) -> bool {
+    actor.is_local() && !target.is_local()
 }
 
 pub async fn unfollow(core: &Core, me: &User, followee_id: &str) -> Result<User> {
@@ -52,10 +100,26 @@ pub async fn unfollow(core: &Core, me: &User, followee_id: &str) -> Result<User>
         .user_by_id(followee_id)
         .await?
         .ok_or(Error::NoSuchUser)?;
-    if !core.store().unfollow(&me.id, &followee.id).await? {
+    unfollow_user(core, me, &followee).await?;
+    Ok(followee)
+}
+
+/// `follower` stops following `followee`; a local user's Undo is sent to the remote one.
+pub async fn unfollow_user(core: &Core, follower: &User, followee: &User) -> Result<()> {
+    let undo = federates(follower, followee).then(|| {
+        Job::federate(FederationEvent::Unfollowed {
+            follower_id: follower.id.clone(),
+            followee_id: followee.id.clone(),
+        })
+    });
+    if !core
+        .store()
+        .unfollow(&follower.id, &followee.id, ids::now_ms(), undo.as_slice())
+        .await?
+    {
         return Err(Error::NotFollowing);
     }
-    Ok(followee)
+    Ok(())
 }
 
 /// `me` accepts `follower_id`'s request.
@@ -65,16 +129,40 @@ pub async fn accept_request(core: &Core, me: &User, follower_id: &str) -> Result
         .user_by_id(follower_id)
         .await?
         .ok_or(Error::NoSuchUser)?;
+    accept(core, me, &follower).await
+}
+
+/// `followee` accepts `follower`'s pending request; a remote follower's server gets an
+/// Accept naming the Follow it sent.
+pub async fn accept(core: &Core, followee: &User, follower: &User) -> Result<()> {
     if !core
         .store()
-        .has_follow_request(&follower.id, &me.id)
+        .has_follow_request(&follower.id, &followee.id)
         .await?
     {
         return Err(Error::NoFollowRequest);
     }
+    let accept = if federates(followee, follower) {
+        Some(Job::federate(FederationEvent::FollowAccepted {
+            follower_id: follower.id.clone(),
+            followee_id: followee.id.clone(),
+            activity_id: core
+                .store()
+                .follow_request_activity(&follower.id, &followee.id)
+                .await?,
+        }))
+    } else {
+        None
+    };
     let now = ids::now_ms();
     core.store()
-        .follow(&ids::aidx_at(now), &follower.id, &me.id, now)
+        .follow(
+            &ids::aidx_at(now),
+            &follower.id,
+            &followee.id,
+            now,
+            accept.as_slice(),
+        )
         .await?;
     Ok(())
 }
@@ -86,10 +174,22 @@ pub async fn reject_request(core: &Core, me: &User, follower_id: &str) -> Result
         .user_by_id(follower_id)
         .await?
         .ok_or(Error::NoSuchUser)?;
+    let reject = if federates(me, &follower) {
+        Some(Job::federate(FederationEvent::FollowRejected {
+            follower_id: follower.id.clone(),
+            followee_id: me.id.clone(),
+            activity_id: core
+                .store()
+                .follow_request_activity(&follower.id, &me.id)
+                .await?,
+        }))
+    } else {
+        None
+    };
     // Rejecting a request that is already gone is not an error (Misskey's behaviour), so a
     // double click or a retry succeeds.
     core.store()
-        .delete_follow_request(&follower.id, &me.id)
+        .delete_follow_request(&follower.id, &me.id, ids::now_ms(), reject.as_slice())
         .await?;
     Ok(())
 }
@@ -101,14 +201,25 @@ pub async fn cancel_request(core: &Core, me: &User, followee_id: &str) -> Result
         .user_by_id(followee_id)
         .await?
         .ok_or(Error::NoSuchUser)?;
-    if !core
-        .store()
-        .delete_follow_request(&me.id, &followee.id)
-        .await?
-    {
+    if !withdraw_request(core, me, &followee).await? {
         return Err(Error::NoFollowRequest);
     }
     Ok(followee)
+}
+
+/// Removes `follower`'s pending request to `followee`; a local user's withdrawal is sent to
+/// the remote one as an Undo. Returns false if there was no request.
+pub async fn withdraw_request(core: &Core, follower: &User, followee: &User) -> Result<bool> {
+    let undo = federates(follower, followee).then(|| {
+        Job::federate(FederationEvent::Unfollowed {
+            follower_id: follower.id.clone(),
+            followee_id: followee.id.clone(),
+        })
+    });
+    Ok(core
+        .store()
+        .delete_follow_request(&follower.id, &followee.id, ids::now_ms(), undo.as_slice())
+        .await?)
 }
 
 /// The relations between `me` and each of `others`, in the same order.

@@ -19,10 +19,12 @@ pub mod render;
 pub mod timelines;
 pub mod users;
 
+use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 
-use tsudoi_model::{Deadlines, RegistrationMode};
+use tsudoi_model::{Deadlines, RegistrationMode, User};
 use tsudoi_store::{Store, StoreError};
 
 pub use tsudoi_model as model;
@@ -85,6 +87,19 @@ impl Settings {
     }
 }
 
+/// Finds users of other servers by `@name@host` (WebFinger, then their actor), for the
+/// mentions of a new note. The federation layer provides it once it is built: it depends on
+/// the core, so the core reaches it only through this.
+pub trait RemoteDirectory: Send + Sync {
+    /// The user, stored once found; `None` if their server does not know them or cannot be
+    /// reached.
+    fn user_by_acct<'a>(
+        &'a self,
+        username: &'a str,
+        host: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Option<User>> + Send + 'a>>;
+}
+
 /// The context every rule runs in. Cheap to clone.
 #[derive(Clone)]
 pub struct Core(Arc<Inner>);
@@ -95,6 +110,7 @@ struct Inner {
     plugins: plugins::Runtime,
     limits: limits::Limiter,
     authors: authors::Authors,
+    remote: OnceLock<Arc<dyn RemoteDirectory>>,
 }
 
 impl Core {
@@ -108,7 +124,18 @@ impl Core {
             plugins,
             limits: limits::Limiter::default(),
             authors: authors::Authors::default(),
+            remote: OnceLock::new(),
         }))
+    }
+
+    /// Lets new notes mention users this server does not know yet (a server without
+    /// federation leaves it unset, and such mentions stay text).
+    pub fn set_remote_directory(&self, directory: Arc<dyn RemoteDirectory>) {
+        let _ = self.0.remote.set(directory);
+    }
+
+    pub(crate) fn remote_directory(&self) -> Option<&Arc<dyn RemoteDirectory>> {
+        self.0.remote.get()
     }
 
     pub fn settings(&self) -> &Settings {

@@ -1,4 +1,5 @@
-//! Moderation plugins on notes created through the API: every enabled plugin in chain order
+//! Moderation plugins on new notes, local or arriving from other servers: every enabled
+//! plugin in chain order
 //! sees the note before it is stored. A plugin may accept it, reject it (the client gets the
 //! reason and nothing is stored), rewrite it (add a CW, narrow the visibility, edit the text)
 //! or flag it for review. A plugin that fails is treated by its policy: accepted and flagged
@@ -113,10 +114,16 @@ pub async fn check_new_note(core: &Core, author: &User, draft: Draft<'_>) -> Res
     if chain.is_empty() {
         return Ok(Flags::default());
     }
+    // A remote author's note arrived from their server; a local one is about to leave.
+    let direction = if author.is_local() {
+        Direction::Outgoing
+    } else {
+        Direction::Incoming
+    };
     let ctx = Arc::new(Context {
-        direction: Direction::Outgoing,
+        direction,
         activity_type: "Create".into(),
-        peer_host: None,
+        peer_host: author.host.clone(),
         actor: actor(author),
         raw_activity: None,
     });

@@ -162,6 +162,7 @@ async fn a_pure_renote_of_a_note_the_viewer_cannot_see_is_not_listed() {
         .insert_note(&NewNote {
             note: renote.clone(),
             poll: None,
+            jobs: vec![],
         })
         .await
         .unwrap();
@@ -188,6 +189,7 @@ async fn backdated(db: &common::TestCore, author: &User, ago_ms: i64, text: &str
         .insert_note(&NewNote {
             note: row,
             poll: None,
+            jobs: vec![],
         })
         .await
         .unwrap();
@@ -357,6 +359,7 @@ async fn a_failing_note_in_a_batch_does_not_take_the_others_down() {
             ..tsudoi_testkit::note_at(&author.id, Visibility::Public, now + i as i64)
         },
         poll: None,
+        jobs: vec![],
     };
     // Submitted together so they share batches; note 10 replies to a note that does not exist
     // (as if it was deleted meanwhile) and violates a foreign key.

@@ -3,12 +3,14 @@
 //! data with serde and no I/O, so depending on it costs nothing and rebuilds nothing.
 
 pub mod ids;
+pub mod job;
 pub mod listing;
 pub mod note;
 pub mod plugin;
 pub mod user;
 pub mod visibility;
 
+pub use job::{ClaimedJob, FederationEvent, Job, JobQueue};
 pub use listing::{FollowSide, Listing, NoteFilter, NoteSource, Page};
 pub use note::{ChoiceTally, Note, Poll, is_pure_renote};
 pub use plugin::{
@@ -17,7 +19,7 @@ pub use plugin::{
 };
 pub use user::{
     ActorKey, App, AuthSession, Author, Follow, MiauthSession, ProfileField, ProfilePatch,
-    RegistrationMode, Relation, User,
+    RegistrationMode, Relation, RemoteActor, RemoteProfile, User,
 };
 pub use visibility::{NoteAudience, Visibility, may_see};
 

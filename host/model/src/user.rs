@@ -28,6 +28,51 @@ pub struct User {
     pub last_posted_at: Option<i64>,
     /// Moves whenever whom this user follows changes, so a copy of that list can be checked.
     pub following_version: i64,
+    /// Where a remote user lives in ActivityPub; `None` for local users.
+    pub remote: Option<RemoteActor>,
+}
+
+/// A remote user's ActivityPub identity and where to deliver to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteActor {
+    /// The actor's id.
+    pub uri: String,
+    /// Its profile page, if it named one.
+    pub url: Option<String>,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub followers_uri: Option<String>,
+    /// When the actor document was last fetched.
+    pub fetched_at: i64,
+}
+
+impl User {
+    pub fn is_local(&self) -> bool {
+        self.host.is_none()
+    }
+
+    /// Where an activity for this user goes: their server's shared inbox if it has one (one
+    /// delivery for everyone there), else their own. `None` for local users.
+    pub fn delivery_inbox(&self) -> Option<&str> {
+        let remote = self.remote.as_ref()?;
+        Some(remote.shared_inbox.as_deref().unwrap_or(&remote.inbox))
+    }
+}
+
+/// A remote actor as fetched, to be stored (inserted, or updated by its `uri`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteProfile {
+    pub username: String,
+    pub host: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub fields: Vec<ProfileField>,
+    pub is_locked: bool,
+    pub is_bot: bool,
+    pub is_cat: bool,
+    pub actor: RemoteActor,
+    /// `(key id, SubjectPublicKeyInfo PEM)` of the key it signs with.
+    pub public_key: Option<(String, String)>,
 }
 
 /// What a note shows of its author: who they are, not their profile or counters. It changes

@@ -193,6 +193,15 @@ impl ApiError {
         )
     }
 
+    /// `ap/show` found nothing it could show at that address.
+    pub fn no_such_object() -> Self {
+        Self::bad(
+            "NO_SUCH_OBJECT",
+            "No such object.",
+            "dc94d745-1262-4e63-a17d-fecaa57efc82",
+        )
+    }
+
     fn not_found(code: &'static str, message: &'static str, id: &'static str) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, message, id)
     }

@@ -3,6 +3,7 @@
 //! and shape entities through [`entities`]; they hold no rules of their own and never reach
 //! the store.
 
+mod activitypub;
 mod endpoints;
 pub mod entities;
 mod error;
@@ -27,6 +28,7 @@ use serde_json::Value;
 use tracing::Instrument;
 use tsudoi_core::accounts::{self, Session};
 use tsudoi_core::{Core, Settings};
+use tsudoi_federation::Federation;
 use tsudoi_model::User;
 
 pub use error::ApiError;
@@ -53,6 +55,7 @@ pub fn json(v: impl serde::Serialize) -> ApiResult<Reply> {
 #[derive(Clone)]
 pub struct Ctx {
     pub core: Core,
+    pub fed: Federation,
     pub user: Option<User>,
     pub ip: Option<std::net::IpAddr>,
 }
@@ -187,19 +190,25 @@ fn parse_params<P: DeserializeOwned>(body: Value) -> ApiResult<P> {
 
 pub struct ApiState {
     pub core: Core,
+    pub fed: Federation,
     endpoints: HashMap<&'static str, Endpoint>,
 }
 
 /// The whole HTTP application.
-pub fn router(core: Core) -> Router {
+pub fn router(fed: Federation) -> Router {
     let endpoints = endpoints::all().into_iter().map(|e| (e.name, e)).collect();
-    let state = Arc::new(ApiState { core, endpoints });
+    let state = Arc::new(ApiState {
+        core: fed.core().clone(),
+        fed,
+        endpoints,
+    });
     Router::new()
         .route("/api/{*endpoint}", any(dispatch))
         .route("/api.json", get(openapi::document))
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .merge(nodeinfo::routes())
+        .merge(activitypub::routes())
         .merge(pages::routes())
         .fallback(fallback)
         .with_state(state)
@@ -393,6 +402,7 @@ async fn call(
     }
     let ctx = Ctx {
         core: state.core.clone(),
+        fed: state.fed.clone(),
         user,
         ip,
     };

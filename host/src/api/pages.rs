@@ -1,6 +1,8 @@
-//! Server-rendered pages a person opens in a browser: granting an app access (MiAuth and the
-//! legacy flow), a public note (what a shared link shows without a client), and the
-//! identicons that stand in for avatars. No JavaScript is needed.
+//! Server-rendered pages a person opens in a browser: the instance, profiles and public notes
+//! (what actor and note `url`s and shared links point at, with OpenGraph tags for previews),
+//! granting an app access (MiAuth and the legacy flow), and the identicons that stand in for
+//! avatars. No JavaScript is needed. Profiles and notes answer ActivityPub JSON instead when
+//! asked for it.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -8,14 +10,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Form, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use tsudoi_core::{Error, accounts, apps, notes, render, users};
-use tsudoi_model::{User, ids};
+use tsudoi_model::{NoteFilter, NoteSource, Page, User, ids};
 
 use super::ApiState;
 use super::entities::iso;
@@ -26,10 +28,188 @@ pub fn routes() -> Router<Arc<ApiState>> {
         .route("/auth/{token}", get(auth_page).post(auth_submit))
         .route("/identicon/{key}", get(identicon))
         .route("/notes/{id}", get(note_page))
+        .route("/@{acct}", get(profile_page))
+        .route("/", get(home_page))
 }
 
-/// A note as anyone may see it, its MFM rendered by the server (and its MFM plugins).
-async fn note_page(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -> Response {
+/// The instance: what it is, and how to use it from a Misskey app.
+async fn home_page(State(state): State<Arc<ApiState>>) -> Response {
+    let s = state.core.settings();
+    let description = s
+        .instance_description
+        .as_deref()
+        .map(|d| format!("<p>{}</p>", esc(d)))
+        .unwrap_or_default();
+    public_page(
+        &s.instance_name,
+        &OpenGraph {
+            title: &s.instance_name,
+            description: s.instance_description.as_deref().unwrap_or_default(),
+            url: s.base_url(),
+            kind: "website",
+        },
+        &format!(
+            "<h1>{name}</h1>{description}\
+             <p>This is a <a href=\"https://github.com/\">Tsudoi</a> server: a Misskey-compatible \
+             part of the fediverse. To use it, add <code>{host}</code> as a server in a Misskey \
+             app (Misskey's web client, Miria, Aria …): the app opens a page here to sign in.</p>\
+             <p>People elsewhere in the fediverse can follow accounts here as \
+             <code>@name@{host}</code>.</p>",
+            name = esc(&s.instance_name),
+            host = esc(s.host()),
+        ),
+    )
+}
+
+/// `GET /@user` (or `/@user@host`): the profile page, or the actor document when asked for
+/// ActivityPub JSON.
+async fn profile_page(
+    State(state): State<Arc<ApiState>>,
+    Path(acct): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let core = &state.core;
+    let (username, host) = match acct.split_once('@') {
+        Some((u, h)) if !core.settings().is_own_host(h) => (u, Some(h)),
+        Some((u, _)) => (u, None),
+        None => (acct.as_str(), None),
+    };
+    let user = match users::by_username(core, username, host).await {
+        Ok(u) if !u.is_suspended => u,
+        Ok(_) | Err(Error::NoSuchUser) => {
+            return (
+                StatusCode::NOT_FOUND,
+                page("Not found", "<h1>No such user</h1>"),
+            )
+                .into_response();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "profile page failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        }
+    };
+    if super::activitypub::wants_activity_json(&headers) {
+        return match &user.remote {
+            Some(remote) => Redirect::to(&remote.uri).into_response(),
+            None => super::activitypub::actor_document(&state, &user).await,
+        };
+    }
+    let acct = match &user.host {
+        Some(h) => format!("@{}@{h}", user.username),
+        None => format!("@{}@{}", user.username, core.settings().host()),
+    };
+    let name = user.name.clone().unwrap_or_else(|| user.username.clone());
+    let bio = match &user.description {
+        Some(d) => render::mfm_html(core, d).await,
+        None => String::new(),
+    };
+    let listing = tsudoi_core::timelines::list(
+        core,
+        NoteSource::User {
+            user_id: user.id.clone(),
+        },
+        None,
+        &NoteFilter {
+            with_renotes: false,
+            with_replies: true,
+            ..NoteFilter::default()
+        },
+        &Page {
+            since_id: None,
+            until_id: None,
+            limit: 20,
+            oldest_first: false,
+        },
+    )
+    .await;
+    let mut notes = String::new();
+    for note in listing.map(|l| l.notes).unwrap_or_default() {
+        let text = render::mfm_html(core, note.text.as_deref().unwrap_or_default()).await;
+        let text = match &note.cw {
+            Some(cw) => format!("<details><summary>{}</summary>{text}</details>", esc(cw)),
+            None => text,
+        };
+        let link = note
+            .url
+            .clone()
+            .or(note.uri.clone())
+            .unwrap_or_else(|| format!("{}/notes/{}", core.settings().base_url(), note.id));
+        notes.push_str(&format!(
+            "<article class=\"note\"><div class=\"content\">{text}</div>\
+             <footer><a href=\"{link}\"><time datetime=\"{at}\">{at}</time></a></footer></article>",
+            link = esc(&link),
+            at = iso(note.created_at),
+        ));
+    }
+    let remote_link = user
+        .remote
+        .as_ref()
+        .map(|r| {
+            let url = r.url.as_deref().unwrap_or(&r.uri);
+            format!("<p><a href=\"{0}\">{0}</a></p>", esc(url))
+        })
+        .unwrap_or_default();
+    let page_url = format!(
+        "{}/@{}",
+        core.settings().base_url(),
+        acct.trim_start_matches('@')
+    );
+    public_page(
+        &format!("{name} ({acct})"),
+        &OpenGraph {
+            title: &format!("{name} ({acct})"),
+            description: user.description.as_deref().unwrap_or_default(),
+            url: &page_url,
+            kind: "profile",
+        },
+        &format!(
+            "<header><h1>{name}</h1><p>{acct}</p></header><div class=\"bio\">{bio}</div>{remote_link}\
+             <p>{notes_count} notes · {following} following · {followers} followers</p>{notes}",
+            name = esc(&name),
+            acct = esc(&acct),
+            notes_count = user.notes_count,
+            following = user.following_count,
+            followers = user.followers_count,
+        ),
+    )
+}
+
+/// What link previews show of a page.
+struct OpenGraph<'a> {
+    title: &'a str,
+    description: &'a str,
+    url: &'a str,
+    kind: &'a str,
+}
+
+/// A public page with OpenGraph tags and the MFM stylesheet.
+fn public_page(title: &str, og: &OpenGraph<'_>, body: &str) -> Response {
+    let description: String = og.description.chars().take(300).collect();
+    Html(format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{title}</title>\
+         <meta property=\"og:title\" content=\"{og_title}\"><meta property=\"og:type\" content=\"{kind}\">\
+         <meta property=\"og:url\" content=\"{url}\"><meta property=\"og:description\" content=\"{description}\">\
+         <meta name=\"description\" content=\"{description}\">\
+         <style>body{{font-family:sans-serif;max-width:40em;margin:3em auto;padding:0 1em}}\
+         article{{border-top:1px solid #ddd;padding:.8em 0}}{css}</style></head><body>{body}</body></html>",
+        title = esc(title),
+        og_title = esc(og.title),
+        kind = esc(og.kind),
+        url = esc(og.url),
+        description = esc(&description),
+        css = tsudoi_mfm::STYLESHEET,
+    ))
+    .into_response()
+}
+
+/// A note as anyone may see it, its MFM rendered by the server (and its MFM plugins); its
+/// `Note` document when asked for ActivityPub JSON.
+async fn note_page(
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let core = &state.core;
     let not_found = || {
         (
@@ -40,6 +220,9 @@ async fn note_page(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -
     };
     if !ids::looks_like_id(&id) {
         return not_found();
+    }
+    if super::activitypub::wants_activity_json(&headers) {
+        return super::activitypub::note_document(&state, &id).await;
     }
     let note = match notes::show(core, &id, None).await {
         Ok(n) => n,

@@ -8,14 +8,15 @@ use tsudoi::config::{Config, redact};
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
-    let core = tsudoi::wiring::open(&config).await?;
+    let fed = tsudoi::wiring::open_federated(&config).await?;
+    let core = fed.core().clone();
     tsudoi::workers::watch_plugins(&core);
+    fed.run_workers();
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(address = %listen, url = %config.settings.base_url(), "tsudoi is listening");
-    let router =
-        tsudoi::api::router(core.clone()).layer(tower_http::trace::TraceLayer::new_for_http());
+    let router = tsudoi::api::router(fed).layer(tower_http::trace::TraceLayer::new_for_http());
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -1,8 +1,9 @@
 //! Follow relations and follow requests. Counters on `users` change in the same transaction as
 //! the relation, so they never drift.
 
-use tsudoi_model::{Follow, FollowSide, Relation};
+use tsudoi_model::{Follow, FollowSide, Job, Relation};
 
+use super::jobs::insert_jobs;
 use super::{Result, Store, placeholders, with_pool};
 
 #[derive(sqlx::FromRow)]
@@ -35,13 +36,22 @@ const ADJUST_COUNTS: &str = "UPDATE users SET \
     WHERE id IN ($1, $2)";
 
 impl Store {
-    /// Makes `follower` follow `followee`. Returns false if it already did.
-    pub async fn follow(&self, id: &str, follower: &str, followee: &str, now: i64) -> Result<bool> {
+    /// Makes `follower` follow `followee` and enqueues `jobs` with it. Returns false (and
+    /// enqueues nothing) if it already did.
+    pub async fn follow(
+        &self,
+        id: &str,
+        follower: &str,
+        followee: &str,
+        now: i64,
+        jobs: &[Job],
+    ) -> Result<bool> {
         let _change = self.token_owners.changing(&[follower, followee]);
         with_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
             let inserted = sqlx::query(
-                "INSERT INTO follows (id, follower_id, followee_id, created_at) VALUES ($1, $2, $3, $4) \
+                "INSERT INTO follows (id, follower_id, followee_id, created_at, follower_host) \
+                 VALUES ($1, $2, $3, $4, (SELECT host FROM users WHERE id = $2)) \
                  ON CONFLICT DO NOTHING",
             )
             .bind(id)
@@ -65,13 +75,20 @@ impl Store {
                 .bind(1i64)
                 .execute(&mut *tx)
                 .await?;
+            insert_jobs!(tx, jobs, now);
             tx.commit().await?;
             Ok::<_, super::StoreError>(true)
         })
     }
 
-    /// Ends a follow. Returns false if there was none.
-    pub async fn unfollow(&self, follower: &str, followee: &str) -> Result<bool> {
+    /// Ends a follow and enqueues `jobs`. Returns false (enqueueing nothing) if there was none.
+    pub async fn unfollow(
+        &self,
+        follower: &str,
+        followee: &str,
+        now: i64,
+        jobs: &[Job],
+    ) -> Result<bool> {
         let _change = self.token_owners.changing(&[follower, followee]);
         with_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
@@ -91,6 +108,7 @@ impl Store {
                 .bind(-1i64)
                 .execute(&mut *tx)
                 .await?;
+            insert_jobs!(tx, jobs, now);
             tx.commit().await?;
             Ok::<_, super::StoreError>(true)
         })
@@ -221,40 +239,67 @@ impl Store {
         )
     }
 
-    /// Records a follow request. Returns false if one is already pending.
+    /// Records a follow request (from the remote Follow `activity_id`, if it came from
+    /// another server) and enqueues `jobs`. Returns false, enqueueing nothing, if one is
+    /// already pending.
     pub async fn create_follow_request(
         &self,
         id: &str,
         follower: &str,
         followee: &str,
         now: i64,
+        activity_id: Option<&str>,
+        jobs: &[Job],
     ) -> Result<bool> {
-        Ok(with_pool!(&self.write, |p| {
-            sqlx::query(
-            "INSERT INTO follow_requests (id, follower_id, followee_id, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT DO NOTHING"
-        )
-        .bind(id)
-        .bind(follower)
-        .bind(followee)
-        .bind(now)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected())
-        })? == 1)
+        with_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let inserted = sqlx::query(
+                "INSERT INTO follow_requests (id, follower_id, followee_id, created_at, activity_id) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(follower)
+            .bind(followee)
+            .bind(now)
+            .bind(activity_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                return Ok(false);
+            }
+            insert_jobs!(tx, jobs, now);
+            tx.commit().await?;
+            Ok::<_, super::StoreError>(true)
+        })
     }
 
-    /// Removes a pending request (cancel or reject). Returns false if there was none.
-    pub async fn delete_follow_request(&self, follower: &str, followee: &str) -> Result<bool> {
-        Ok(with_pool!(&self.write, |p| sqlx::query(
-            "DELETE FROM follow_requests WHERE follower_id = $1 AND followee_id = $2"
-        )
-        .bind(follower)
-        .bind(followee)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?
-            == 1)
+    /// Removes a pending request (cancel or reject) and enqueues `jobs`. Returns false,
+    /// enqueueing nothing, if there was none.
+    pub async fn delete_follow_request(
+        &self,
+        follower: &str,
+        followee: &str,
+        now: i64,
+        jobs: &[Job],
+    ) -> Result<bool> {
+        with_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let deleted = sqlx::query(
+                "DELETE FROM follow_requests WHERE follower_id = $1 AND followee_id = $2",
+            )
+            .bind(follower)
+            .bind(followee)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if deleted == 0 {
+                return Ok(false);
+            }
+            insert_jobs!(tx, jobs, now);
+            tx.commit().await?;
+            Ok::<_, super::StoreError>(true)
+        })
     }
 
     pub async fn has_follow_request(&self, follower: &str, followee: &str) -> Result<bool> {

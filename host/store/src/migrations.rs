@@ -74,6 +74,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "actor keys",
         include_str!("../../../migrations/sqlite/0009_actor_keys.sql"),
     ),
+    (
+        10,
+        "federation",
+        include_str!("../../../migrations/sqlite/0010_federation.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -120,6 +125,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         9,
         "actor keys",
         include_str!("../../../migrations/postgres/0009_actor_keys.sql"),
+    ),
+    (
+        10,
+        "federation",
+        include_str!("../../../migrations/postgres/0010_federation.sql"),
     ),
 ];
 

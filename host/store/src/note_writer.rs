@@ -15,6 +15,7 @@ use std::sync::Arc;
 use sqlx::QueryBuilder;
 use tokio::sync::{mpsc, oneshot};
 
+use super::jobs::insert_jobs;
 use super::token_owners::TokenOwners;
 use super::{NewNote, Pool, Result, StoreError, to_json, with_pool};
 
@@ -44,8 +45,10 @@ pub(super) fn spawn(pool: Pool, token_owners: Arc<TokenOwners>) -> mpsc::Sender<
                     }
                 }
                 Err(e) => {
-                    for (_, reply) in jobs {
-                        let _ = reply.send(Err(StoreError::Batch(e.to_string())));
+                    // A batch of one: its writer gets the error as it is (a unique
+                    // violation stays recognisable).
+                    if let Some((_, reply)) = jobs.into_iter().next() {
+                        let _ = reply.send(Err(e));
                     }
                 }
             }
@@ -183,6 +186,9 @@ async fn write(pool: &Pool, notes: &[&NewNote]) -> Result<()> {
             });
             q.push(") AS v WHERE notes.id = v.column1");
             q.build().execute(&mut *tx).await?;
+        }
+        for n in notes {
+            insert_jobs!(tx, &n.jobs, n.note.created_at);
         }
         tx.commit().await?;
         Ok::<_, StoreError>(())

@@ -1,8 +1,9 @@
 //! Notes, their mentions and audiences, polls and votes.
 
 use tokio::sync::oneshot;
-use tsudoi_model::{ChoiceTally, Note, Poll};
+use tsudoi_model::{ChoiceTally, Job, Note, Poll};
 
+use super::jobs::insert_jobs;
 use super::{Result, Store, StoreError, from_json, from_name, placeholders, with_pool};
 
 /// A `notes` row as SQL returns it; [`NoteRow::decode`] makes it a [`Note`].
@@ -94,6 +95,8 @@ impl PollRow {
 pub struct NewNote {
     pub note: Note,
     pub poll: Option<Poll>,
+    /// Work the note causes (delivering it to other servers), enqueued in its transaction.
+    pub jobs: Vec<Job>,
 }
 
 impl Store {
@@ -122,6 +125,17 @@ impl Store {
         .transpose()
     }
 
+    /// The note whose ActivityPub id is `uri` (a remote note, stored once).
+    pub async fn note_by_uri(&self, uri: &str) -> Result<Option<Note>> {
+        let sql = format!("SELECT {NOTE_COLUMNS} FROM notes n WHERE n.uri = $1");
+        with_pool!(&self.read, |p| sqlx::query_as::<_, NoteRow>(&sql)
+            .bind(uri)
+            .fetch_optional(p)
+            .await)?
+        .map(NoteRow::decode)
+        .transpose()
+    }
+
     /// Notes for `ids`, in no particular order; missing ids are skipped.
     pub async fn notes_by_ids(&self, ids: &[String]) -> Result<Vec<Note>> {
         if ids.is_empty() {
@@ -140,8 +154,9 @@ impl Store {
         })?)
     }
 
-    /// Deletes a note (its replies and renotes go with it) and undoes the counters it bumped.
-    pub async fn delete_note(&self, note: &Note) -> Result<()> {
+    /// Deletes a note (its replies and renotes go with it), undoes the counters it bumped and
+    /// enqueues `jobs` if it was there to delete.
+    pub async fn delete_note(&self, note: &Note, jobs: &[Job]) -> Result<()> {
         let _change = self.token_owners.changing(&[note.user_id.as_str()]);
         with_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
@@ -167,6 +182,7 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                 }
+                insert_jobs!(tx, jobs, tsudoi_model::ids::now_ms());
             }
             tx.commit().await?;
             Ok::<_, StoreError>(())

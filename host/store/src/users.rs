@@ -1,13 +1,13 @@
 //! Accounts: the `users` table and local credentials.
 
-use tsudoi_model::{Author, ProfilePatch, User};
+use tsudoi_model::{Author, ProfilePatch, RemoteActor, User};
 
 use super::token_owners::Identity;
 use super::{Result, Store, from_json, placeholders, to_json, with_pool};
 
 /// A `users` row as SQL returns it; [`UserRow::decode`] makes it a [`User`].
 #[derive(Debug, sqlx::FromRow)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: String,
     username: String,
     username_lower: String,
@@ -30,6 +30,12 @@ struct UserRow {
     updated_at: Option<i64>,
     last_posted_at: Option<i64>,
     following_version: i64,
+    uri: Option<String>,
+    url: Option<String>,
+    inbox: Option<String>,
+    shared_inbox: Option<String>,
+    followers_uri: Option<String>,
+    last_fetched_at: Option<i64>,
 }
 
 impl UserRow {
@@ -57,18 +63,32 @@ impl UserRow {
             updated_at: self.updated_at,
             last_posted_at: self.last_posted_at,
             following_version: self.following_version,
+            // A remote user is stored with its uri and inbox; a row with only some of them
+            // is not a usable remote actor and is treated as one to fetch again.
+            remote: match (self.uri, self.inbox) {
+                (Some(uri), Some(inbox)) => Some(RemoteActor {
+                    uri,
+                    url: self.url,
+                    inbox,
+                    shared_inbox: self.shared_inbox,
+                    followers_uri: self.followers_uri,
+                    fetched_at: self.last_fetched_at.unwrap_or(0),
+                }),
+                _ => None,
+            },
         })
     }
 }
 
-fn decode_user(row: Option<UserRow>) -> Result<Option<User>> {
+pub(crate) fn decode_user(row: Option<UserRow>) -> Result<Option<User>> {
     row.map(UserRow::decode).transpose()
 }
 
-const USER_COLUMNS: &str = "u.id, u.username, u.username_lower, u.host, u.name, u.description, \
+pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.username_lower, u.host, u.name, u.description, \
     u.location, u.birthday, u.lang, u.fields, u.is_locked, u.is_bot, u.is_cat, u.is_admin, \
     u.is_suspended, u.followers_count, u.following_count, u.notes_count, u.created_at, \
-    u.updated_at, u.last_posted_at, u.following_version";
+    u.updated_at, u.last_posted_at, u.following_version, u.uri, u.url, u.inbox, u.shared_inbox, \
+    u.followers_uri, u.last_fetched_at";
 
 pub struct NewLocalUser<'a> {
     pub id: &'a str,
@@ -137,6 +157,26 @@ impl Store {
             Ok::<_, super::StoreError>(())
         })?;
         self.user_by_id(new.id)
+            .await?
+            .ok_or(super::StoreError::Db(sqlx::Error::RowNotFound))
+    }
+
+    /// The local account `username` that stands for the server itself (no password, no
+    /// token: nobody signs in as it), made with id `new_id` if it does not exist yet. It is
+    /// a locked bot, so nobody follows it.
+    pub async fn ensure_system_user(&self, new_id: &str, username: &str, now: i64) -> Result<User> {
+        with_pool!(&self.write, |p| sqlx::query(
+            "INSERT INTO users (id, username, username_lower, host, is_locked, is_bot, created_at) \
+             VALUES ($1, $2, $3, NULL, TRUE, TRUE, $4) ON CONFLICT DO NOTHING"
+        )
+        .bind(new_id)
+        .bind(username)
+        .bind(username.to_lowercase())
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        self.user_by_username(username, None)
             .await?
             .ok_or(super::StoreError::Db(sqlx::Error::RowNotFound))
     }

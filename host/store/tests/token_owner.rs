@@ -46,7 +46,7 @@ async fn the_owner_of_a_token_follows_every_change_to_their_row() {
 
     assert!(
         store
-            .follow(&ids::aidx(), &amy.id, &bob.id, ids::now_ms())
+            .follow(&ids::aidx(), &amy.id, &bob.id, ids::now_ms(), &[])
             .await
             .unwrap()
     );
@@ -55,7 +55,12 @@ async fn the_owner_of_a_token_follows_every_change_to_their_row() {
     assert_eq!(after_follow.following_version, amy.following_version + 1);
     assert_eq!(owner(&store, "token-bob").await.user.followers_count, 1);
 
-    assert!(store.unfollow(&amy.id, &bob.id).await.unwrap());
+    assert!(
+        store
+            .unfollow(&amy.id, &bob.id, ids::now_ms(), &[])
+            .await
+            .unwrap()
+    );
     assert_eq!(owner(&store, "token-amy").await.user.following_count, 0);
     assert_eq!(owner(&store, "token-bob").await.user.followers_count, 0);
     assert_current(&store, "token-bob", &bob).await;
@@ -76,7 +81,7 @@ async fn the_owner_of_a_token_follows_every_change_to_their_row() {
     assert_eq!(after_edit.name.as_deref(), Some("Amy"));
     assert!(after_edit.is_locked);
 
-    store.delete_note(&note).await.unwrap();
+    store.delete_note(&note, &[]).await.unwrap();
     assert_eq!(owner(&store, "token-amy").await.user.notes_count, 0);
     assert_current(&store, "token-amy", &amy).await;
 }

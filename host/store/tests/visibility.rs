@@ -57,7 +57,7 @@ async fn the_sql_rule_agrees_with_may_see_on_every_case() {
     let renoter = user(&store, "renoter").await;
     assert!(
         store
-            .follow(&ids::aidx(), &follower.id, &author.id, ids::now_ms())
+            .follow(&ids::aidx(), &follower.id, &author.id, ids::now_ms(), &[])
             .await
             .unwrap()
     );

@@ -146,5 +146,6 @@ pub fn local_user(id: &str) -> User {
         updated_at: None,
         last_posted_at: None,
         following_version: 0,
+        remote: None,
     }
 }

@@ -62,7 +62,9 @@ async function dropDatabase(database) {
  * kill(), log(), env, storage }.
  */
 export async function startServer(env = {}, reuse = null) {
-  const port = await freePort();
+  // A restart on the same address (`env` of an earlier server) keeps its public URL, so
+  // the ids other servers hold for it stay valid.
+  const port = env.TSUDOI_LISTEN ? Number(env.TSUDOI_LISTEN.split(':').pop()) : await freePort();
   const dataDir = reuse?.dataDir ?? await mkdtemp(path.join(os.tmpdir(), 'tsudoi-e2e-'));
   const database = reuse?.database ?? `tsudoi_e2e_${process.pid}_${port}_${Date.now().toString(36)}`;
   const settings = {

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use tsudoi_model::{Note, Poll, User, Visibility, ids};
+use tsudoi_model::{FederationEvent, Job, Note, Poll, User, Visibility, ids};
 use tsudoi_store::NewNote;
 
 use super::visible_to;
@@ -93,6 +93,8 @@ pub struct References {
     /// Who a specified note is for, beside its author.
     pub visible_user_ids: Vec<String>,
     pub tags: Vec<String>,
+    /// Whether any mentioned user is on another server (their server must get the note).
+    pub mentions_remote: bool,
 }
 
 /// Posts a note by `author`: every step in order.
@@ -123,9 +125,116 @@ pub async fn create(core: &Core, author: &User, mut input: CreateNote) -> Result
             targets,
             refs,
             flags,
+            origin: None,
         },
     )
     .await
+}
+
+/// Longest text accepted from another server (Misskey's limit for remote notes): longer
+/// than local notes may be, since other software has other limits, but bounded.
+pub const REMOTE_TEXT_MAX: usize = 100_000;
+
+/// A note another server sent, already mapped from ActivityPub: its author is the remote
+/// user who signed for it, its targets and mentions resolved to stored notes and users.
+#[derive(Debug)]
+pub struct RemoteNote {
+    pub origin: Origin,
+    pub text: Option<String>,
+    pub cw: Option<String>,
+    pub visibility: Visibility,
+    pub reply: Option<Note>,
+    pub renote: Option<Note>,
+    pub poll: Option<ValidPoll>,
+    /// Users the note mentions, and for a specified note everyone it is addressed to.
+    pub mentions: Vec<String>,
+    pub visible_user_ids: Vec<String>,
+    /// When the author's server says it was posted.
+    pub published: i64,
+}
+
+/// Stores a note that arrived from `author`'s server, after the moderation chain (which sees
+/// it as incoming). Receiving the same note twice returns the one stored first.
+pub async fn receive(core: &Core, author: &User, remote: RemoteNote) -> Result<Note> {
+    if let Some(existing) = core.store().note_by_uri(&remote.origin.uri).await? {
+        return Ok(existing);
+    }
+    check_text_fields(
+        REMOTE_TEXT_MAX,
+        remote.text.as_deref(),
+        remote.cw.as_deref(),
+    )?;
+    // Notes are ordered by id; one dated in the future would stay on top of every timeline.
+    let now = ids::now_ms();
+    let published = remote.published.min(now);
+    let mut input = CreateNote {
+        text: remote.text.filter(|t| !t.trim().is_empty()),
+        cw: remote.cw,
+        visibility: remote.visibility,
+        visible_user_ids: remote.visible_user_ids.clone(),
+        local_only: false,
+        reply_id: remote.reply.as_ref().map(|n| n.id.clone()),
+        renote_id: remote.renote.as_ref().map(|n| n.id.clone()),
+        poll: None,
+    };
+    let targets = Targets {
+        reply: remote.reply,
+        renote: remote.renote,
+    };
+    let id = ids::aidx_at(published);
+    let flags = moderate(core, author, &id, published, &mut input, &targets).await?;
+    if input.text.is_none()
+        && input.cw.is_none()
+        && targets.renote.is_none()
+        && remote.poll.is_none()
+    {
+        return Err(Error::EmptyNote);
+    }
+    let mut trees = Vec::new();
+    for source in [input.text.as_deref(), input.cw.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        trees.push(tsudoi_mfm::parse(source));
+    }
+    let mut mentions = remote.mentions;
+    if let Some(r) = &targets.reply
+        && r.user_id != author.id
+    {
+        mentions.push(r.user_id.clone());
+    }
+    let refs = References {
+        mentions: dedup(mentions),
+        visible_user_ids: dedup(remote.visible_user_ids),
+        tags: normalized_tags(&trees),
+        mentions_remote: false,
+    };
+    let uri = remote.origin.uri.clone();
+    match write(
+        core,
+        author,
+        Written {
+            id,
+            now: published,
+            input,
+            poll: remote.poll,
+            targets,
+            refs,
+            flags,
+            origin: Some(remote.origin),
+        },
+    )
+    .await
+    {
+        Ok(note) => Ok(note),
+        // The same note delivered twice at once: the other delivery stored it.
+        Err(Error::Store(e)) if e.is_unique_violation() => core
+            .store()
+            .note_by_uri(&uri)
+            .await?
+            .ok_or(Error::NoSuchNote),
+        Err(e) => Err(e),
+    }
 }
 
 /// Checks lengths and that the note carries something; blank text counts as none.
@@ -255,7 +364,11 @@ pub async fn extract(
     if let Some(p) = poll {
         trees.extend(p.choices.iter().map(|c| tsudoi_mfm::parse(c)));
     }
-    let mut mentions = resolve_mentions(core, &trees).await?;
+    let sources: Vec<&str> = [input.text.as_deref(), input.cw.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let (mut mentions, mentions_remote) = resolve_mentions(core, &sources, &trees).await?;
     if mentions.len() > MENTION_LIMIT {
         return Err(Error::TooManyMentions);
     }
@@ -286,6 +399,7 @@ pub async fn extract(
         mentions: dedup(mentions),
         visible_user_ids,
         tags: normalized_tags(&trees),
+        mentions_remote,
     })
 }
 
@@ -298,6 +412,15 @@ pub struct Written {
     pub targets: Targets,
     pub refs: References,
     pub flags: Flags,
+    /// Where a remote note lives (its ActivityPub id and page); `None` for a local note.
+    pub origin: Option<Origin>,
+}
+
+/// A remote note's ActivityPub id and the page it names.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub uri: String,
+    pub url: Option<String>,
 }
 
 /// Stores the note, its poll, mentions and audience, then what the moderation chain flagged.
@@ -310,7 +433,16 @@ pub async fn write(core: &Core, author: &User, w: Written) -> Result<Note> {
         targets,
         refs,
         flags,
+        origin,
     } = w;
+    let federate = !input.local_only
+        && author.is_local()
+        && (refs.mentions_remote
+            || [&targets.reply, &targets.renote]
+                .into_iter()
+                .flatten()
+                .any(|t| t.user_host.is_some())
+            || core.store().has_remote_followers(&author.id).await?);
     let note = Note {
         id,
         user_id: author.id.clone(),
@@ -329,12 +461,20 @@ pub async fn write(core: &Core, author: &User, w: Written) -> Result<Note> {
         visible_user_ids: refs.visible_user_ids,
         replies_count: 0,
         renote_count: 0,
-        uri: None,
-        url: None,
+        uri: origin.as_ref().map(|o| o.uri.clone()),
+        url: origin.and_then(|o| o.url),
         created_at: now,
         updated_at: None,
     };
     let new = NewNote {
+        jobs: federate
+            .then(|| {
+                Job::federate(FederationEvent::NoteCreated {
+                    note_id: note.id.clone(),
+                })
+            })
+            .into_iter()
+            .collect(),
         poll: poll.map(|p| Poll {
             note_id: note.id.clone(),
             choices: p.choices,
@@ -422,22 +562,52 @@ fn normalized_tags(trees: &[Vec<tsudoi_mfm::Node>]) -> Vec<String> {
     out
 }
 
-/// Local users mentioned in the note. Mentions of this server's own host count as local;
-/// other hosts wait for federation.
-async fn resolve_mentions(core: &Core, trees: &[Vec<tsudoi_mfm::Node>]) -> Result<Vec<String>> {
+/// Users mentioned in the note, and whether any of them is remote. Mentions of this
+/// server's own host are local; a remote user is found if this server knows them already,
+/// or else through their server (WebFinger).
+async fn resolve_mentions(
+    core: &Core,
+    sources: &[&str],
+    trees: &[Vec<tsudoi_mfm::Node>],
+) -> Result<(Vec<String>, bool)> {
     let mut out = Vec::new();
+    let mut remote = false;
     for tree in trees {
         for (username, host, _) in tsudoi_mfm::mentions(tree) {
-            let local = host
-                .as_deref()
-                .is_none_or(|h| core.settings().is_own_host(h));
-            if !local {
-                continue;
-            }
-            if let Some(u) = core.store().user_by_username(&username, None).await? {
+            let host = host
+                .map(|h| with_port(sources, &username, &h))
+                .filter(|h| !core.settings().is_own_host(h));
+            let known = core
+                .store()
+                .user_by_username(&username, host.as_deref())
+                .await?;
+            let found = match (known, &host, core.remote_directory()) {
+                (Some(u), _, _) => Some(u),
+                (None, Some(h), Some(dir)) => dir.user_by_acct(&username, h).await,
+                (None, _, _) => None,
+            };
+            if let Some(u) = found {
+                remote |= !u.is_local();
                 out.push(u.id);
             }
         }
     }
-    Ok(dedup(out))
+    Ok((dedup(out), remote))
+}
+
+/// MFM's mention syntax has no port (as mfm-js), but servers on other ports exist (and
+/// every test server is one): `@user@host:8080` in the text means that port.
+fn with_port(sources: &[&str], username: &str, host: &str) -> String {
+    let mention = format!("@{username}@{host}:").to_lowercase();
+    for source in sources {
+        let lower = source.to_lowercase();
+        if let Some(at) = lower.find(&mention) {
+            let rest = &lower[at + mention.len()..];
+            let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if !port.is_empty() && port.len() <= 5 {
+                return format!("{host}:{port}");
+            }
+        }
+    }
+    host.to_owned()
 }

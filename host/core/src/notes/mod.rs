@@ -9,7 +9,7 @@ pub use present::{PollState, Presented, present};
 
 use std::collections::HashSet;
 
-use tsudoi_model::{Note, User, Visibility, ids, may_see};
+use tsudoi_model::{FederationEvent, Job, Note, User, Visibility, ids, may_see};
 use tsudoi_store::StoreError;
 
 use crate::{Core, Error, Result};
@@ -71,15 +71,41 @@ pub async fn delete(core: &Core, me: &User, id: &str) -> Result<()> {
     if note.user_id != me.id && !me.is_admin {
         return Err(Error::AccessDenied);
     }
-    core.store().delete_note(&note).await?;
+    core.store()
+        .delete_note(&note, &deletion_jobs(&note))
+        .await?;
     Ok(())
+}
+
+/// Deletes a remote note its author's server said is gone.
+pub async fn delete_remote(core: &Core, note: &Note) -> Result<()> {
+    Ok(core.store().delete_note(note, &[]).await?)
+}
+
+/// The Delete other servers must get when a local note goes: its author's followers had it
+/// (unless it was for named users only), and so did everyone it mentioned or replied to.
+fn deletion_jobs(note: &Note) -> Vec<Job> {
+    if note.user_host.is_some() || note.local_only {
+        return Vec::new();
+    }
+    let mut notified = note.mentions.clone();
+    notified.extend(note.reply_user_id.iter().cloned());
+    notified.extend(note.renote_user_id.iter().cloned());
+    vec![Job::federate(FederationEvent::NoteDeleted {
+        note_id: note.id.clone(),
+        author_id: note.user_id.clone(),
+        to_followers: note.visibility != Visibility::Specified,
+        notified,
+    })]
 }
 
 /// Removes `me`'s pure renotes of a note.
 pub async fn unrenote(core: &Core, me: &User, id: &str) -> Result<()> {
     let note = show(core, id, Some(&me.id)).await?;
     for renote in core.store().pure_renotes_by(&me.id, &note.id).await? {
-        core.store().delete_note(&renote).await?;
+        core.store()
+            .delete_note(&renote, &deletion_jobs(&renote))
+            .await?;
     }
     Ok(())
 }

@@ -41,6 +41,15 @@ pub fn endpoints() -> Vec<Endpoint> {
             "A user by id, ids, or username and host.",
             users_show,
         ),
+        Endpoint::new(
+            "ap/show",
+            "A user or note of any server, by its ActivityPub id or `@user@host`, fetched if \
+             this server does not know it yet.",
+            ap_show,
+        )
+        .credential()
+        .kind("read:account")
+        .per_hour(120),
         Endpoint::new("users/followers", "Who follows a user.", users_followers),
         Endpoint::new("users/following", "Whom a user follows.", users_following),
         Endpoint::new(
@@ -228,13 +237,74 @@ async fn find_user(
 ) -> ApiResult<User> {
     Ok(match (user_id, username) {
         (Some(id), _) => users::by_id(&ctx.core, check_id("userId", id)?).await?,
-        (None, Some(name)) => users::by_username(&ctx.core, name, host).await?,
+        (None, Some(name)) => match host.filter(|h| !ctx.settings().is_own_host(h)) {
+            // Someone on another server: known already, or found through WebFinger.
+            Some(host) => ctx.fed.user_by_acct(name, host).await.map_err(|e| {
+                tracing::info!(%name, %host, error = %e, "remote user not resolved");
+                ApiError::from(tsudoi_core::Error::NoSuchUser)
+            })?,
+            None => users::by_username(&ctx.core, name, None).await?,
+        },
         (None, None) => {
             return Err(ApiError::invalid_param(
                 "userId",
                 "userId or username is required",
             ));
         }
+    })
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct ApShowParams {
+    uri: String,
+}
+
+/// Misskey's answer shape: `{type: "User" | "Note", object}`.
+async fn ap_show(ctx: Ctx, p: ApShowParams) -> ApiResult<Reply> {
+    let not_found = |e: tsudoi_federation::Error| {
+        tracing::info!(uri = %p.uri, error = %e, "ap/show found nothing");
+        ApiError::no_such_object()
+    };
+    let uri = p.uri.trim();
+    if let Some(acct) = uri.strip_prefix('@') {
+        let (name, host) = acct.split_once('@').unwrap_or((acct, ""));
+        let user = if host.is_empty() || ctx.settings().is_own_host(host) {
+            users::by_username(&ctx.core, name, None).await?
+        } else {
+            ctx.fed.user_by_acct(name, host).await.map_err(not_found)?
+        };
+        return user_object(&ctx, &user).await;
+    }
+    let mut budget = tsudoi_federation::resolve::Budget::new();
+    match ctx.fed.lookup(uri, &mut budget).await.map_err(not_found)? {
+        tsudoi_federation::Found::User(user) => user_object(&ctx, &user).await,
+        tsudoi_federation::Found::Note(note) => {
+            let visible = tsudoi_core::notes::show(&ctx.core, &note.id, ctx.viewer_id()).await?;
+            match super::notes::respond_one(&ctx, visible).await? {
+                Reply::Json(object) => {
+                    let mut body = br#"{"type":"Note","object":"#.to_vec();
+                    body.extend_from_slice(&object);
+                    body.push(b'}');
+                    Ok(Reply::Json(body))
+                }
+                Reply::NoContent => Err(ApiError::no_such_object()),
+            }
+        }
+    }
+}
+
+async fn user_object(ctx: &Ctx, user: &User) -> ApiResult<Reply> {
+    #[derive(serde::Serialize)]
+    struct Found<T> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        object: T,
+    }
+    let one = [user];
+    let viewing = viewing(ctx, &one).await?;
+    json(Found {
+        kind: "User",
+        object: view(ctx, &viewing, &one, 0),
     })
 }
 

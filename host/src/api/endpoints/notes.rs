@@ -17,7 +17,7 @@ pub(super) async fn respond(ctx: &Ctx, listing: Listing) -> ApiResult<Reply> {
 }
 
 /// One note as the caller sees it.
-async fn respond_one(ctx: &Ctx, note: Note) -> ApiResult<Reply> {
+pub(super) async fn respond_one(ctx: &Ctx, note: Note) -> ApiResult<Reply> {
     let presented = notes::present(&ctx.core, vec![note].into(), ctx.viewer_id()).await?;
     json(entities::Note::pack_first(&presented, ctx.settings()))
 }

@@ -159,13 +159,13 @@ struct ViewerRelation {
 pub struct UserDetailed<'a> {
     #[serde(flatten)]
     lite: UserLite<'a>,
-    url: (),
-    uri: (),
+    url: Option<&'a str>,
+    uri: Option<&'a str>,
     moved_to: (),
     also_known_as: (),
     created_at: String,
     updated_at: Option<String>,
-    last_fetched_at: (),
+    last_fetched_at: Option<String>,
     banner_url: (),
     banner_blurhash: (),
     is_locked: bool,
@@ -203,13 +203,13 @@ impl<'a> UserDetailed<'a> {
     pub fn pack(u: &'a User, relation: Option<&Relation>, settings: &Settings) -> Self {
         UserDetailed {
             lite: UserLite::of_user(u, settings),
-            url: (),
-            uri: (),
+            url: u.remote.as_ref().and_then(|r| r.url.as_deref()),
+            uri: u.remote.as_ref().map(|r| r.uri.as_str()),
             moved_to: (),
             also_known_as: (),
             created_at: iso(u.created_at),
             updated_at: u.updated_at.map(iso),
-            last_fetched_at: (),
+            last_fetched_at: u.remote.as_ref().map(|r| iso(r.fetched_at)),
             banner_url: (),
             banner_blurhash: (),
             is_locked: u.is_locked,

@@ -33,6 +33,7 @@ pub async fn insert(store: &Store, note: &Note) {
         .insert_note(&NewNote {
             note: note.clone(),
             poll: None,
+            jobs: vec![],
         })
         .await
         .unwrap();

@@ -1,0 +1,524 @@
+//! What other servers post to our inboxes. [`Federation::accept`] runs while the sender
+//! waits: it checks the HTTP signature before anything else (a request that fails is
+//! answered 401 and leaves no trace), then queues the activity and answers 202. The queue's
+//! workers call [`Federation::process`], which checks the activity against its signer and
+//! does what it says through the core, the same rules a local user's action goes through.
+
+use tsudoi_core::Error as CoreError;
+use tsudoi_core::follows::{self, FollowOutcome};
+use tsudoi_core::notes::create::{self, Origin, RemoteNote};
+use tsudoi_model::{FederationEvent, Job, Note, User, Visibility, ids};
+
+use crate::ap::{self, Object, Ref};
+use crate::resolve::Budget;
+use crate::signature::{self, Policy, Request, VerifyError};
+use crate::{Error, Federation, Result, host_of, same_origin};
+
+/// Largest activity an inbox reads; a larger body is refused with 413 before it is read.
+pub const MAX_ACTIVITY_BYTES: usize = 1 << 20;
+
+/// Why an inbox refused a request.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    /// 401: not signed, or not by whom it claims.
+    #[error("signature refused: {0}")]
+    Unauthorized(String),
+    /// 400: signed, but not an activity we can take.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 503: our side failed (the database); the sender will retry.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<VerifyError> for InboxError {
+    fn from(e: VerifyError) -> Self {
+        InboxError::Unauthorized(e.to_string())
+    }
+}
+
+/// The few properties read before an activity is queued.
+#[derive(serde::Deserialize)]
+struct Envelope {
+    actor: Option<Ref>,
+}
+
+impl Federation {
+    /// Checks an inbox request's signature and queues the activity it carries.
+    pub async fn accept(&self, request: &Request<'_>) -> Result<(), InboxError> {
+        let policy = Policy {
+            origin: self.origin().clone(),
+            now: std::time::SystemTime::now(),
+        };
+        let pending = signature::inspect(request, &policy)?;
+        let unavailable = |e: Error| InboxError::Unavailable(e.to_string());
+        let unauthorized = |e: Error| InboxError::Unauthorized(e.to_string());
+        // A stored key first; if it does not verify, the actor may have a new one: fetch it
+        // once more, never more than once per request.
+        let signer = match self.signer_key(&pending.key_id, false).await {
+            Ok((uri, key)) if pending.verify(&key).is_ok() => uri,
+            Ok(_) | Err(_) => {
+                let (uri, key) =
+                    self.signer_key(&pending.key_id, true)
+                        .await
+                        .map_err(|e| match e {
+                            e if matches!(e, Error::Store(_)) => unavailable(e),
+                            e => unauthorized(e),
+                        })?;
+                pending.verify(&key)?;
+                uri
+            }
+        };
+        if let Some(host) = host_of(&signer)
+            && let Err(e) = self.store().instance_seen(&host, ids::now_ms()).await
+        {
+            tracing::warn!(%host, error = %e, "cannot record an instance as seen");
+        }
+        let envelope: Envelope = serde_json::from_slice(request.body)
+            .map_err(|e| InboxError::BadRequest(format!("the body is not an activity: {e}")))?;
+        let actor = envelope
+            .actor
+            .as_ref()
+            .and_then(Ref::id)
+            .ok_or_else(|| InboxError::BadRequest("the activity has no actor".into()))?;
+        // Someone else's activity, forwarded (a reply relayed by the thread's owner): only
+        // objects refetched from their own server are believed, so it is queued as the
+        // signer's and processing treats it so.
+        if actor != signer && !same_origin(actor, &signer) {
+            tracing::debug!(%signer, %actor, "activity signed by another server than its actor's");
+        }
+        let activity = String::from_utf8_lossy(request.body).into_owned();
+        self.store()
+            .enqueue(
+                &[Job::Inbox {
+                    signer_uri: signer,
+                    activity,
+                }],
+                ids::now_ms(),
+            )
+            .await
+            .map_err(|e| InboxError::Unavailable(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Does what a verified activity says. `signer` is the actor whose key signed the
+    /// request.
+    pub async fn process(&self, signer_uri: &str, activity: &str) -> Result<()> {
+        let activity: Object = serde_json::from_str(activity)
+            .map_err(|e| Error::invalid(format!("not an activity: {e}")))?;
+        let actor_uri = activity
+            .actor
+            .as_ref()
+            .and_then(Ref::id)
+            .ok_or_else(|| Error::invalid("the activity has no actor"))?
+            .to_owned();
+        let mut budget = Budget::new();
+        if actor_uri != signer_uri {
+            return self.process_forwarded(&activity, &mut budget).await;
+        }
+        if let Some(id) = &activity.id
+            && !same_origin(id, &actor_uri)
+        {
+            return Err(Error::invalid(format!(
+                "activity {id} is not on its actor's server"
+            )));
+        }
+        let actor = self.actor(&actor_uri, &mut budget).await?;
+        self.dispatch(&actor, &activity, &mut budget).await
+    }
+
+    /// An activity signed by someone other than its actor. Only a Create or Update of an
+    /// object can be believed, by fetching the object from its own server; anything else is
+    /// dropped.
+    async fn process_forwarded(&self, activity: &Object, budget: &mut Budget) -> Result<()> {
+        if !(activity.is("Create") || activity.is("Update")) {
+            return Err(Error::invalid(format!(
+                "a {} signed by someone other than its actor",
+                activity.kind()
+            )));
+        }
+        let id = activity
+            .object
+            .as_ref()
+            .and_then(Ref::id)
+            .ok_or_else(|| Error::invalid("the activity has no object"))?;
+        self.note(id, budget).await?;
+        Ok(())
+    }
+
+    async fn dispatch(&self, actor: &User, activity: &Object, budget: &mut Budget) -> Result<()> {
+        let object = activity.object.as_ref();
+        let kind = activity.kind();
+        match kind {
+            "Follow" => self.on_follow(actor, activity).await,
+            "Undo" => self.on_undo(actor, object).await,
+            "Accept" => self.on_accept_or_reject(actor, object, true).await,
+            "Reject" => self.on_accept_or_reject(actor, object, false).await,
+            "Create" => {
+                let note = self.owned_object(actor, object).await?;
+                if !(note.is("Note")
+                    || note.is("Question")
+                    || note.is("Article")
+                    || note.is("Page"))
+                {
+                    tracing::debug!(
+                        kind = note.kind(),
+                        "ignoring a Create of an unsupported object"
+                    );
+                    return Ok(());
+                }
+                self.store_note(actor, &note, budget).await.map(drop)
+            }
+            "Delete" => self.on_delete(actor, object).await,
+            "Update" => {
+                let o = self.owned_object(actor, object).await?;
+                if o.id.as_deref() == actor.remote.as_ref().map(|r| r.uri.as_str()) {
+                    self.fetch_actor(
+                        &actor
+                            .remote
+                            .as_ref()
+                            .map(|r| r.uri.clone())
+                            .unwrap_or_default(),
+                    )
+                    .await?;
+                }
+                Ok(())
+            }
+            other => {
+                tracing::debug!(kind = other, "ignoring an activity of an unsupported type");
+                Ok(())
+            }
+        }
+    }
+
+    /// The object of a Create or Update: it must be the actor's, on the actor's server. An
+    /// embedded object is believed as sent (the signature covered it); a bare id is fetched.
+    async fn owned_object(&self, actor: &User, object: Option<&Ref>) -> Result<Object> {
+        let actor_uri = remote_uri(actor)?;
+        let object = match object {
+            Some(Ref::Object(o)) => (**o).clone(),
+            Some(r) => {
+                let id = r.id().unwrap_or_default();
+                self.fetch_object(id).await?
+            }
+            None => return Err(Error::invalid("the activity has no object")),
+        };
+        let id = object
+            .id
+            .as_deref()
+            .ok_or_else(|| Error::invalid("the object has no id"))?;
+        if !same_origin(id, actor_uri) {
+            return Err(Error::invalid(format!(
+                "{actor_uri} may not create or change {id}, which is on another server"
+            )));
+        }
+        if let Some(author) = object.author()
+            && author != actor_uri
+            && id != actor_uri
+        {
+            return Err(Error::invalid(format!(
+                "{actor_uri} may not create or change an object attributed to {author}"
+            )));
+        }
+        Ok(object)
+    }
+
+    async fn on_follow(&self, follower: &User, activity: &Object) -> Result<()> {
+        let followee = self.local_user(activity.object.as_ref())?;
+        let followee = tsudoi_core::users::by_id(self.core(), followee).await?;
+        let activity_id = activity.id.as_deref();
+        match follows::follow_user(self.core(), follower, &followee, activity_id).await {
+            Ok(FollowOutcome::Followed | FollowOutcome::Requested) => Ok(()),
+            // Their server asks again (it lost our Accept): accept again.
+            Err(CoreError::AlreadyFollowing) => Ok(self
+                .store()
+                .enqueue(
+                    &[Job::federate(FederationEvent::FollowAccepted {
+                        follower_id: follower.id.clone(),
+                        followee_id: followee.id.clone(),
+                        activity_id: activity_id.map(str::to_owned),
+                    })],
+                    ids::now_ms(),
+                )
+                .await?),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn on_undo(&self, actor: &User, object: Option<&Ref>) -> Result<()> {
+        let inner = match object {
+            Some(Ref::Object(o)) => o,
+            _ => return Ok(()),
+        };
+        if inner.actor.as_ref().and_then(Ref::id) != actor.remote.as_ref().map(|r| r.uri.as_str()) {
+            return Err(Error::invalid("an Undo of someone else's activity"));
+        }
+        if inner.is("Follow") {
+            let followee = self.local_user(inner.object.as_ref())?;
+            let followee = tsudoi_core::users::by_id(self.core(), followee).await?;
+            match follows::unfollow_user(self.core(), actor, &followee).await {
+                Ok(()) => {}
+                Err(CoreError::NotFollowing) => {
+                    follows::withdraw_request(self.core(), actor, &followee).await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The remote `actor` accepts or rejects a local user's Follow.
+    async fn on_accept_or_reject(
+        &self,
+        actor: &User,
+        object: Option<&Ref>,
+        accepted: bool,
+    ) -> Result<()> {
+        let follower_id = match object {
+            Some(Ref::Object(o)) if o.is("Follow") => self.local_user(o.actor.as_ref())?.to_owned(),
+            // Only the Follow's id: ours name follower and followee.
+            Some(r) => {
+                let id = r.id().unwrap_or_default();
+                let rest = id
+                    .strip_prefix(&format!("{}/follows/", self.ids().base()))
+                    .ok_or_else(|| Error::invalid(format!("{id} is not one of our Follows")))?;
+                let (follower, followee) = rest
+                    .split_once('/')
+                    .ok_or_else(|| Error::invalid(format!("{id} is not one of our Follows")))?;
+                if followee != actor.id {
+                    return Err(Error::invalid("an answer to a Follow of someone else"));
+                }
+                follower.to_owned()
+            }
+            None => return Err(Error::invalid("the activity has no object")),
+        };
+        let follower = tsudoi_core::users::by_id(self.core(), &follower_id).await?;
+        if accepted {
+            match follows::accept(self.core(), actor, &follower).await {
+                // Unlocked accounts are followed at once; their Accept confirms it.
+                Ok(()) | Err(CoreError::NoFollowRequest) => Ok(()),
+                Err(e) => Err(e.into()),
+            }
+        } else {
+            follows::withdraw_request(self.core(), &follower, actor).await?;
+            match follows::unfollow_user(self.core(), &follower, actor).await {
+                Ok(()) | Err(CoreError::NotFollowing) => Ok(()),
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+
+    async fn on_delete(&self, actor: &User, object: Option<&Ref>) -> Result<()> {
+        let actor_uri = remote_uri(actor)?;
+        let id = object
+            .and_then(Ref::id)
+            .ok_or_else(|| Error::invalid("the Delete has no object"))?;
+        if let Some(note) = self.store().note_by_uri(id).await? {
+            if note.user_id != actor.id {
+                return Err(Error::invalid(format!(
+                    "{actor_uri} may not delete {id}, which is someone else's"
+                )));
+            }
+            tsudoi_core::notes::delete_remote(self.core(), &note).await?;
+        }
+        Ok(())
+    }
+
+    /// The local user id a reference names, or an error if it is not ours.
+    fn local_user<'a>(&self, r: Option<&'a Ref>) -> Result<&'a str> {
+        let uri = r.and_then(Ref::id).unwrap_or_default();
+        self.ids()
+            .user_id_of(uri)
+            .ok_or_else(|| Error::invalid(format!("{uri} is not one of our users")))
+    }
+
+    /// Stores a remote note by `author` (whose server it must be on), with what it replies
+    /// to and quotes resolved (fetched within `budget`). Storing it twice returns the first.
+    ///
+    /// The thread above it is fetched first, walking `inReplyTo` up as far as the budget
+    /// allows, then stored from its start down: a loop, not recursion, so a thread a
+    /// hundred notes deep costs the budget and no more, and never the stack.
+    pub async fn store_note(&self, author: &User, o: &Object, budget: &mut Budget) -> Result<Note> {
+        let mut ancestors = Vec::new();
+        let mut parent = crate::resolve::ref_id(o.in_reply_to.as_ref()).map(str::to_owned);
+        while let Some(uri) = parent.take() {
+            if self.known_note(&uri).await?.is_some() {
+                break;
+            }
+            match self.fetch_related(&uri, budget).await {
+                Ok((object, author)) => {
+                    parent = crate::resolve::ref_id(object.in_reply_to.as_ref()).map(str::to_owned);
+                    ancestors.push((author, object));
+                }
+                Err(e) => {
+                    tracing::debug!(%uri, error = %e, "the thread above a note stops here");
+                    break;
+                }
+            }
+        }
+        for (ancestor_author, ancestor) in ancestors.iter().rev() {
+            if let Err(e) = self
+                .store_one(ancestor_author, ancestor, budget, false)
+                .await
+            {
+                tracing::debug!(error = %e, "a note of the thread was not stored");
+            }
+        }
+        self.store_one(author, o, budget, true).await
+    }
+
+    /// A note someone refers to, fetched (within the budget), with its author.
+    async fn fetch_related(&self, uri: &str, budget: &mut Budget) -> Result<(Object, User)> {
+        budget.spend(uri)?;
+        let object = self.fetch_object(uri).await?;
+        let author_uri = object
+            .author()
+            .ok_or_else(|| Error::invalid(format!("{uri} has no author")))?
+            .to_owned();
+        let author = self.actor(&author_uri, budget).await?;
+        Ok((object, author))
+    }
+
+    /// A note this server has: ours by id, or a remote one by its id.
+    async fn known_note(&self, uri: &str) -> Result<Option<Note>> {
+        if let Some(id) = self.ids().note_id_of(uri) {
+            return Ok(self.store().note_by_id(id).await?);
+        }
+        Ok(self.store().note_by_uri(uri).await?)
+    }
+
+    /// Stores one note whose thread above is stored already (as far as it could be had).
+    /// `fetch_quote` lets a quoted note be fetched (one level: a quote's own quote is not).
+    async fn store_one(
+        &self,
+        author: &User,
+        o: &Object,
+        budget: &mut Budget,
+        fetch_quote: bool,
+    ) -> Result<Note> {
+        let uri =
+            o.id.clone()
+                .ok_or_else(|| Error::invalid("the note has no id"))?;
+        if let Some(existing) = self.store().note_by_uri(&uri).await? {
+            return Ok(existing);
+        }
+        let author_uri = remote_uri(author)?;
+        if !same_origin(&uri, author_uri) || o.author() != Some(author_uri) {
+            return Err(Error::invalid(format!("{uri} is not {author_uri}'s note")));
+        }
+        let text = note_text(o);
+        let cw = o.summary.clone().filter(|s| !s.is_empty());
+        let addressees: Vec<&str> = o.addressees().collect();
+        let to: Vec<&str> = o.to.iter().filter_map(Ref::id).collect();
+        let followers = author
+            .remote
+            .as_ref()
+            .and_then(|r| r.followers_uri.as_deref());
+        let visibility = if to.iter().any(|a| ap::is_public(a)) {
+            Visibility::Public
+        } else if addressees.iter().any(|a| ap::is_public(a)) {
+            Visibility::Home
+        } else if followers.is_some_and(|f| addressees.contains(&f))
+            || addressees.iter().any(|a| a.ends_with("/followers"))
+        {
+            Visibility::Followers
+        } else {
+            Visibility::Specified
+        };
+        // Mentioned users: ours by id, others if known or fetchable within the budget.
+        let mut mentions = Vec::new();
+        for tag in o
+            .tag
+            .iter()
+            .filter(|t| t.kind.as_deref() == Some("Mention"))
+        {
+            let Some(href) = tag.href.as_deref() else {
+                continue;
+            };
+            match self.actor(href, budget).await {
+                Ok(u) => mentions.push(u.id),
+                Err(e) => tracing::debug!(%href, error = %e, "mention not resolved"),
+            }
+        }
+        let mut visible_user_ids = Vec::new();
+        if visibility == Visibility::Specified {
+            for a in &addressees {
+                if let Some(id) = self.ids().user_id_of(a) {
+                    visible_user_ids.push(id.to_owned());
+                } else if let Some(u) = self.store().user_by_uri(a).await? {
+                    visible_user_ids.push(u.id);
+                }
+            }
+            mentions.extend(visible_user_ids.iter().cloned());
+        }
+        // A parent that could not be had leaves the note standing on its own.
+        let reply = match crate::resolve::ref_id(o.in_reply_to.as_ref()) {
+            Some(parent) => self.known_note(parent).await?,
+            None => None,
+        };
+        let quote = o
+            .misskey_quote
+            .as_deref()
+            .or(o.quote_url.as_deref())
+            .or(o.quote_uri.as_deref());
+        let renote = match quote {
+            Some(q) => match self.known_note(q).await? {
+                Some(n) => Some(n),
+                None if fetch_quote => match self.fetch_related(q, budget).await {
+                    Ok((quoted, quoted_author)) => {
+                        Box::pin(self.store_one(&quoted_author, &quoted, budget, false))
+                            .await
+                            .ok()
+                    }
+                    Err(e) => {
+                        tracing::debug!(quote = %q, error = %e, "quoted note not resolved");
+                        None
+                    }
+                },
+                None => None,
+            },
+            None => None,
+        };
+        let published = o
+            .published
+            .as_deref()
+            .and_then(ap::parse_time)
+            .unwrap_or_else(ids::now_ms);
+        let remote = RemoteNote {
+            origin: Origin {
+                uri: uri.clone(),
+                url: o.page_url().map(str::to_owned).filter(|u| u != &uri),
+            },
+            text,
+            cw,
+            visibility,
+            reply,
+            renote,
+            poll: None,
+            mentions,
+            visible_user_ids,
+            published,
+        };
+        Ok(create::receive(self.core(), author, remote).await?)
+    }
+}
+
+/// A note's MFM: its Misskey source when it has one, otherwise its HTML made into text.
+fn note_text(o: &Object) -> Option<String> {
+    let source = o
+        .source
+        .as_ref()
+        .filter(|s| s.media_type.as_deref() == Some("text/x.misskeymarkdown"))
+        .and_then(|s| s.content.clone());
+    source
+        .or_else(|| o.misskey_content.clone())
+        .or_else(|| o.content.as_deref().map(tsudoi_mfm::html_to_mfm))
+        .filter(|t| !t.trim().is_empty())
+}
+
+fn remote_uri(user: &User) -> Result<&str> {
+    user.remote
+        .as_ref()
+        .map(|r| r.uri.as_str())
+        .ok_or_else(|| Error::invalid("not a remote actor"))
+}

@@ -1,0 +1,304 @@
+//! Local events as activities: [`Federation::federate`] reads the current state behind a
+//! [`FederationEvent`], builds the activity once, works out the inboxes it must reach (one
+//! per shared inbox) and enqueues one delivery job per inbox.
+
+use tsudoi_model::{FederationEvent, Job, Note, User, Visibility, ids};
+
+use crate::render::{self, Activity, FollowOut, NoteLinks, WithContext};
+use crate::{Error, Federation, Result};
+
+impl Federation {
+    /// Turns `event` into delivery jobs.
+    pub async fn federate(&self, event: &FederationEvent) -> Result<()> {
+        let deliveries = match event {
+            FederationEvent::NoteCreated { note_id } => self.note_created(note_id).await?,
+            FederationEvent::NoteDeleted {
+                note_id,
+                author_id,
+                to_followers,
+                notified,
+            } => {
+                self.note_deleted(note_id, author_id, *to_followers, notified)
+                    .await?
+            }
+            FederationEvent::Followed {
+                follower_id,
+                followee_id,
+            } => {
+                let (follower, followee) = self.pair(follower_id, followee_id).await?;
+                let follow = self.follow_out(&follower, &followee)?;
+                one(&followee, &follower, WithContext::new(follow).to_json())
+            }
+            FederationEvent::Unfollowed {
+                follower_id,
+                followee_id,
+            } => {
+                let (follower, followee) = self.pair(follower_id, followee_id).await?;
+                let follow = self.follow_out(&follower, &followee)?;
+                let undo = Activity::new(
+                    self.ids().activity(&follower.id, "undo", &ids::aidx()),
+                    "Undo",
+                    self.ids().user(&follower.id),
+                    follow,
+                );
+                one(&followee, &follower, WithContext::new(undo).to_json())
+            }
+            FederationEvent::FollowAccepted {
+                follower_id,
+                followee_id,
+                activity_id,
+            }
+            | FederationEvent::FollowRejected {
+                follower_id,
+                followee_id,
+                activity_id,
+            } => {
+                let accepted = matches!(event, FederationEvent::FollowAccepted { .. });
+                let (follower, followee) = self.pair(follower_id, followee_id).await?;
+                let follower_uri = actor_uri(&follower)?;
+                let follow = FollowOut::new(
+                    activity_id
+                        .clone()
+                        .unwrap_or_else(|| format!("{follower_uri}#follow")),
+                    follower_uri.to_owned(),
+                    self.ids().user(&followee.id),
+                );
+                let kind = if accepted { "Accept" } else { "Reject" };
+                let answer = Activity::new(
+                    self.ids()
+                        .activity(&followee.id, &kind.to_lowercase(), &ids::aidx()),
+                    kind,
+                    self.ids().user(&followee.id),
+                    follow,
+                );
+                one(&follower, &followee, WithContext::new(answer).to_json())
+            }
+            FederationEvent::ProfileUpdated { user_id } => {
+                let user = tsudoi_core::users::by_id(self.core(), user_id).await?;
+                let person = self.person(&user).await?;
+                let update = Activity {
+                    to: vec![crate::ap::PUBLIC.to_owned()],
+                    ..Activity::new(
+                        self.ids().activity(&user.id, "update", &ids::aidx()),
+                        "Update",
+                        self.ids().user(&user.id),
+                        person,
+                    )
+                };
+                let inboxes = self.store().remote_follower_inboxes(&user.id).await?;
+                self.jobs_for(&user, inboxes, WithContext::new(update).to_json())
+            }
+        };
+        self.store().enqueue(&deliveries, ids::now_ms()).await?;
+        Ok(())
+    }
+
+    /// The Follow activity of local `follower` for remote `followee`.
+    fn follow_out(&self, follower: &User, followee: &User) -> Result<FollowOut> {
+        Ok(FollowOut::new(
+            self.ids().follow(&follower.id, &followee.id),
+            self.ids().user(&follower.id),
+            actor_uri(followee)?.to_owned(),
+        ))
+    }
+
+    async fn pair(&self, a: &str, b: &str) -> Result<(User, User)> {
+        Ok((
+            tsudoi_core::users::by_id(self.core(), a).await?,
+            tsudoi_core::users::by_id(self.core(), b).await?,
+        ))
+    }
+
+    /// A local user as their actor document.
+    pub async fn person(&self, user: &User) -> Result<render::Person> {
+        let key = crate::actor_keys::actor_key(self.store(), &user.id).await?;
+        let summary = match &user.description {
+            Some(d) => Some(tsudoi_core::render::mfm_html(self.core(), d).await),
+            None => None,
+        };
+        let instance = user.username == crate::INSTANCE_ACTOR;
+        Ok(render::person(
+            self.ids(),
+            user,
+            &key.public_key_pem,
+            summary,
+            instance,
+        ))
+    }
+
+    /// A local note as a `Note` object, with everything it refers to as ids.
+    pub async fn note_object(&self, note: &Note) -> Result<render::NoteOut> {
+        let mut related: Vec<String> = note.mentions.clone();
+        related.extend(note.visible_user_ids.iter().cloned());
+        let users = tsudoi_core::users::by_ids(self.core(), &related).await?;
+        let uri_of = |u: &User| match &u.remote {
+            Some(r) => r.uri.clone(),
+            None => self.ids().user(&u.id),
+        };
+        let acct = |u: &User| match &u.host {
+            Some(h) => format!("@{}@{h}", u.username),
+            None => format!("@{}@{}", u.username, self.core().settings().host()),
+        };
+        let mentions = users
+            .iter()
+            .filter(|u| note.mentions.contains(&u.id))
+            .map(|u| (uri_of(u), acct(u)))
+            .collect();
+        let addressed = users
+            .iter()
+            .filter(|u| note.visible_user_ids.contains(&u.id) || note.mentions.contains(&u.id))
+            .map(uri_of)
+            .collect();
+        let content_html = match &note.text {
+            Some(t) => tsudoi_core::render::mfm_html(self.core(), t).await,
+            None => String::new(),
+        };
+        let links = NoteLinks {
+            author_uri: self.ids().user(&note.user_id),
+            followers_uri: self.ids().followers(&note.user_id),
+            in_reply_to: self.note_uri(note.reply_id.as_deref()).await?,
+            quote: self.note_uri(note.renote_id.as_deref()).await?,
+            mentions,
+            addressed,
+            content_html,
+        };
+        Ok(render::note(
+            self.ids(),
+            note,
+            links,
+            self.core().settings().base_url(),
+        ))
+    }
+
+    /// The ActivityPub id of note `id` (ours or a remote one), if it still exists.
+    async fn note_uri(&self, id: Option<&str>) -> Result<Option<String>> {
+        let Some(id) = id else { return Ok(None) };
+        Ok(self
+            .store()
+            .note_by_id(id)
+            .await?
+            .map(|n| n.uri.unwrap_or_else(|| self.ids().note(&n.id))))
+    }
+
+    async fn note_created(&self, note_id: &str) -> Result<Vec<Job>> {
+        let Some(note) = self.store().note_by_id(note_id).await? else {
+            return Ok(Vec::new()); // deleted before it went out
+        };
+        let author = tsudoi_core::users::by_id(self.core(), &note.user_id).await?;
+        let inboxes = self
+            .note_inboxes(
+                &author,
+                note.visibility != Visibility::Specified,
+                &note
+                    .mentions
+                    .iter()
+                    .chain(note.reply_user_id.iter())
+                    .chain(note.renote_user_id.iter())
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            )
+            .await?;
+        if inboxes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let object = self.note_object(&note).await?;
+        let activity = Activity {
+            to: object.to.clone(),
+            cc: object.cc.clone(),
+            published: Some(object.published.clone()),
+            ..Activity::new(
+                self.ids().note_activity(&note.id),
+                "Create",
+                self.ids().user(&author.id),
+                object,
+            )
+        };
+        Ok(self.jobs_for(&author, inboxes, WithContext::new(activity).to_json()))
+    }
+
+    async fn note_deleted(
+        &self,
+        note_id: &str,
+        author_id: &str,
+        to_followers: bool,
+        notified: &[String],
+    ) -> Result<Vec<Job>> {
+        let author = tsudoi_core::users::by_id(self.core(), author_id).await?;
+        let inboxes = self.note_inboxes(&author, to_followers, notified).await?;
+        if inboxes.is_empty() {
+            return Ok(Vec::new());
+        }
+        #[derive(serde::Serialize)]
+        struct Tombstone {
+            id: String,
+            #[serde(rename = "type")]
+            kind: &'static str,
+        }
+        let delete = Activity {
+            to: vec![crate::ap::PUBLIC.to_owned()],
+            ..Activity::new(
+                self.ids().activity(&author.id, "delete", note_id),
+                "Delete",
+                self.ids().user(&author.id),
+                Tombstone {
+                    id: self.ids().note(note_id),
+                    kind: "Tombstone",
+                },
+            )
+        };
+        Ok(self.jobs_for(&author, inboxes, WithContext::new(delete).to_json()))
+    }
+
+    /// The inboxes a note by `author` goes to: their remote followers' (unless it is for
+    /// named users only) and those of the remote users it names.
+    async fn note_inboxes(
+        &self,
+        author: &User,
+        to_followers: bool,
+        named: &[String],
+    ) -> Result<Vec<String>> {
+        let mut inboxes = if to_followers {
+            self.store().remote_follower_inboxes(&author.id).await?
+        } else {
+            Vec::new()
+        };
+        for user in tsudoi_core::users::by_ids(self.core(), named).await? {
+            if let Some(inbox) = user.delivery_inbox() {
+                inboxes.push(inbox.to_owned());
+            }
+        }
+        inboxes.sort();
+        inboxes.dedup();
+        Ok(inboxes)
+    }
+
+    fn jobs_for(&self, signer: &User, inboxes: Vec<String>, activity: String) -> Vec<Job> {
+        inboxes
+            .into_iter()
+            .map(|inbox| Job::Deliver {
+                inbox,
+                signer_id: signer.id.clone(),
+                activity: activity.clone(),
+            })
+            .collect()
+    }
+}
+
+/// One delivery of `activity`, signed by `signer`, to `to`'s server.
+fn one(to: &User, signer: &User, activity: String) -> Vec<Job> {
+    match to.delivery_inbox() {
+        Some(inbox) => vec![Job::Deliver {
+            inbox: inbox.to_owned(),
+            signer_id: signer.id.clone(),
+            activity,
+        }],
+        None => Vec::new(),
+    }
+}
+
+fn actor_uri(user: &User) -> Result<&str> {
+    user.remote
+        .as_ref()
+        .map(|r| r.uri.as_str())
+        .ok_or_else(|| Error::invalid(format!("{} is not a remote actor", user.id)))
+}

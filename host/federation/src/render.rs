@@ -1,0 +1,394 @@
+//! Local users, notes and activities as ActivityPub documents, in the shapes Misskey sends
+//! (its extensions included: `_misskey_content`, `_misskey_quote`, `isCat`) so Misskey and
+//! Mastodon servers read them as they read each other's.
+
+use serde::Serialize;
+use tsudoi_model::{Note, User, Visibility};
+
+use crate::ap::PUBLIC;
+use crate::ids::LocalIds;
+
+/// The `@context` of every document we send: ActivityStreams, security (public keys), and
+/// the terms Misskey and Mastodon add.
+pub fn context() -> serde_json::Value {
+    serde_json::json!([
+        "https://www.w3.org/ns/activitystreams",
+        "https://w3id.org/security/v1",
+        {
+            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+            "sensitive": "as:sensitive",
+            "Hashtag": "as:Hashtag",
+            "quoteUrl": "as:quoteUrl",
+            "toot": "http://joinmastodon.org/ns#",
+            "Emoji": "toot:Emoji",
+            "featured": "toot:featured",
+            "discoverable": "toot:discoverable",
+            "schema": "http://schema.org#",
+            "PropertyValue": "schema:PropertyValue",
+            "value": "schema:value",
+            "misskey": "https://misskey-hub.net/ns#",
+            "_misskey_content": "misskey:_misskey_content",
+            "_misskey_quote": "misskey:_misskey_quote",
+            "_misskey_reaction": "misskey:_misskey_reaction",
+            "_misskey_summary": "misskey:_misskey_summary",
+            "isCat": "misskey:isCat",
+        }
+    ])
+}
+
+/// A document with its `@context`.
+#[derive(Debug, Serialize)]
+pub struct WithContext<T> {
+    #[serde(rename = "@context")]
+    pub context: serde_json::Value,
+    #[serde(flatten)]
+    pub inner: T,
+}
+
+impl<T: Serialize> WithContext<T> {
+    pub fn new(inner: T) -> Self {
+        WithContext {
+            context: context(),
+            inner,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Person {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub inbox: String,
+    pub outbox: String,
+    pub followers: String,
+    pub following: String,
+    pub featured: String,
+    pub shared_inbox: String,
+    pub endpoints: PersonEndpoints,
+    pub url: String,
+    pub preferred_username: String,
+    pub name: Option<String>,
+    pub summary: Option<String>,
+    #[serde(rename = "_misskey_summary")]
+    pub misskey_summary: Option<String>,
+    pub published: String,
+    pub manually_approves_followers: bool,
+    pub discoverable: bool,
+    pub is_cat: bool,
+    pub attachment: Vec<PropertyValue>,
+    pub tag: Vec<TagOut>,
+    pub public_key: KeyOut,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonEndpoints {
+    pub shared_inbox: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PropertyValue {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyOut {
+    pub id: String,
+    pub owner: String,
+    pub public_key_pem: String,
+}
+
+/// `user` as an actor. `summary_html` is its description rendered; `instance_actor` makes it
+/// the server's own `Application`.
+pub fn person(
+    ids: &LocalIds,
+    user: &User,
+    public_key_pem: &str,
+    summary_html: Option<String>,
+    instance_actor: bool,
+) -> Person {
+    let id = ids.user(&user.id);
+    Person {
+        kind: if instance_actor {
+            "Application"
+        } else if user.is_bot {
+            "Service"
+        } else {
+            "Person"
+        },
+        inbox: ids.inbox(&user.id),
+        outbox: ids.outbox(&user.id),
+        followers: ids.followers(&user.id),
+        following: ids.following(&user.id),
+        featured: ids.featured(&user.id),
+        shared_inbox: ids.shared_inbox(),
+        endpoints: PersonEndpoints {
+            shared_inbox: ids.shared_inbox(),
+        },
+        url: ids.profile_page(&user.username),
+        preferred_username: user.username.clone(),
+        name: user.name.clone(),
+        summary: summary_html,
+        misskey_summary: user.description.clone(),
+        published: iso(user.created_at),
+        manually_approves_followers: user.is_locked,
+        discoverable: !instance_actor,
+        is_cat: user.is_cat,
+        attachment: user
+            .fields
+            .iter()
+            .map(|f| PropertyValue {
+                kind: "PropertyValue",
+                name: f.name.clone(),
+                value: f.value.clone(),
+            })
+            .collect(),
+        tag: Vec::new(),
+        public_key: KeyOut {
+            id: ids.key(&user.id),
+            owner: id.clone(),
+            public_key_pem: public_key_pem.to_owned(),
+        },
+        id,
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NoteOut {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub attributed_to: String,
+    pub content: String,
+    #[serde(rename = "_misskey_content", skip_serializing_if = "Option::is_none")]
+    pub misskey_content: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    pub sensitive: bool,
+    pub published: String,
+    pub url: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
+    #[serde(rename = "_misskey_quote", skip_serializing_if = "Option::is_none")]
+    pub misskey_quote: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote_url: Option<String>,
+    pub attachment: Vec<serde_json::Value>,
+    pub tag: Vec<TagOut>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceOut {
+    pub content: String,
+    pub media_type: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TagOut {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub href: String,
+    pub name: String,
+}
+
+/// What a note refers to, resolved to ActivityPub ids.
+pub struct NoteLinks {
+    /// The author's actor id and followers collection.
+    pub author_uri: String,
+    pub followers_uri: String,
+    /// The replied-to and quoted notes' ids.
+    pub in_reply_to: Option<String>,
+    pub quote: Option<String>,
+    /// Mentioned users: `(actor id, @user@host)`.
+    pub mentions: Vec<(String, String)>,
+    /// Actor ids a specified note is addressed to.
+    pub addressed: Vec<String>,
+    pub content_html: String,
+}
+
+/// Misskey's mapping of the four visibilities to `to` and `cc`: public to everyone with
+/// followers in copy; home to followers with Public in copy (unlisted); followers to
+/// followers only; specified to the addressees only. Mentioned users are always copied.
+pub fn addressing(
+    visibility: Visibility,
+    followers: &str,
+    mentioned: &[String],
+    addressed: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let mut cc: Vec<String> = Vec::new();
+    let to = match visibility {
+        Visibility::Public => {
+            cc.push(followers.to_owned());
+            vec![PUBLIC.to_owned()]
+        }
+        Visibility::Home => {
+            cc.push(PUBLIC.to_owned());
+            vec![followers.to_owned()]
+        }
+        Visibility::Followers => vec![followers.to_owned()],
+        Visibility::Specified => addressed.to_vec(),
+    };
+    for m in mentioned {
+        if !to.contains(m) && !cc.contains(m) {
+            cc.push(m.clone());
+        }
+    }
+    (to, cc)
+}
+
+/// A local note as a `Note` object.
+pub fn note(ids: &LocalIds, note: &Note, links: NoteLinks, base_url: &str) -> NoteOut {
+    let mentioned: Vec<String> = links.mentions.iter().map(|(u, _)| u.clone()).collect();
+    let (to, cc) = addressing(
+        note.visibility,
+        &links.followers_uri,
+        &mentioned,
+        &links.addressed,
+    );
+    let mut tag: Vec<TagOut> = links
+        .mentions
+        .iter()
+        .map(|(href, name)| TagOut {
+            kind: "Mention",
+            href: href.clone(),
+            name: name.clone(),
+        })
+        .collect();
+    tag.extend(note.tags.iter().map(|t| TagOut {
+        kind: "Hashtag",
+        href: format!("{base_url}/tags/{}", tsudoi_mfm::url_component(t)),
+        name: format!("#{t}"),
+    }));
+    // Servers that know no quotes see the quoted note's id after `RE:` (Misskey's fallback).
+    let mut content = links.content_html;
+    if let Some(q) = &links.quote {
+        let mut escaped = String::new();
+        tsudoi_mfm::escape(q, &mut escaped);
+        content.push_str(&format!(
+            "<p><span class=\"quote-inline\"><br><br>RE: <a href=\"{escaped}\">{escaped}</a></span></p>"
+        ));
+    }
+    NoteOut {
+        id: ids.note(&note.id),
+        kind: "Note",
+        attributed_to: links.author_uri,
+        content,
+        misskey_content: note.text.clone(),
+        source: note.text.as_ref().map(|t| SourceOut {
+            content: t.clone(),
+            media_type: "text/x.misskeymarkdown",
+        }),
+        summary: note.cw.clone(),
+        sensitive: note.cw.is_some(),
+        published: iso(note.created_at),
+        url: ids.note(&note.id),
+        to,
+        cc,
+        in_reply_to: links.in_reply_to,
+        misskey_quote: links.quote.clone(),
+        quote_url: links.quote,
+        attachment: Vec::new(),
+        tag,
+    }
+}
+
+/// An activity: `actor` does `kind` to `object`.
+#[derive(Debug, Serialize)]
+pub struct Activity<O> {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub actor: String,
+    pub object: O,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cc: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+}
+
+impl<O: Serialize> Activity<O> {
+    pub fn new(id: String, kind: &'static str, actor: String, object: O) -> Self {
+        Activity {
+            id,
+            kind,
+            actor,
+            object,
+            to: Vec::new(),
+            cc: Vec::new(),
+            published: None,
+        }
+    }
+}
+
+/// A Follow as it travels alone or inside an Accept, Reject or Undo.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowOut {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub actor: String,
+    pub object: String,
+}
+
+impl FollowOut {
+    pub fn new(id: String, actor: String, object: String) -> Self {
+        FollowOut {
+            id,
+            kind: "Follow",
+            actor,
+            object,
+        }
+    }
+}
+
+/// Unix milliseconds as `xsd:dateTime` in UTC with milliseconds (as Misskey writes them).
+pub fn iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visibilities_map_to_addressing_as_misskey_does() {
+        let f = "https://h/users/a/followers";
+        let m = vec!["https://r/users/b".to_owned()];
+        assert_eq!(
+            addressing(Visibility::Public, f, &m, &[]),
+            (vec![PUBLIC.to_owned()], vec![f.to_owned(), m[0].clone()])
+        );
+        assert_eq!(
+            addressing(Visibility::Home, f, &[], &[]),
+            (vec![f.to_owned()], vec![PUBLIC.to_owned()])
+        );
+        assert_eq!(
+            addressing(Visibility::Followers, f, &[], &[]),
+            (vec![f.to_owned()], vec![])
+        );
+        assert_eq!(
+            addressing(Visibility::Specified, f, &m, &m),
+            (m.clone(), vec![])
+        );
+    }
+}

@@ -1,0 +1,226 @@
+//! The job runners: one loop per queue claims due jobs from the database (on any node) and
+//! runs them concurrently, within a limit per queue and, for deliveries, per server. A job
+//! that fails is retried with exponential backoff (or when the server said); one that cannot
+//! succeed, or has failed too often, is kept as dead.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tsudoi_model::{ClaimedJob, Job, JobQueue, ids};
+
+use crate::deliver::Delivery;
+use crate::{Error, Federation, host_of};
+
+/// A claimed job is someone else's to retry after this long (its worker died).
+const LEASE: Duration = Duration::from_secs(120);
+/// How often an idle queue looks for new jobs.
+const IDLE_POLL: Duration = Duration::from_millis(100);
+/// Attempts before a job is given up: with a one-minute base, the last is about four days
+/// after the first (Mastodon and Misskey retry for days too).
+pub const MAX_ATTEMPTS: i64 = 12;
+/// Attempts for processing an inbox activity: a failure there is usually the sender's
+/// server being down while we fetch something.
+const INBOX_ATTEMPTS: i64 = 3;
+
+/// What running one job came to.
+enum Outcome {
+    Done,
+    Retry {
+        reason: String,
+        after: Option<Duration>,
+    },
+    GiveUp(String),
+}
+
+impl Federation {
+    /// Starts the runners of every queue. They run until the process ends.
+    pub fn run_workers(&self) {
+        let concurrency = self.settings().delivery_concurrency.max(1);
+        for (queue, limit) in [
+            (JobQueue::Deliver, concurrency),
+            (JobQueue::Inbox, concurrency / 2 + 1),
+            (JobQueue::Federate, 4),
+        ] {
+            let fed = self.clone();
+            tokio::spawn(async move { fed.run_queue(queue, limit).await });
+        }
+    }
+
+    async fn run_queue(self, queue: JobQueue, limit: usize) {
+        let slots = Arc::new(Semaphore::new(limit));
+        let hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
+        loop {
+            let free = slots.available_permits();
+            if free == 0 {
+                // Wait for one job to finish before claiming more.
+                let _ = slots.acquire().await.map(drop);
+                continue;
+            }
+            let claimed = match self
+                .store()
+                .claim_jobs(queue, free as i64, ids::now_ms(), LEASE.as_millis() as i64)
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(queue = queue.as_str(), error = %e, "cannot claim jobs");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if claimed.is_empty() {
+                tokio::time::sleep(IDLE_POLL).await;
+                continue;
+            }
+            for job in claimed {
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    return;
+                };
+                let host_slot = match &job.job {
+                    Job::Deliver { inbox, .. } => Some(self.host_slot(&hosts, inbox)),
+                    _ => None,
+                };
+                let fed = self.clone();
+                tokio::spawn(async move {
+                    let _host = match host_slot {
+                        Some(s) => s.acquire_owned().await.ok(),
+                        None => None,
+                    };
+                    fed.run_one(job).await;
+                    drop(slot);
+                });
+            }
+        }
+    }
+
+    fn host_slot(
+        &self,
+        hosts: &Mutex<HashMap<String, Arc<Semaphore>>>,
+        inbox: &str,
+    ) -> Arc<Semaphore> {
+        let host = host_of(inbox).unwrap_or_default();
+        let mut hosts = hosts.lock().unwrap_or_else(|p| p.into_inner());
+        hosts
+            .entry(host)
+            .or_insert_with(|| {
+                Arc::new(Semaphore::new(self.settings().per_host_concurrency.max(1)))
+            })
+            .clone()
+    }
+
+    async fn run_one(&self, claimed: ClaimedJob) {
+        let span =
+            tracing::debug_span!("job", id = claimed.id, queue = claimed.job.queue().as_str());
+        let _enter = span.enter();
+        let outcome = match &claimed.job {
+            Job::Deliver {
+                inbox,
+                signer_id,
+                activity,
+            } => self.run_delivery(inbox, signer_id, activity).await,
+            Job::Inbox {
+                signer_uri,
+                activity,
+            } => match self.process(signer_uri, activity).await {
+                Ok(()) => Outcome::Done,
+                Err(e) if e.is_transient() && claimed.attempts < INBOX_ATTEMPTS => Outcome::Retry {
+                    reason: e.to_string(),
+                    after: None,
+                },
+                Err(e) => Outcome::GiveUp(e.to_string()),
+            },
+            Job::Federate { event } => match self.federate(event).await {
+                Ok(()) => Outcome::Done,
+                Err(e) if e.is_transient() => Outcome::Retry {
+                    reason: e.to_string(),
+                    after: None,
+                },
+                Err(e) => Outcome::GiveUp(e.to_string()),
+            },
+        };
+        let now = ids::now_ms();
+        let stored = match outcome {
+            Outcome::Done => self.store().finish_job(claimed.id).await,
+            Outcome::Retry { reason, .. } if claimed.attempts >= MAX_ATTEMPTS => {
+                self.store().bury_job(claimed.id, &reason, now).await
+            }
+            Outcome::Retry { reason, after } => {
+                let wait = after
+                    .unwrap_or_default()
+                    .max(self.backoff(claimed.attempts));
+                tracing::debug!(job = claimed.id, %reason, ?wait, "job will be retried");
+                self.store()
+                    .retry_job(claimed.id, now + wait.as_millis() as i64, &reason)
+                    .await
+            }
+            Outcome::GiveUp(reason) => {
+                tracing::info!(job = claimed.id, %reason, "job given up");
+                self.store().bury_job(claimed.id, &reason, now).await
+            }
+        };
+        if let Err(e) = stored {
+            // The lease runs out and the job is claimed again.
+            tracing::warn!(job = claimed.id, error = %e, "cannot record a job's outcome");
+        }
+    }
+
+    async fn run_delivery(&self, inbox: &str, signer_id: &str, activity: &str) -> Outcome {
+        let host = host_of(inbox).unwrap_or_default();
+        let now = ids::now_ms();
+        match self.store().instance_suspended(&host).await {
+            Ok(true) => {
+                return Outcome::GiveUp(format!(
+                    "{host} is suspended: it has not answered for too long"
+                ));
+            }
+            Ok(false) => {}
+            Err(e) => {
+                return Outcome::Retry {
+                    reason: e.to_string(),
+                    after: None,
+                };
+            }
+        }
+        let delivery = match self.deliver(inbox, signer_id, activity).await {
+            Ok(d) => d,
+            Err(e @ Error::ActorKey(_)) | Err(e @ Error::Store(_)) => {
+                return Outcome::Retry {
+                    reason: e.to_string(),
+                    after: None,
+                };
+            }
+            Err(e) => return Outcome::GiveUp(e.to_string()),
+        };
+        let dead_after = self.settings().dead_after.as_millis() as i64;
+        // A server that answers, even with a refusal, is alive.
+        let reachable = !matches!(delivery, Delivery::Failed { .. });
+        if let Err(e) = self
+            .store()
+            .record_delivery(&host, reachable, now, dead_after)
+            .await
+        {
+            tracing::warn!(%host, error = %e, "cannot record a delivery");
+        }
+        match delivery {
+            Delivery::Delivered => Outcome::Done,
+            Delivery::Failed {
+                reason,
+                retry_after,
+            } => Outcome::Retry {
+                reason,
+                after: retry_after,
+            },
+            Delivery::Refused { reason } => Outcome::GiveUp(reason),
+        }
+    }
+
+    /// The wait before retry number `attempts`: the base, doubled each time.
+    fn backoff(&self, attempts: i64) -> Duration {
+        let doublings = (attempts - 1).clamp(0, 16) as u32;
+        self.settings()
+            .retry_base
+            .saturating_mul(2u32.saturating_pow(doublings))
+    }
+}

@@ -1,0 +1,316 @@
+// A Tsudoi server against a scripted remote server (lib/remote.mjs) that signs with
+// Misskey's own library: what a well-behaved remote sends is accepted and what ours sends
+// verifies there; forged, stale, replayed, misattributed and oversized input is refused or
+// bounded and stores nothing; deliveries are retried, wait when told, stop when told, and
+// survive the sender being killed.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, signup, eventually } from './lib/server.mjs';
+import { startRemote } from './lib/remote.mjs';
+
+const federating = {
+  TSUDOI_FEDERATION_ALLOW_PRIVATE: 'true',
+  TSUDOI_FEDERATION_RETRY_BASE_MS: '300',
+};
+const PUBLIC = 'https://www.w3.org/ns/activitystreams#Public';
+
+let server;
+let remote;
+let victim;
+before(async () => {
+  [server, remote] = await Promise.all([startServer(federating), startRemote({ name: 'hostile' })]);
+  victim = await signup(server, 'victim');
+});
+after(async () => {
+  await Promise.all([server?.stop(), remote?.close()]);
+});
+
+const victimUri = () => `${server.origin}/users/${victim.id}`;
+let serial = 0;
+
+/** A public note by `actor` mentioning the victim, and its Create. */
+function createNote(actor, text, extra = {}) {
+  const n = ++serial;
+  const note = {
+    id: `${remote.origin}/notes/${actor.name}-${n}`,
+    type: 'Note',
+    attributedTo: actor.id,
+    content: `<p>${text}</p>`,
+    published: new Date().toISOString(),
+    to: [PUBLIC],
+    cc: [victimUri()],
+    tag: [{ type: 'Mention', href: victimUri(), name: `@victim@${new URL(server.origin).host}` }],
+    ...extra,
+  };
+  return {
+    note,
+    activity: {
+      '@context': 'https://www.w3.org/ns/activitystreams',
+      id: `${note.id}/activity`,
+      type: 'Create',
+      actor: actor.id,
+      to: note.to,
+      cc: note.cc,
+      object: note,
+    },
+  };
+}
+
+async function mentionTexts() {
+  return (await victim.api.request('notes/mentions', { limit: 100 })).map((n) => n.text);
+}
+
+/** Waits for the inbox queue to settle, then checks `text` was not stored. */
+async function assertNotStored(text) {
+  await new Promise((r) => setTimeout(r, 700));
+  const global = await victim.api.request('notes/global-timeline', { limit: 100 });
+  assert.ok(!global.some((n) => n.text?.includes(text)), `${text} must not be stored`);
+  assert.ok(!(await mentionTexts()).some((t) => t?.includes(text)), `${text} must not be stored`);
+}
+
+test('a note signed with Misskey\'s library by an actor nobody follows, mentioning a local user, is stored', async () => {
+  const alice = remote.actor('alice');
+  const { activity } = createNote(alice, 'hello victim');
+  const res = await remote.send('alice', `${server.origin}/inbox`, activity);
+  assert.equal(res.status, 202, res.text);
+  await eventually(async () => assert.ok((await mentionTexts()).includes('hello victim')));
+  // The same activity again is stored once.
+  assert.equal((await remote.send('alice', `${victimUri()}/inbox`, activity)).status, 202);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal((await mentionTexts()).filter((t) => t === 'hello victim').length, 1);
+});
+
+test('forged, tampered, stale, future and replayed requests get 401 and store nothing', async () => {
+  remote.actor('mallory');
+  const inbox = `${server.origin}/inbox`;
+  const cases = [
+    ['unsigned', { unsigned: true }],
+    ['tampered body', { body: null }],
+    ['wrong digest', { digest: 'SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' }],
+    ['two hours old', { date: new Date(Date.now() - 2 * 3600_000) }],
+    ['two hours ahead', { date: new Date(Date.now() + 2 * 3600_000) }],
+    ['signed for another host', { host: '127.0.0.1:1' }],
+    ['someone else\'s key', { keyId: `${remote.origin}/users/alice#main-key` }],
+  ];
+  for (const [label, opts] of cases) {
+    const { activity } = createNote(remote.actor('mallory'), `forged ${label}`);
+    if (opts.body === null) opts.body = JSON.stringify({ ...activity, object: { ...activity.object, content: '<p>changed</p>' } });
+    const res = await remote.send('mallory', inbox, activity, opts);
+    assert.equal(res.status, 401, `${label}: ${res.status} ${res.text}`);
+    await assertNotStored(`forged ${label}`);
+  }
+  // Half an hour of clock difference is tolerated (Mastodon's window is about an hour).
+  const { activity } = createNote(remote.actor('mallory'), 'half an hour late');
+  const late = await remote.send('mallory', inbox, activity, { date: new Date(Date.now() - 30 * 60_000) });
+  assert.equal(late.status, 202);
+  await eventually(async () => assert.ok((await mentionTexts()).includes('half an hour late')));
+});
+
+test('activities that misattribute their objects are dropped', async () => {
+  const mallory = remote.actor('mallory');
+  const alice = remote.actor('alice');
+  const inbox = `${server.origin}/inbox`;
+
+  // Signed by mallory, claiming to be alice's: the object is fetched from its origin, where
+  // it does not exist.
+  const forged = createNote(alice, 'alice never said this');
+  assert.equal((await remote.send('mallory', inbox, forged.activity)).status, 202);
+  await assertNotStored('alice never said this');
+
+  // A note whose id is on another server than its author's.
+  const elsewhere = createNote(mallory, 'on another host', { id: 'http://127.0.0.1:1/notes/elsewhere' });
+  elsewhere.activity.object.id = 'http://127.0.0.1:1/notes/elsewhere';
+  assert.equal((await remote.send('mallory', inbox, elsewhere.activity)).status, 202);
+  await assertNotStored('on another host');
+
+  // A note attributed to someone else than the activity's actor.
+  const misattributed = createNote(mallory, 'attributed to alice', { attributedTo: alice.id });
+  assert.equal((await remote.send('mallory', inbox, misattributed.activity)).status, 202);
+  await assertNotStored('attributed to alice');
+
+  // Deleting someone else's note.
+  const real = createNote(alice, 'alice said this');
+  assert.equal((await remote.send('alice', inbox, real.activity)).status, 202);
+  await eventually(async () => assert.ok((await mentionTexts()).includes('alice said this')));
+  const del = {
+    '@context': 'https://www.w3.org/ns/activitystreams',
+    id: `${mallory.id}#delete-1`,
+    type: 'Delete',
+    actor: mallory.id,
+    object: real.note.id,
+  };
+  assert.equal((await remote.send('mallory', inbox, del)).status, 202);
+  await new Promise((r) => setTimeout(r, 700));
+  assert.ok((await mentionTexts()).includes('alice said this'), 'someone else\'s note survives');
+  // Its author may.
+  assert.equal((await remote.send('alice', inbox, { ...del, id: `${alice.id}#delete-1`, actor: alice.id })).status, 202);
+  await eventually(async () => assert.ok(!(await mentionTexts()).includes('alice said this')));
+});
+
+test('fetched documents must be what and where they claim, within size and time', async () => {
+  const lookup = (uri) => victim.api.request('ap/show', { uri }).then(() => 'found', (e) => e.code);
+  remote.serveJson('/users/liar', { id: `${remote.origin}/users/someone-else`, type: 'Person', preferredUsername: 'liar', inbox: `${remote.origin}/inbox` });
+  assert.equal(await lookup(`${remote.origin}/users/liar`), 'NO_SUCH_OBJECT');
+  for (const contentType of ['text/html', 'application/json', 'image/png']) {
+    const path = `/users/typed-${contentType.replace('/', '-')}`;
+    remote.serveJson(path, { id: `${remote.origin}${path}`, type: 'Person', preferredUsername: 'typed', inbox: `${remote.origin}/inbox` }, { contentType });
+    assert.equal(await lookup(`${remote.origin}${path}`), 'NO_SUCH_OBJECT', contentType);
+  }
+  remote.serve('/users/huge', (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/activity+json' });
+    res.end(JSON.stringify({ id: `${remote.origin}/users/huge`, type: 'Person', padding: 'x'.repeat(5 << 20) }));
+  });
+  assert.equal(await lookup(`${remote.origin}/users/huge`), 'NO_SUCH_OBJECT');
+  remote.serve('/users/private', (req, res) => {
+    res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' });
+    res.end();
+  });
+  assert.equal(await lookup(`${remote.origin}/users/private`), 'NO_SUCH_OBJECT');
+  remote.serve('/users/slow', (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/activity+json' });
+    const timer = setInterval(() => res.write(' '), 500);
+    res.on('close', () => clearInterval(timer));
+  });
+  const started = Date.now();
+  assert.equal(await lookup(`${remote.origin}/users/slow`), 'NO_SUCH_OBJECT');
+  assert.ok(Date.now() - started < 15_000, 'a slow drip is cut off');
+  const users = await victim.api.request('users/search-by-username-and-host', { username: 'liar' }).catch(() => []);
+  assert.ok(!users.some((u) => u.host === remote.host));
+});
+
+test('a 100-deep reply chain costs a bounded number of fetches', async () => {
+  const deep = remote.actor('deep');
+  for (let i = 0; i < 100; i++) {
+    const path = `/notes/chain-${i}`;
+    remote.serveJson(path, {
+      id: `${remote.origin}${path}`,
+      type: 'Note',
+      attributedTo: deep.id,
+      content: `<p>link ${i}</p>`,
+      to: [PUBLIC],
+      ...(i > 0 ? { inReplyTo: `${remote.origin}/notes/chain-${i - 1}` } : {}),
+    });
+  }
+  const before = remote.requests.filter((r) => r.path.startsWith('/notes/chain-')).length;
+  const { activity } = createNote(deep, 'end of the chain', { inReplyTo: `${remote.origin}/notes/chain-99` });
+  assert.equal((await remote.send('deep', `${server.origin}/inbox`, activity)).status, 202);
+  await eventually(async () => assert.ok((await mentionTexts()).includes('end of the chain')));
+  const fetched = remote.requests.filter((r) => r.path.startsWith('/notes/chain-')).length - before;
+  assert.ok(fetched <= 20, `${fetched} fetches`);
+});
+
+test('a rotated key is fetched again once; a bad signature never causes more than one refetch', async () => {
+  const rot = remote.actor('rot');
+  const inbox = `${server.origin}/inbox`;
+  const first = createNote(rot, 'before rotation');
+  assert.equal((await remote.send('rot', inbox, first.activity)).status, 202);
+  const actorFetches = () => remote.requests.filter((r) => r.method === 'GET' && r.path === '/users/rot').length;
+  const fetchedBefore = actorFetches();
+  remote.rotateKey('rot');
+  const second = createNote(rot, 'after rotation');
+  assert.equal((await remote.send('rot', inbox, second.activity)).status, 202);
+  assert.equal(actorFetches() - fetchedBefore, 1, 'one refetch for the new key');
+  await eventually(async () => assert.ok((await mentionTexts()).includes('after rotation')));
+
+  // Signed with a key the actor does not publish: one refetch, then 401.
+  const imposter = remote.actor('imposter');
+  const countBefore = actorFetches();
+  const bad = createNote(rot, 'signed by the wrong key');
+  const res = await remote.send('imposter', inbox, bad.activity, { keyId: rot.keyId });
+  assert.equal(res.status, 401);
+  assert.ok(actorFetches() - countBefore <= 1);
+  assert.ok(imposter);
+});
+
+test('following a local user from the remote: our Accept verifies under Misskey\'s library', async () => {
+  const fan = remote.actor('fan');
+  const follow = {
+    '@context': 'https://www.w3.org/ns/activitystreams',
+    id: `${fan.id}#follow-1`,
+    type: 'Follow',
+    actor: fan.id,
+    object: victimUri(),
+  };
+  assert.equal((await remote.send('fan', `${victimUri()}/inbox`, follow)).status, 202);
+  const accept = await remote.waitFor((r) => r.body?.type === 'Accept');
+  assert.equal(accept.verified, true, accept.error);
+  assert.equal(accept.body.actor, victimUri());
+  assert.equal(accept.body.object.id, follow.id);
+  // Our signed fetches verify there too: the instance actor fetched the fan's actor.
+  const fetches = remote.requests.filter((r) => r.method === 'GET' && r.path === '/users/fan');
+  assert.ok(fetches.length >= 1);
+  assert.match(fetches[0].headers.signature, /keyId="http:\/\/127\.0\.0\.1:\d+\/users\/[0-9a-z]+#main-key"/);
+});
+
+test('deliveries: 500, 500, 200 arrives on the third try; 429 waits for Retry-After; 410 stops', async () => {
+  // The fan follows the victim (previous test); the victim's notes go to the fan's server.
+  const attempts = () => remote.received.filter((r) => r.body?.type === 'Create' && r.body.object?.content?.includes('retry me'));
+  let n = 0;
+  remote.respondWith((record) => {
+    if (record.body?.type !== 'Create') return { status: 202 };
+    n += 1;
+    return { status: n <= 2 ? 500 : 202 };
+  });
+  await victim.api.request('notes/create', { text: 'retry me' });
+  await eventually(() => assert.equal(attempts().length, 3), 15_000);
+  const times = attempts().map((r) => r.at);
+  assert.ok(times[2] - times[1] >= times[1] - times[0], 'the waits grow');
+  assert.ok(attempts().every((r) => r.verified === true));
+
+  let throttled = 0;
+  remote.respondWith((record) => {
+    if (!record.body?.object?.content?.includes('slow down')) return { status: 202 };
+    throttled += 1;
+    return throttled === 1 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 202 };
+  });
+  await victim.api.request('notes/create', { text: 'slow down' });
+  const waited = await eventually(() => {
+    const got = remote.received.filter((r) => r.body?.object?.content?.includes('slow down'));
+    assert.equal(got.length, 2);
+    return got[1].at - got[0].at;
+  }, 15_000);
+  assert.ok(waited >= 2000, `retried after ${waited} ms`);
+
+  remote.respondWith((record) => (record.body?.object?.content?.includes('gone') ? { status: 410 } : { status: 202 }));
+  await victim.api.request('notes/create', { text: 'gone for good' });
+  await eventually(() => assert.equal(remote.received.filter((r) => r.body?.object?.content?.includes('gone for good')).length, 1));
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(remote.received.filter((r) => r.body?.object?.content?.includes('gone for good')).length, 1, '410 is not retried');
+  remote.respondWith(null);
+});
+
+test('deliveries survive a kill -9 of the sender', async () => {
+  const sender = await startServer({ ...federating, TSUDOI_FEDERATION_RETRY_BASE_MS: '1000' });
+  try {
+    const author = await signup(sender, 'author');
+    const authorUri = `${sender.origin}/users/${author.id}`;
+    const reader = remote.actor('reader');
+    const follow = { '@context': 'https://www.w3.org/ns/activitystreams', id: `${reader.id}#follow-k`, type: 'Follow', actor: reader.id, object: authorUri };
+    assert.equal((await remote.send('reader', `${authorUri}/inbox`, follow)).status, 202);
+    await remote.waitFor((r) => r.body?.type === 'Accept' && r.body.actor === authorUri);
+
+    let open = false;
+    remote.respondWith((record) => (record.body?.object?.content?.includes('survivor') && !open ? { status: 503 } : { status: 202 }));
+    await author.api.request('notes/create', { text: 'survivor' });
+    await remote.waitFor((r) => r.body?.object?.content?.includes('survivor'));
+    // Killed once the failed attempt is recorded (a worker killed mid-delivery leaves a
+    // lease that runs out: the store's tests cover that).
+    await new Promise((r) => setTimeout(r, 300));
+    await sender.kill();
+    open = true;
+    const restarted = await startServer(sender.env, sender.storage);
+    try {
+      await eventually(() => {
+        const got = remote.received.filter((r) => r.body?.object?.content?.includes('survivor'));
+        assert.ok(got.length >= 2);
+        assert.equal(got.at(-1).verified, true);
+      }, 20_000);
+    } finally {
+      await restarted.stop();
+    }
+  } finally {
+    remote.respondWith(null);
+    await sender.stop();
+  }
+});
