@@ -221,6 +221,49 @@ test('a locked account accepts one follow request from another server and reject
   });
 });
 
+test('renotes and profile updates cross servers, and so does taking a renote back', async () => {
+  const kim = await signup(a, 'kim');
+  const lee = await signup(b, 'lee');
+  const kimOnB = await remoteUser(lee, 'kim', a);
+  await lee.api.request('following/create', { userId: kimOnB.id });
+  const leeOnA = await eventually(async () => {
+    const followers = await a.client().request('users/followers', { userId: kim.id });
+    assert.equal(followers.length, 1);
+    return followers[0].follower;
+  });
+  await kim.api.request('following/create', { userId: leeOnA.id });
+  const original = (await kim.api.request('notes/create', { text: 'worth spreading' })).createdNote;
+  const onB = await eventually(async () => {
+    const home = await lee.api.request('notes/timeline', {});
+    const n = home.find((x) => x.text === 'worth spreading');
+    assert.ok(n);
+    return n;
+  });
+  // Lee's renote is an Announce: kim's server stores it as lee's renote of her note.
+  await lee.api.request('notes/create', { renoteId: onB.id });
+  await eventually(async () => {
+    const home = await kim.api.request('notes/timeline', {});
+    const renote = home.find((x) => x.renoteId === original.id && x.user.username === 'lee');
+    assert.ok(renote, 'the renote arrived');
+    assert.equal(renote.text, null);
+    const shown = await kim.api.request('notes/show', { noteId: original.id });
+    assert.equal(shown.renoteCount, 1);
+  });
+  // Undo of the Announce.
+  await lee.api.request('notes/unrenote', { noteId: onB.id });
+  await eventually(async () => {
+    const shown = await kim.api.request('notes/show', { noteId: original.id });
+    assert.equal(shown.renoteCount, 0);
+  });
+  // A profile change reaches the servers of her followers.
+  await kim.api.request('i/update', { name: 'Kim K.', description: 'now with a **bio**' });
+  await eventually(async () => {
+    const seen = await lee.api.request('users/show', { userId: kimOnB.id });
+    assert.equal(seen.name, 'Kim K.');
+    assert.equal(seen.description, 'now with a **bio**');
+  });
+});
+
 test('ap/show finds users and notes of another server by id or by @user@host', async () => {
   const fay = await signup(a, 'fay');
   const gus = await signup(b, 'gus');

@@ -6,7 +6,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, signup, eventually } from './lib/server.mjs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { startServer, signup, eventually, tsudoiBinary } from './lib/server.mjs';
 import { startRemote } from './lib/remote.mjs';
 
 const federating = {
@@ -14,6 +16,7 @@ const federating = {
   TSUDOI_FEDERATION_RETRY_BASE_MS: '300',
 };
 const PUBLIC = 'https://www.w3.org/ns/activitystreams#Public';
+const run = promisify(execFile);
 
 let server;
 let remote;
@@ -313,4 +316,41 @@ test('deliveries survive a kill -9 of the sender', async () => {
     remote.respondWith(null);
     await sender.stop();
   }
+});
+
+test('an admin blocks a server: its requests get 403 and nothing goes to it; a silenced server\'s notes are not public', async () => {
+  const out = await run(tsudoiBinary(), ['user', 'create', 'fed_admin', '--admin', '--password', 'pw'], {
+    env: { ...process.env, ...server.env },
+  });
+  const admin = server.client(/token: (\S+)/.exec(out.stdout)[1]);
+  const spammer = remote.actor('spammer');
+
+  await admin.request('admin/update-meta', { blockedHosts: [remote.host.split(':')[0]] });
+  assert.deepEqual((await admin.request('admin/meta', {})).blockedHosts, ['127.0.0.1']);
+  const { activity } = createNote(spammer, 'from a blocked server');
+  const res = await remote.send('spammer', `${server.origin}/inbox`, activity);
+  assert.equal(res.status, 403);
+  await assertNotStored('from a blocked server');
+  const before = remote.received.length;
+  await victim.api.request('notes/create', { text: 'not for the blocked' });
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(remote.received.length, before, 'nothing is delivered to a blocked server');
+  const listed = await admin.request('federation/show-instance', { host: remote.host });
+  assert.equal(listed.isBlocked, true);
+
+  await admin.request('admin/update-meta', { blockedHosts: [], silencedHosts: [remote.host] });
+  const loud = createNote(spammer, 'silenced but public');
+  assert.equal((await remote.send('spammer', `${server.origin}/inbox`, loud.activity)).status, 202);
+  const stored = await eventually(async () => {
+    const mentions = await victim.api.request('notes/mentions', {});
+    const found = mentions.find((n) => n.text === 'silenced but public');
+    assert.ok(found);
+    return found;
+  });
+  assert.equal(stored.visibility, 'home');
+  const instances = await victim.api.request('federation/instances', { host: '127.0.0.1' });
+  const mine = instances.find((i) => i.host === remote.host);
+  assert.equal(mine.isSilenced, true);
+  assert.ok(mine.usersCount >= 1);
+  await admin.request('admin/update-meta', { silencedHosts: [] });
 });

@@ -2,7 +2,7 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use tsudoi_model::{FollowSide, ProfilePatch, RegistrationMode, User, ids};
+use tsudoi_model::{FederationEvent, FollowSide, Job, ProfilePatch, RegistrationMode, User, ids};
 use tsudoi_store::{NewLocalUser, StoreError};
 
 use crate::{Core, Error, Result, random_token};
@@ -298,8 +298,14 @@ pub async fn update_profile(core: &Core, user: &User, up: ProfilePatch) -> Resul
         is_bot: up.is_bot,
         is_cat: up.is_cat,
     };
+    // Servers whose users follow this one keep a copy of the profile: they get an Update.
+    let update = core.store().has_remote_followers(&user.id).await?.then(|| {
+        Job::federate(FederationEvent::ProfileUpdated {
+            user_id: user.id.clone(),
+        })
+    });
     core.store()
-        .update_profile(&user.id, &patch, ids::now_ms())
+        .update_profile(&user.id, &patch, ids::now_ms(), update.as_slice())
         .await?;
     core.authors().forget(&user.id);
     core.store()

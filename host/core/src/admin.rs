@@ -44,3 +44,13 @@ pub async fn create_invitation(core: &Core, expires_in_days: Option<u32>) -> Res
         .await?;
     Ok(code)
 }
+
+/// Remote servers this one knows, busiest first (`host` only that one).
+pub async fn instances(
+    core: &Core,
+    host: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<tsudoi_store::InstanceRow>> {
+    Ok(core.store().instances(host, limit, offset).await?)
+}

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod apps;
 mod authors;
 pub mod follows;
+pub mod host_policy;
 pub mod limits;
 pub mod moderation;
 pub mod notes;
@@ -111,6 +112,7 @@ struct Inner {
     limits: limits::Limiter,
     authors: authors::Authors,
     remote: OnceLock<Arc<dyn RemoteDirectory>>,
+    host_policy: host_policy::PolicyCache,
 }
 
 impl Core {
@@ -125,6 +127,7 @@ impl Core {
             limits: limits::Limiter::default(),
             authors: authors::Authors::default(),
             remote: OnceLock::new(),
+            host_policy: host_policy::PolicyCache::default(),
         }))
     }
 
@@ -132,6 +135,10 @@ impl Core {
     /// federation leaves it unset, and such mentions stay text).
     pub fn set_remote_directory(&self, directory: Arc<dyn RemoteDirectory>) {
         let _ = self.0.remote.set(directory);
+    }
+
+    pub(crate) fn policy_cache(&self) -> &host_policy::PolicyCache {
+        &self.0.host_policy
     }
 
     pub(crate) fn remote_directory(&self) -> Option<&Arc<dyn RemoteDirectory>> {

@@ -23,6 +23,9 @@ pub enum InboxError {
     /// 401: not signed, or not by whom it claims.
     #[error("signature refused: {0}")]
     Unauthorized(String),
+    /// 403: from a server the admin blocked.
+    #[error("{0}")]
+    Forbidden(String),
     /// 400: signed, but not an activity we can take.
     #[error("{0}")]
     BadRequest(String),
@@ -52,6 +55,12 @@ impl Federation {
         };
         let pending = signature::inspect(request, &policy)?;
         let unavailable = |e: Error| InboxError::Unavailable(e.to_string());
+        // A blocked server is turned away before anything is fetched from it.
+        match self.check_not_blocked(&pending.key_id).await {
+            Ok(()) => {}
+            Err(e @ Error::Blocked(_)) => return Err(InboxError::Forbidden(e.to_string())),
+            Err(e) => return Err(unavailable(e)),
+        }
         let unauthorized = |e: Error| InboxError::Unauthorized(e.to_string());
         // A stored key first; if it does not verify, the actor may have a new one: fetch it
         // once more, never more than once per request.
@@ -112,6 +121,8 @@ impl Federation {
             .and_then(Ref::id)
             .ok_or_else(|| Error::invalid("the activity has no actor"))?
             .to_owned();
+        // The policy may have changed while the activity waited in the queue.
+        self.check_not_blocked(&actor_uri).await?;
         let mut budget = Budget::new();
         if actor_uri != signer_uri {
             return self.process_forwarded(&activity, &mut budget).await;
@@ -170,6 +181,7 @@ impl Federation {
                 self.store_note(actor, &note, budget).await.map(drop)
             }
             "Delete" => self.on_delete(actor, object).await,
+            "Announce" => self.on_announce(actor, activity, budget).await,
             "Update" => {
                 let o = self.owned_object(actor, object).await?;
                 if o.id.as_deref() == actor.remote.as_ref().map(|r| r.uri.as_str()) {
@@ -253,6 +265,16 @@ impl Federation {
         if inner.actor.as_ref().and_then(Ref::id) != actor.remote.as_ref().map(|r| r.uri.as_str()) {
             return Err(Error::invalid("an Undo of someone else's activity"));
         }
+        if inner.is("Announce") {
+            let id = inner.id.as_deref().unwrap_or_default();
+            if let Some(renote) = self.store().note_by_uri(id).await?
+                && renote.user_id == actor.id
+                && renote.is_pure_renote()
+            {
+                tsudoi_core::notes::delete_remote(self.core(), &renote).await?;
+            }
+            return Ok(());
+        }
         if inner.is("Follow") {
             let followee = self.local_user(inner.object.as_ref())?;
             let followee = tsudoi_core::users::by_id(self.core(), followee).await?;
@@ -308,6 +330,58 @@ impl Federation {
         }
     }
 
+    /// A renote: a note of the actor's that only points at another note. It is stored under
+    /// the Announce's id, so its Undo finds it.
+    async fn on_announce(
+        &self,
+        actor: &User,
+        activity: &Object,
+        budget: &mut Budget,
+    ) -> Result<()> {
+        let actor_uri = remote_uri(actor)?;
+        let id = activity
+            .id
+            .as_deref()
+            .ok_or_else(|| Error::invalid("the Announce has no id"))?;
+        if !same_origin(id, actor_uri) {
+            return Err(Error::invalid(format!(
+                "{id} is not on {actor_uri}'s server"
+            )));
+        }
+        let target = activity
+            .object
+            .as_ref()
+            .and_then(Ref::id)
+            .ok_or_else(|| Error::invalid("the Announce has no object"))?;
+        let renoted = self.note(target, budget).await?;
+        let visibility = self.narrowed(visibility_of(activity, actor), actor).await?;
+        if !matches!(visibility, Visibility::Public | Visibility::Home) {
+            return Ok(()); // a renote of something not meant to spread
+        }
+        let published = activity
+            .published
+            .as_deref()
+            .and_then(ap::parse_time)
+            .unwrap_or_else(ids::now_ms);
+        let remote = RemoteNote {
+            origin: Origin {
+                uri: id.to_owned(),
+                url: None,
+            },
+            text: None,
+            cw: None,
+            visibility,
+            reply: None,
+            renote: Some(renoted),
+            poll: None,
+            mentions: Vec::new(),
+            visible_user_ids: Vec::new(),
+            published,
+        };
+        create::receive(self.core(), actor, remote).await?;
+        Ok(())
+    }
+
     async fn on_delete(&self, actor: &User, object: Option<&Ref>) -> Result<()> {
         let actor_uri = remote_uri(actor)?;
         let id = object
@@ -322,6 +396,22 @@ impl Federation {
             tsudoi_core::notes::delete_remote(self.core(), &note).await?;
         }
         Ok(())
+    }
+
+    /// A silenced server's public notes are not public here (Misskey's silencing): they
+    /// show to followers and in threads, not in the public timelines.
+    async fn narrowed(&self, visibility: Visibility, author: &User) -> Result<Visibility> {
+        let silenced = match &author.host {
+            Some(host) => tsudoi_core::host_policy::host_policy(self.core())
+                .await?
+                .is_silenced(host),
+            None => false,
+        };
+        Ok(if silenced && visibility == Visibility::Public {
+            Visibility::Home
+        } else {
+            visibility
+        })
     }
 
     /// The local user id a reference names, or an error if it is not ours.
@@ -409,22 +499,7 @@ impl Federation {
         let text = note_text(o);
         let cw = o.summary.clone().filter(|s| !s.is_empty());
         let addressees: Vec<&str> = o.addressees().collect();
-        let to: Vec<&str> = o.to.iter().filter_map(Ref::id).collect();
-        let followers = author
-            .remote
-            .as_ref()
-            .and_then(|r| r.followers_uri.as_deref());
-        let visibility = if to.iter().any(|a| ap::is_public(a)) {
-            Visibility::Public
-        } else if addressees.iter().any(|a| ap::is_public(a)) {
-            Visibility::Home
-        } else if followers.is_some_and(|f| addressees.contains(&f))
-            || addressees.iter().any(|a| a.ends_with("/followers"))
-        {
-            Visibility::Followers
-        } else {
-            Visibility::Specified
-        };
+        let visibility = self.narrowed(visibility_of(o, author), author).await?;
         // Mentioned users: ours by id, others if known or fetchable within the budget.
         let mut mentions = Vec::new();
         for tag in o
@@ -500,6 +575,27 @@ impl Federation {
             published,
         };
         Ok(create::receive(self.core(), author, remote).await?)
+    }
+}
+
+/// Misskey's reading of addressing: Public in `to` is public, in copy home (unlisted); the
+/// author's followers without Public is followers-only; anything else is for the named.
+fn visibility_of(o: &Object, author: &User) -> Visibility {
+    let addressees: Vec<&str> = o.addressees().collect();
+    let followers = author
+        .remote
+        .as_ref()
+        .and_then(|r| r.followers_uri.as_deref());
+    if o.to.iter().filter_map(Ref::id).any(ap::is_public) {
+        Visibility::Public
+    } else if addressees.iter().any(|a| ap::is_public(a)) {
+        Visibility::Home
+    } else if followers.is_some_and(|f| addressees.contains(&f))
+        || addressees.iter().any(|a| a.ends_with("/followers"))
+    {
+        Visibility::Followers
+    } else {
+        Visibility::Specified
     }
 }
 

@@ -82,6 +82,9 @@ pub enum Error {
     Core(#[from] tsudoi_core::Error),
     #[error(transparent)]
     ActorKey(#[from] ActorKeyError),
+    /// The admin blocked the server this comes from or goes to.
+    #[error("{0} is blocked by this server's policy")]
+    Blocked(String),
     /// The document or activity is not acceptable (wrong origin, missing parts, refused by
     /// policy); retrying will not change that.
     #[error("{0}")]
@@ -214,8 +217,21 @@ impl Federation {
         keys.get(user_id).cloned()
     }
 
+    /// Refuses `uri` if the admin blocked its server.
+    pub(crate) async fn check_not_blocked(&self, uri: &str) -> Result<()> {
+        let host = host_of(uri).unwrap_or_default();
+        if tsudoi_core::host_policy::host_policy(self.core())
+            .await?
+            .is_blocked(&host)
+        {
+            return Err(Error::Blocked(host));
+        }
+        Ok(())
+    }
+
     /// Fetches `url` signed by the instance actor.
     pub(crate) async fn fetch_object(&self, url: &str) -> Result<ap::Object> {
+        self.check_not_blocked(url).await?;
         let actor = self.instance_actor().await?;
         let key = self.signing_key(&actor.id).await?;
         let key_id = self.ids().key(&actor.id);

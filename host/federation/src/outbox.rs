@@ -17,8 +17,9 @@ impl Federation {
                 author_id,
                 to_followers,
                 notified,
+                pure_renote,
             } => {
-                self.note_deleted(note_id, author_id, *to_followers, notified)
+                self.note_deleted(note_id, author_id, *to_followers, notified, *pure_renote)
                     .await?
             }
             FederationEvent::Followed {
@@ -201,6 +202,10 @@ impl Federation {
         if inboxes.is_empty() {
             return Ok(Vec::new());
         }
+        if note.is_pure_renote() {
+            let announce = self.announce(&note).await?;
+            return Ok(self.jobs_for(&author, inboxes, WithContext::new(announce).to_json()));
+        }
         let object = self.note_object(&note).await?;
         let activity = Activity {
             to: object.to.clone(),
@@ -216,17 +221,74 @@ impl Federation {
         Ok(self.jobs_for(&author, inboxes, WithContext::new(activity).to_json()))
     }
 
+    /// A pure renote as an `Announce` of the renoted note, addressed as a note of its
+    /// visibility would be, with the renoted author in copy.
+    async fn announce(&self, note: &Note) -> Result<Activity<String>> {
+        let object = self
+            .note_uri(note.renote_id.as_deref())
+            .await?
+            .ok_or_else(|| Error::invalid("the renoted note is gone"))?;
+        let renoted_author = match &note.renote_user_id {
+            Some(id) => {
+                let user = tsudoi_core::users::by_id(self.core(), id).await?;
+                vec![match &user.remote {
+                    Some(r) => r.uri.clone(),
+                    None => self.ids().user(&user.id),
+                }]
+            }
+            None => Vec::new(),
+        };
+        let (to, cc) = render::addressing(
+            note.visibility,
+            &self.ids().followers(&note.user_id),
+            &renoted_author,
+            &[],
+        );
+        Ok(Activity {
+            to,
+            cc,
+            published: Some(render::iso(note.created_at)),
+            ..Activity::new(
+                self.ids().note_activity(&note.id),
+                "Announce",
+                self.ids().user(&note.user_id),
+                object,
+            )
+        })
+    }
+
     async fn note_deleted(
         &self,
         note_id: &str,
         author_id: &str,
         to_followers: bool,
         notified: &[String],
+        pure_renote: bool,
     ) -> Result<Vec<Job>> {
         let author = tsudoi_core::users::by_id(self.core(), author_id).await?;
         let inboxes = self.note_inboxes(&author, to_followers, notified).await?;
         if inboxes.is_empty() {
             return Ok(Vec::new());
+        }
+        if pure_renote {
+            #[derive(serde::Serialize)]
+            struct AnnounceRef {
+                id: String,
+                #[serde(rename = "type")]
+                kind: &'static str,
+                actor: String,
+            }
+            let undo = Activity::new(
+                self.ids().activity(&author.id, "undo", note_id),
+                "Undo",
+                self.ids().user(&author.id),
+                AnnounceRef {
+                    id: self.ids().note_activity(note_id),
+                    kind: "Announce",
+                    actor: self.ids().user(&author.id),
+                },
+            );
+            return Ok(self.jobs_for(&author, inboxes, WithContext::new(undo).to_json()));
         }
         #[derive(serde::Serialize)]
         struct Tombstone {

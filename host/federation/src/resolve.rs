@@ -238,6 +238,7 @@ impl Federation {
 
     /// The actor id WebFinger gives for `acct:username@host`.
     pub async fn webfinger(&self, username: &str, host: &str) -> Result<String> {
+        self.check_not_blocked(&format!("https://{host}/")).await?;
         let scheme = if self.settings().allow_private {
             "http"
         } else {

@@ -169,6 +169,16 @@ impl Federation {
     async fn run_delivery(&self, inbox: &str, signer_id: &str, activity: &str) -> Outcome {
         let host = host_of(inbox).unwrap_or_default();
         let now = ids::now_ms();
+        match self.check_not_blocked(inbox).await {
+            Ok(()) => {}
+            Err(e @ Error::Blocked(_)) => return Outcome::GiveUp(e.to_string()),
+            Err(e) => {
+                return Outcome::Retry {
+                    reason: e.to_string(),
+                    after: None,
+                };
+            }
+        }
         match self.store().instance_suspended(&host).await {
             Ok(true) => {
                 return Outcome::GiveUp(format!(

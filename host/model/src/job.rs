@@ -70,6 +70,9 @@ pub enum FederationEvent {
         author_id: String,
         to_followers: bool,
         notified: Vec<String>,
+        /// It only renoted another note: other servers hear an Undo of the Announce.
+        #[serde(default)]
+        pure_renote: bool,
     },
     /// Local `follower_id` followed (or asked to follow) remote `followee_id`.
     Followed {

@@ -7,6 +7,7 @@ pub mod job;
 pub mod listing;
 pub mod note;
 pub mod plugin;
+pub mod policy;
 pub mod user;
 pub mod visibility;
 
@@ -17,6 +18,7 @@ pub use plugin::{
     Capability, Deadlines, FailurePolicy, Flag, InstalledPlugin, KvKey, KvRefusal, Notice,
     NoticeKind, PluginKind, PluginSummary, RankedTimeline, kv_exceeds_quota, kv_next_count,
 };
+pub use policy::{HostPolicy, HostPolicyKind};
 pub use user::{
     ActorKey, App, AuthSession, Author, Follow, MiauthSession, ProfileField, ProfilePatch,
     RegistrationMode, Relation, RemoteActor, RemoteProfile, User,

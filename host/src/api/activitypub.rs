@@ -204,6 +204,7 @@ async fn inbox(
             tracing::info!(error = %e, "inbox request refused");
             (StatusCode::UNAUTHORIZED, e.to_string()).into_response()
         }
+        Err(e @ InboxError::Forbidden(_)) => (StatusCode::FORBIDDEN, e.to_string()).into_response(),
         Err(e @ InboxError::BadRequest(_)) => {
             (StatusCode::BAD_REQUEST, e.to_string()).into_response()
         }

@@ -17,6 +17,7 @@ mod note_writer;
 mod notes;
 mod plugin_kv;
 mod plugins;
+mod policy;
 mod recent_posters;
 mod remote;
 mod timelines;
@@ -30,6 +31,7 @@ pub use migrations::MigrationProgress;
 pub use notes::*;
 pub use plugin_kv::KvUsage;
 pub use plugins::*;
+pub use policy::InstanceRow;
 pub use timelines::*;
 pub use users::*;
 

@@ -79,6 +79,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "federation",
         include_str!("../../../migrations/sqlite/0010_federation.sql"),
     ),
+    (
+        11,
+        "federation policy",
+        include_str!("../../../migrations/sqlite/0011_federation_policy.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -130,6 +135,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         10,
         "federation",
         include_str!("../../../migrations/postgres/0010_federation.sql"),
+    ),
+    (
+        11,
+        "federation policy",
+        include_str!("../../../migrations/postgres/0011_federation_policy.sql"),
     ),
 ];
 

@@ -95,7 +95,8 @@ impl Store {
     /// is one probe of a partial index holding only remote follows.
     pub async fn has_remote_followers(&self, user_id: &str) -> Result<bool> {
         Ok(with_pool!(&self.read, |p| sqlx::query_scalar::<_, i64>(
-            "SELECT 1 FROM follows WHERE followee_id = $1 AND follower_host IS NOT NULL LIMIT 1"
+            "SELECT CAST(1 AS BIGINT) FROM follows \
+             WHERE followee_id = $1 AND follower_host IS NOT NULL LIMIT 1"
         )
         .bind(user_id)
         .fetch_optional(p)

@@ -2,6 +2,7 @@
 
 use tsudoi_model::{Author, ProfilePatch, RemoteActor, User};
 
+use super::jobs::insert_jobs;
 use super::token_owners::Identity;
 use super::{Result, Store, from_json, placeholders, to_json, with_pool};
 
@@ -361,6 +362,7 @@ impl Store {
         user_id: &str,
         patch: &ProfilePatch,
         now: i64,
+        jobs: &[tsudoi_model::Job],
     ) -> Result<()> {
         // One statement per call; each column is either kept (flag 0) or set (flag 1).
         let sql = "UPDATE users SET \
@@ -382,27 +384,31 @@ impl Store {
         let (b0, b1) = opt(&patch.birthday);
         let (g0, g1) = opt(&patch.lang);
         let _change = self.token_owners.changing(&[user_id]);
-        with_pool!(&self.write, |p| sqlx::query(sql)
-            .bind(user_id)
-            .bind(n0)
-            .bind(&n1)
-            .bind(d0)
-            .bind(&d1)
-            .bind(l0)
-            .bind(&l1)
-            .bind(b0)
-            .bind(&b1)
-            .bind(g0)
-            .bind(&g1)
-            .bind(patch.fields.as_deref().map(to_json))
-            .bind(patch.is_locked)
-            .bind(patch.is_bot)
-            .bind(patch.is_cat)
-            .bind(now)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
+        with_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(sql)
+                .bind(user_id)
+                .bind(n0)
+                .bind(&n1)
+                .bind(d0)
+                .bind(&d1)
+                .bind(l0)
+                .bind(&l1)
+                .bind(b0)
+                .bind(&b1)
+                .bind(g0)
+                .bind(&g1)
+                .bind(patch.fields.as_deref().map(to_json))
+                .bind(patch.is_locked)
+                .bind(patch.is_bot)
+                .bind(patch.is_cat)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            insert_jobs!(tx, jobs, now);
+            tx.commit().await?;
+            Ok::<_, super::StoreError>(())
+        })
     }
 
     pub async fn count_local_users(&self) -> Result<i64> {

@@ -74,6 +74,7 @@ async fn the_owner_of_a_token_follows_every_change_to_their_row() {
                 ..Default::default()
             },
             ids::now_ms(),
+            &[],
         )
         .await
         .unwrap();

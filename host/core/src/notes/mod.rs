@@ -96,6 +96,7 @@ fn deletion_jobs(note: &Note) -> Vec<Job> {
         author_id: note.user_id.clone(),
         to_followers: note.visibility != Visibility::Specified,
         notified,
+        pure_renote: note.is_pure_renote(),
     })]
 }
 

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod federation;
 pub mod following;
 pub mod meta;
 pub mod notes;
@@ -21,6 +22,7 @@ pub fn all() -> Vec<Endpoint> {
     v.extend(account::endpoints());
     v.extend(admin::endpoints());
     v.extend(auth::endpoints());
+    v.extend(federation::endpoints());
     v.extend(following::endpoints());
     v.extend(notes::endpoints());
     v.extend(timelines::endpoints());
