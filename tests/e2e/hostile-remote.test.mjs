@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startServer, signup, eventually, tsudoiBinary } from './lib/server.mjs';
+import { startServer, signup, eventually, tsudoiBinary, pluginWasm } from './lib/server.mjs';
 import { startRemote } from './lib/remote.mjs';
 
 const federating = {
@@ -353,4 +353,34 @@ test('an admin blocks a server: its requests get 403 and nothing goes to it; a s
   assert.equal(mine.isSilenced, true);
   assert.ok(mine.usersCount >= 1);
   await admin.request('admin/update-meta', { silencedHosts: [] });
+});
+
+test('moderation plugins see what arrives: notes through check-note, other activities through check-activity with the raw JSON when granted', async () => {
+  const cli = (...args) => run(tsudoiBinary(), ['plugin', ...args], { env: { ...process.env, ...server.env } });
+  await cli('install', pluginWasm('hostile_plugin'));
+  await cli('grant', 'hostile', 'raw-activity');
+  // The server picks up plugin changes within a second.
+  await new Promise((r) => setTimeout(r, 2000));
+  try {
+    const judge = remote.actor('judge');
+    // A note the plugin rejects (`reject:N` gives a reason of N characters) is not stored;
+    // one it accepts is.
+    const refused = createNote(judge, 'reject:12');
+    assert.equal((await remote.send('judge', `${server.origin}/inbox`, refused.activity)).status, 202);
+    const fine = createNote(judge, 'a fine note');
+    assert.equal((await remote.send('judge', `${server.origin}/inbox`, fine.activity)).status, 202);
+    await eventually(async () => assert.ok((await mentionTexts()).includes('a fine note')));
+    await assertNotStored('reject:12');
+
+    // A Follow whose JSON the plugin refuses changes nothing; a plain one goes through.
+    const victimFollowers = async () => (await server.client().request('users/followers', { userId: victim.id })).map((f) => f.follower.username);
+    const follow = (id) => ({ '@context': 'https://www.w3.org/ns/activitystreams', id, type: 'Follow', actor: judge.id, object: victimUri() });
+    assert.equal((await remote.send('judge', `${victimUri()}/inbox`, follow(`${judge.id}#refuse-this-activity`))).status, 202);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.ok(!(await victimFollowers()).includes('judge'));
+    assert.equal((await remote.send('judge', `${victimUri()}/inbox`, follow(`${judge.id}#follow-ok`))).status, 202);
+    await eventually(async () => assert.ok((await victimFollowers()).includes('judge')));
+  } finally {
+    await cli('remove', 'hostile');
+  }
 });

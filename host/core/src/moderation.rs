@@ -31,6 +31,8 @@ pub struct Draft<'a> {
     pub local_only: &'a mut bool,
     pub reply_id: Option<&'a str>,
     pub renote_id: Option<&'a str>,
+    /// The activity a remote note arrived in, as JSON, for plugins granted `raw-activity`.
+    pub raw_activity: Option<&'a str>,
 }
 
 /// What a plugin may change in a note: moved into the blocking task that runs the chain
@@ -106,6 +108,74 @@ fn run_chain(
     Ok((note, flags))
 }
 
+/// An activity without a note, arriving from another server or about to leave for one.
+pub struct ActivityDraft<'a> {
+    /// Who does it: the remote actor (incoming) or the local user (outgoing).
+    pub actor: &'a User,
+    pub incoming: bool,
+    /// `Follow`, `Like`, `Announce`, `Undo`, `Delete`, …
+    pub activity_type: &'a str,
+    /// The other server.
+    pub peer_host: Option<&'a str>,
+    /// The activity as JSON, for plugins granted `raw-activity`.
+    pub raw: Option<&'a str>,
+    /// What it acts on.
+    pub object_id: Option<&'a str>,
+}
+
+/// Runs the moderation chain's `check-activity` on an activity that carries no note: a
+/// plugin may reject it (nothing of it is stored, or it is not sent) or flag it (logged, as
+/// activities have no review queue entry of their own).
+pub async fn check_activity(core: &Core, a: ActivityDraft<'_>) -> Result<()> {
+    let plugins = core.plugins();
+    let chain = plugins.registry().loaded_moderation().await;
+    if chain.is_empty() {
+        return Ok(());
+    }
+    let ctx = Arc::new(Context {
+        direction: if a.incoming {
+            Direction::Incoming
+        } else {
+            Direction::Outgoing
+        },
+        activity_type: a.activity_type.to_owned(),
+        peer_host: a.peer_host.map(str::to_owned),
+        actor: actor(a.actor),
+        raw_activity: a.raw.map(str::to_owned),
+    });
+    let object_id = a.object_id.map(str::to_owned);
+    let outcome = plugins
+        .funnel()
+        .run(move |calls| {
+            for link in chain.iter() {
+                let name = link.plugin.name.to_string();
+                match calls.call(&link.plugin, |p| {
+                    p.check_activity(&ctx, object_id.as_deref())
+                }) {
+                    Ok(Verdict::Reject(reason)) => return Err((name, reason)),
+                    Ok(Verdict::Flag(reason)) => {
+                        tracing::info!(plugin = %name, activity = %ctx.activity_type, %reason, "activity flagged by plugin");
+                    }
+                    Ok(_) => {}
+                    Err(failure) => {
+                        tracing::warn!(plugin = %name, error = %failure, "moderation plugin failed");
+                        if link.failure_policy == FailurePolicy::FailClosed {
+                            return Err((
+                                name,
+                                "the moderation plugin failed and is set to reject on failure"
+                                    .into(),
+                            ));
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    outcome.map_err(|(plugin, reason)| Error::RejectedByPlugin { plugin, reason })
+}
+
 /// Runs the moderation chain on a note about to be created by `author`, applying rewrites
 /// to `draft`.
 pub async fn check_new_note(core: &Core, author: &User, draft: Draft<'_>) -> Result<Flags> {
@@ -125,7 +195,7 @@ pub async fn check_new_note(core: &Core, author: &User, draft: Draft<'_>) -> Res
         activity_type: "Create".into(),
         peer_host: author.host.clone(),
         actor: actor(author),
-        raw_activity: None,
+        raw_activity: draft.raw_activity.map(str::to_owned),
     });
     let note = Editable {
         text: draft.text.take(),

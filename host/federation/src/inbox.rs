@@ -6,6 +6,7 @@
 
 use tsudoi_core::Error as CoreError;
 use tsudoi_core::follows::{self, FollowOutcome};
+use tsudoi_core::moderation::ActivityDraft;
 use tsudoi_core::notes::create::{self, Origin, RemoteNote};
 use tsudoi_model::{FederationEvent, Job, Note, User, Visibility, ids};
 
@@ -78,7 +79,10 @@ impl Federation {
                 uri
             }
         };
+        // The sender is alive: deliveries to it resume if they had stopped. Recorded once a
+        // minute per server, not on every request.
         if let Some(host) = host_of(&signer)
+            && self.0.seen_hosts.put_if_stale(&host)
             && let Err(e) = self.store().instance_seen(&host, ids::now_ms()).await
         {
             tracing::warn!(%host, error = %e, "cannot record an instance as seen");
@@ -113,6 +117,7 @@ impl Federation {
     /// Does what a verified activity says. `signer` is the actor whose key signed the
     /// request.
     pub async fn process(&self, signer_uri: &str, activity: &str) -> Result<()> {
+        let raw = activity;
         let activity: Object = serde_json::from_str(activity)
             .map_err(|e| Error::invalid(format!("not an activity: {e}")))?;
         let actor_uri = activity
@@ -135,7 +140,7 @@ impl Federation {
             )));
         }
         let actor = self.actor(&actor_uri, &mut budget).await?;
-        self.dispatch(&actor, &activity, &mut budget).await
+        self.dispatch(&actor, &activity, raw, &mut budget).await
     }
 
     /// An activity signed by someone other than its actor. Only a Create or Update of an
@@ -157,9 +162,31 @@ impl Federation {
         Ok(())
     }
 
-    async fn dispatch(&self, actor: &User, activity: &Object, budget: &mut Budget) -> Result<()> {
+    async fn dispatch(
+        &self,
+        actor: &User,
+        activity: &Object,
+        raw: &str,
+        budget: &mut Budget,
+    ) -> Result<()> {
         let object = activity.object.as_ref();
         let kind = activity.kind();
+        // The moderation chain sees every activity after its signature checked out: a note
+        // through `check-note` when it is stored, anything else through `check-activity`.
+        if kind != "Create" {
+            tsudoi_core::moderation::check_activity(
+                self.core(),
+                ActivityDraft {
+                    actor,
+                    incoming: true,
+                    activity_type: kind,
+                    peer_host: actor.host.as_deref(),
+                    raw: Some(raw),
+                    object_id: object.and_then(Ref::id),
+                },
+            )
+            .await?;
+        }
         match kind {
             "Follow" => self.on_follow(actor, activity).await,
             "Undo" => self.on_undo(actor, object).await,
@@ -178,7 +205,9 @@ impl Federation {
                     );
                     return Ok(());
                 }
-                self.store_note(actor, &note, budget).await.map(drop)
+                self.store_note(actor, &note, budget, Some(raw))
+                    .await
+                    .map(drop)
             }
             "Delete" => self.on_delete(actor, object).await,
             "Announce" => self.on_announce(actor, activity, budget).await,
@@ -377,6 +406,8 @@ impl Federation {
             mentions: Vec::new(),
             visible_user_ids: Vec::new(),
             published,
+            // Checked as an activity already.
+            raw_activity: None,
         };
         create::receive(self.core(), actor, remote).await?;
         Ok(())
@@ -428,7 +459,13 @@ impl Federation {
     /// The thread above it is fetched first, walking `inReplyTo` up as far as the budget
     /// allows, then stored from its start down: a loop, not recursion, so a thread a
     /// hundred notes deep costs the budget and no more, and never the stack.
-    pub async fn store_note(&self, author: &User, o: &Object, budget: &mut Budget) -> Result<Note> {
+    pub async fn store_note(
+        &self,
+        author: &User,
+        o: &Object,
+        budget: &mut Budget,
+        raw_activity: Option<&str>,
+    ) -> Result<Note> {
         let mut ancestors = Vec::new();
         let mut parent = crate::resolve::ref_id(o.in_reply_to.as_ref()).map(str::to_owned);
         while let Some(uri) = parent.take() {
@@ -448,13 +485,13 @@ impl Federation {
         }
         for (ancestor_author, ancestor) in ancestors.iter().rev() {
             if let Err(e) = self
-                .store_one(ancestor_author, ancestor, budget, false)
+                .store_one(ancestor_author, ancestor, budget, false, None)
                 .await
             {
                 tracing::debug!(error = %e, "a note of the thread was not stored");
             }
         }
-        self.store_one(author, o, budget, true).await
+        self.store_one(author, o, budget, true, raw_activity).await
     }
 
     /// A note someone refers to, fetched (within the budget), with its author.
@@ -485,6 +522,7 @@ impl Federation {
         o: &Object,
         budget: &mut Budget,
         fetch_quote: bool,
+        raw_activity: Option<&str>,
     ) -> Result<Note> {
         let uri =
             o.id.clone()
@@ -541,7 +579,7 @@ impl Federation {
                 Some(n) => Some(n),
                 None if fetch_quote => match self.fetch_related(q, budget).await {
                     Ok((quoted, quoted_author)) => {
-                        Box::pin(self.store_one(&quoted_author, &quoted, budget, false))
+                        Box::pin(self.store_one(&quoted_author, &quoted, budget, false, None))
                             .await
                             .ok()
                     }
@@ -573,6 +611,7 @@ impl Federation {
             mentions,
             visible_user_ids,
             published,
+            raw_activity: raw_activity.map(str::to_owned),
         };
         Ok(create::receive(self.core(), author, remote).await?)
     }

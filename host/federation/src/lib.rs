@@ -12,6 +12,7 @@
 
 pub mod actor_keys;
 pub mod ap;
+mod cache;
 pub mod deliver;
 pub mod fetch;
 pub mod ids;
@@ -124,6 +125,11 @@ struct Inner {
     instance_actor: tokio::sync::OnceCell<User>,
     /// Parsed private keys by user id: parsing PKCS#8 costs more than signing.
     keys: Mutex<HashMap<String, Arc<PrivateKey>>>,
+    /// Remote signers' keys by key id, with the actor they belong to: a busy server's
+    /// every request would otherwise read and parse the same key.
+    signer_keys: cache::Bounded<(String, Arc<signature::PublicKey>)>,
+    /// Remote servers recorded as alive lately.
+    seen_hosts: cache::Recently,
 }
 
 /// The name of the account that signs fetches and stands for the server itself. A dot is
@@ -151,6 +157,8 @@ impl Federation {
             store,
             instance_actor: tokio::sync::OnceCell::new(),
             keys: Mutex::new(HashMap::new()),
+            signer_keys: cache::Bounded::new(10_000),
+            seen_hosts: cache::Recently::new(Duration::from_secs(60)),
         }));
         fed.core()
             .set_remote_directory(Arc::new(Directory(Arc::downgrade(&fed.0))));

@@ -90,6 +90,42 @@ impl Federation {
                 self.jobs_for(&user, inboxes, WithContext::new(update).to_json())
             }
         };
+        // Notes met the moderation chain when they were posted; everything else meets it
+        // here, before it leaves.
+        if let (
+            Some(kind),
+            Some(Job::Deliver {
+                signer_id,
+                activity,
+                inbox,
+            }),
+        ) = (outgoing_kind(event), deliveries.first())
+        {
+            let signer = tsudoi_core::users::by_id(self.core(), signer_id).await?;
+            let peer = (deliveries.len() == 1)
+                .then(|| crate::host_of(inbox))
+                .flatten();
+            let checked = tsudoi_core::moderation::check_activity(
+                self.core(),
+                tsudoi_core::moderation::ActivityDraft {
+                    actor: &signer,
+                    incoming: false,
+                    activity_type: kind,
+                    peer_host: peer.as_deref(),
+                    raw: Some(activity),
+                    object_id: None,
+                },
+            )
+            .await;
+            match checked {
+                Ok(()) => {}
+                Err(tsudoi_core::Error::RejectedByPlugin { plugin, reason }) => {
+                    tracing::info!(%plugin, %reason, activity = kind, "outgoing activity rejected by plugin");
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         self.store().enqueue(&deliveries, ids::now_ms()).await?;
         Ok(())
     }
@@ -344,6 +380,25 @@ impl Federation {
             })
             .collect()
     }
+}
+
+/// The type of the activity `event` sends, if it is not a new note (checked when posted).
+fn outgoing_kind(event: &FederationEvent) -> Option<&'static str> {
+    Some(match event {
+        FederationEvent::NoteCreated { .. } => return None,
+        FederationEvent::NoteDeleted { pure_renote, .. } => {
+            if *pure_renote {
+                "Undo"
+            } else {
+                "Delete"
+            }
+        }
+        FederationEvent::Followed { .. } => "Follow",
+        FederationEvent::Unfollowed { .. } => "Undo",
+        FederationEvent::FollowAccepted { .. } => "Accept",
+        FederationEvent::FollowRejected { .. } => "Reject",
+        FederationEvent::ProfileUpdated { .. } => "Update",
+    })
 }
 
 /// One delivery of `activity`, signed by `signer`, to `to`'s server.

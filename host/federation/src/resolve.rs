@@ -3,6 +3,7 @@
 //! before it is stored: an actor's key and inbox must be its own server's, a note must be
 //! its author's server's.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tsudoi_model::{Note, ProfileField, RemoteActor, RemoteProfile, User, ids};
@@ -190,7 +191,24 @@ impl Federation {
     /// The key `key_id` and the actor it belongs to: from the store, or by fetching the actor
     /// (the key id without its fragment). `refetch` fetches even a stored key again, for the
     /// one retry a failed signature gets (the actor may have rotated its key).
-    pub async fn signer_key(&self, key_id: &str, refetch: bool) -> Result<(String, PublicKey)> {
+    pub async fn signer_key(
+        &self,
+        key_id: &str,
+        refetch: bool,
+    ) -> Result<(String, Arc<PublicKey>)> {
+        if !refetch && let Some(known) = self.0.signer_keys.get(key_id) {
+            return Ok(known);
+        }
+        let found = self.signer_key_uncached(key_id, refetch).await?;
+        self.0.signer_keys.put(key_id, found.clone());
+        Ok(found)
+    }
+
+    async fn signer_key_uncached(
+        &self,
+        key_id: &str,
+        refetch: bool,
+    ) -> Result<(String, Arc<PublicKey>)> {
         if !refetch && let Some((user_id, pem)) = self.store().remote_key(key_id).await? {
             let user = tsudoi_core::users::by_id(self.core(), &user_id).await?;
             let uri = user
@@ -199,7 +217,7 @@ impl Federation {
                 .ok_or_else(|| Error::invalid("the key belongs to no remote actor"))?;
             let key = PublicKey::from_pem(&pem)
                 .map_err(|e| Error::invalid(format!("stored key {key_id}: {e}")))?;
-            return Ok((uri, key));
+            return Ok((uri, Arc::new(key)));
         }
         let actor_uri = key_id.split('#').next().unwrap_or(key_id);
         self.fetcher().check_url(actor_uri)?;
@@ -213,7 +231,7 @@ impl Federation {
         debug_assert_eq!(stored_id, user.id);
         let key =
             PublicKey::from_pem(&pem).map_err(|e| Error::invalid(format!("key {key_id}: {e}")))?;
-        Ok((actor_uri.to_owned(), key))
+        Ok((actor_uri.to_owned(), Arc::new(key)))
     }
 
     /// `@username@host`: the stored user, or one found through WebFinger and fetched.
@@ -286,7 +304,7 @@ impl Federation {
             .ok_or_else(|| Error::invalid(format!("{uri} has no author")))?
             .to_owned();
         let author = self.actor(&author_uri, budget).await?;
-        self.store_note(&author, &object, budget).await
+        self.store_note(&author, &object, budget, None).await
     }
 }
 
@@ -332,7 +350,7 @@ impl Federation {
             .to_owned();
         let author = self.actor(&author_uri, budget).await?;
         Ok(Found::Note(
-            self.store_note(&author, &object, budget).await?,
+            self.store_note(&author, &object, budget, None).await?,
         ))
     }
 }

@@ -109,7 +109,7 @@ pub async fn create(core: &Core, author: &User, mut input: CreateNote) -> Result
         .transpose()?;
     narrow_visibility(&mut input, &targets);
     let id = ids::aidx_at(now);
-    let flags = moderate(core, author, &id, now, &mut input, &targets).await?;
+    let flags = moderate(core, author, &id, now, &mut input, &targets, None).await?;
     if input.text.is_none() && input.cw.is_none() && targets.renote.is_none() && poll.is_none() {
         return Err(Error::EmptyNote);
     }
@@ -151,6 +151,8 @@ pub struct RemoteNote {
     pub visible_user_ids: Vec<String>,
     /// When the author's server says it was posted.
     pub published: i64,
+    /// The activity it arrived in, as JSON, for plugins granted `raw-activity`.
+    pub raw_activity: Option<String>,
 }
 
 /// Stores a note that arrived from `author`'s server, after the moderation chain (which sees
@@ -182,7 +184,16 @@ pub async fn receive(core: &Core, author: &User, remote: RemoteNote) -> Result<N
         renote: remote.renote,
     };
     let id = ids::aidx_at(published);
-    let flags = moderate(core, author, &id, published, &mut input, &targets).await?;
+    let flags = moderate(
+        core,
+        author,
+        &id,
+        published,
+        &mut input,
+        &targets,
+        remote.raw_activity.as_deref(),
+    )
+    .await?;
     if input.text.is_none()
         && input.cw.is_none()
         && targets.renote.is_none()
@@ -327,6 +338,7 @@ pub async fn moderate(
     created_at: i64,
     input: &mut CreateNote,
     targets: &Targets,
+    raw_activity: Option<&str>,
 ) -> Result<Flags> {
     moderation::check_new_note(
         core,
@@ -340,6 +352,7 @@ pub async fn moderate(
             local_only: &mut input.local_only,
             reply_id: targets.reply.as_ref().map(|r| r.id.as_str()),
             renote_id: targets.renote.as_ref().map(|r| r.id.as_str()),
+            raw_activity,
         },
     )
     .await

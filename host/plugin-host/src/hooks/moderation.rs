@@ -209,6 +209,46 @@ impl Plugin<ModerationFilter> {
     }
 }
 
+impl Plugin<ModerationFilter> {
+    /// Asks the plugin about an activity that carries no note (a Follow, a Like, an
+    /// Announce, an Undo, a Delete …), `object_id` being what it acts on. Blocks: call it
+    /// from a blocking thread. A plugin may accept, reject or flag it; a rewrite means
+    /// nothing for an activity and is taken as acceptance.
+    pub fn check_activity(
+        &self,
+        ctx: &Arc<Context>,
+        object_id: Option<&str>,
+    ) -> Result<Verdict, CallError> {
+        let deadline = self.deadline;
+        self.with_instance(|store, instance| {
+            let table = &mut store.data_mut().table;
+            let activity = table.push(Activity(ctx.clone())).map_err(handle_error)?;
+            let activity_rep = activity.rep();
+            let result = match instance {
+                ModerationFilter::V0_1_0(w) => w.tsudoi_plugin_moderation().call_check_activity(
+                    &mut *store,
+                    Resource::new_borrow(activity_rep),
+                    object_id,
+                ),
+            };
+            let released = store.data_mut().table.delete(activity).is_ok();
+            let verdict = result
+                .map_err(|e| call_error(e, deadline))?
+                .map_err(|e| CallError::Plugin(since_v0_1_0::plugin_error(&e)))?;
+            if !released {
+                return Err(CallError::Trap(
+                    "the plugin's handle to the activity could not be released".into(),
+                ));
+            }
+            Ok(match verdict {
+                Verdict::Reject(reason) => Verdict::Reject(crate::one_line(&reason)),
+                Verdict::Flag(reason) => Verdict::Flag(crate::one_line(&reason)),
+                Verdict::Rewrite(_) | Verdict::Accept => Verdict::Accept,
+            })
+        })
+    }
+}
+
 fn handle_error(e: wasmtime::component::ResourceTableError) -> CallError {
     CallError::Trap(format!("the plugin's handle table: {e}"))
 }
