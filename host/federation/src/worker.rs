@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tsudoi_model::{ClaimedJob, Job, JobQueue, ids};
 
 use crate::deliver::Delivery;
@@ -51,11 +51,15 @@ impl Federation {
     async fn run_queue(self, queue: JobQueue, limit: usize) {
         let slots = Arc::new(Semaphore::new(limit));
         let hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
+        let finished = self.spawn_finisher(queue);
+        let done = Arc::new(Notify::new());
         loop {
             let free = slots.available_permits();
-            if free == 0 {
-                // Wait for one job to finish before claiming more.
-                let _ = slots.acquire().await.map(drop);
+            let busy = limit - free;
+            // Claim in batches, when idle or once half the slots are free, rather than one
+            // job (one claiming transaction) each time a job finishes.
+            if free == 0 || (busy > 0 && free * 2 < limit) {
+                done.notified().await;
                 continue;
             }
             let claimed = match self
@@ -83,13 +87,16 @@ impl Federation {
                     _ => None,
                 };
                 let fed = self.clone();
+                let finished = finished.clone();
+                let done = done.clone();
                 tokio::spawn(async move {
                     let _host = match host_slot {
                         Some(s) => s.acquire_owned().await.ok(),
                         None => None,
                     };
-                    fed.run_one(job).await;
+                    fed.run_one(job, &finished).await;
                     drop(slot);
+                    done.notify_one();
                 });
             }
         }
@@ -110,7 +117,25 @@ impl Federation {
             .clone()
     }
 
-    async fn run_one(&self, claimed: ClaimedJob) {
+    /// Deletes finished jobs in batches. A job finished but not yet deleted when the
+    /// process dies runs again after its lease: every job here can run twice harmlessly
+    /// (a note is stored once, a delivery received twice is ignored by its id).
+    fn spawn_finisher(&self, queue: JobQueue) -> mpsc::UnboundedSender<i64> {
+        let (tx, mut rx) = mpsc::unbounded_channel::<i64>();
+        let store = self.store().clone();
+        tokio::spawn(async move {
+            let mut ids = Vec::new();
+            while rx.recv_many(&mut ids, 1000).await > 0 {
+                if let Err(e) = store.finish_jobs(&ids).await {
+                    tracing::warn!(queue = queue.as_str(), error = %e, "cannot delete finished jobs");
+                }
+                ids.clear();
+            }
+        });
+        tx
+    }
+
+    async fn run_one(&self, claimed: ClaimedJob, finished: &mpsc::UnboundedSender<i64>) {
         let span =
             tracing::debug_span!("job", id = claimed.id, queue = claimed.job.queue().as_str());
         let _enter = span.enter();
@@ -142,7 +167,10 @@ impl Federation {
         };
         let now = ids::now_ms();
         let stored = match outcome {
-            Outcome::Done => self.store().finish_job(claimed.id).await,
+            Outcome::Done => {
+                let _ = finished.send(claimed.id);
+                Ok(())
+            }
             Outcome::Retry { reason, .. } if claimed.attempts >= MAX_ATTEMPTS => {
                 self.store().bury_job(claimed.id, &reason, now).await
             }

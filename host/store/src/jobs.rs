@@ -1,9 +1,69 @@
 //! The durable job queue (`jobs`): enqueued with the write that causes the work, claimed by
 //! workers on any node, retried until done or given up.
 
+use sqlx::QueryBuilder;
+use tokio::sync::{mpsc, oneshot};
 use tsudoi_model::{ClaimedJob, Job, JobQueue};
 
-use super::{Backend, Result, Store, from_json, with_pool};
+use super::{Backend, Pool, Result, Store, StoreError, from_json, to_json, with_pool};
+
+/// Jobs enqueued on their own (not with a write of their own), due at a time, and where to
+/// say they are stored.
+pub(super) type Enqueued = (Vec<Job>, i64, oneshot::Sender<Result<()>>);
+
+/// Most jobs written in one transaction (4 parameters each).
+const MAX_BATCH: usize = 256;
+
+/// Group commit for [`Store::enqueue`]: a burst of inbox requests, each queueing one
+/// activity, costs one transaction per batch instead of one per request (SQLite has one
+/// writer). A batch that fails is retried job by job, so one bad row fails alone.
+pub(super) fn spawn_writer(pool: Pool) -> mpsc::Sender<Enqueued> {
+    let (tx, mut rx) = mpsc::channel::<Enqueued>(4096);
+    tokio::spawn(async move {
+        let mut batch: Vec<Enqueued> = Vec::with_capacity(MAX_BATCH);
+        while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            let waiting = std::mem::take(&mut batch);
+            let rows: Vec<(&Job, i64)> = waiting
+                .iter()
+                .flat_map(|(jobs, at, _)| jobs.iter().map(move |j| (j, *at)))
+                .collect();
+            match insert(&pool, &rows).await {
+                Ok(()) => {
+                    for (_, _, reply) in waiting {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+                Err(_) => {
+                    for (jobs, at, reply) in waiting {
+                        let rows: Vec<(&Job, i64)> = jobs.iter().map(|j| (j, at)).collect();
+                        let _ = reply.send(insert(&pool, &rows).await);
+                    }
+                }
+            }
+        }
+    });
+    tx
+}
+
+/// Inserts `rows` (job, due at) in one statement.
+async fn insert(pool: &Pool, rows: &[(&Job, i64)]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    for chunk in rows.chunks(MAX_BATCH) {
+        with_pool!(pool, |p| {
+            let mut q = QueryBuilder::new("INSERT INTO jobs (queue, payload, run_at, created_at) ");
+            q.push_values(chunk, |mut b, (job, at)| {
+                b.push_bind(job.queue().as_str())
+                    .push_bind(to_json(job))
+                    .push_bind(*at)
+                    .push_bind(*at);
+            });
+            q.build().execute(p).await.map(drop)
+        })?;
+    }
+    Ok(())
+}
 
 /// Inserts `$jobs` (an iterator of `&Job`) due at `$now` through the transaction `$tx`, so
 /// the work is recorded if and only if the write that causes it commits.
@@ -31,17 +91,19 @@ pub struct QueueDepth {
 }
 
 impl Store {
-    /// Adds `jobs`, due now.
+    /// Adds `jobs`, due at `now`, and returns once they are stored (with other callers'
+    /// jobs, in one transaction when several wait).
     pub async fn enqueue(&self, jobs: &[Job], now: i64) -> Result<()> {
         if jobs.is_empty() {
             return Ok(());
         }
-        with_pool!(&self.write, |p| {
-            let mut tx = p.begin().await?;
-            insert_jobs!(tx, jobs, now);
-            tx.commit().await?;
-            Ok::<_, super::StoreError>(())
-        })
+        let stopped = || StoreError::Batch("the job writer has stopped".into());
+        let (reply, stored) = oneshot::channel();
+        self.job_writer
+            .send((jobs.to_vec(), now, reply))
+            .await
+            .map_err(|_| stopped())?;
+        stored.await.map_err(|_| stopped())?
     }
 
     /// Takes up to `limit` due jobs of `queue` for `lease_ms`: until then no other worker
@@ -85,15 +147,21 @@ impl Store {
         Ok(claimed)
     }
 
-    /// The job is done: it leaves the queue.
-    pub async fn finish_job(&self, id: i64) -> Result<()> {
-        with_pool!(&self.write, |p| sqlx::query(
-            "DELETE FROM jobs WHERE id = $1"
-        )
-        .bind(id)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
+    /// The jobs are done: they leave the queue.
+    pub async fn finish_jobs(&self, ids: &[i64]) -> Result<()> {
+        for chunk in ids.chunks(1000) {
+            let sql = format!(
+                "DELETE FROM jobs WHERE id IN ({})",
+                super::placeholders(1, chunk.len())
+            );
+            with_pool!(&self.write, |p| {
+                let mut q = sqlx::query(&sql);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.execute(p).await.map(drop)
+            })?;
+        }
         Ok(())
     }
 

@@ -95,6 +95,7 @@ pub struct Store {
     read: Pool,
     write: Pool,
     note_writer: tokio::sync::mpsc::Sender<note_writer::WriteJob>,
+    job_writer: tokio::sync::mpsc::Sender<jobs::Enqueued>,
     recent_posters: std::sync::Arc<recent_posters::RecentPosters>,
     followings: std::sync::Arc<followings::Followings>,
     token_owners: std::sync::Arc<token_owners::TokenOwners>,
@@ -242,10 +243,12 @@ impl Store {
     fn new(read: Pool, write: Pool) -> Self {
         let token_owners = std::sync::Arc::<token_owners::TokenOwners>::default();
         let note_writer = note_writer::spawn(write.clone(), token_owners.clone());
+        let job_writer = jobs::spawn_writer(write.clone());
         Self {
             read,
             write,
             note_writer,
+            job_writer,
             recent_posters: Default::default(),
             followings: Default::default(),
             token_owners,

@@ -58,7 +58,7 @@ async fn jobs_are_claimed_once_per_lease_retried_and_buried() {
     assert_eq!(rest[0].job, delivery(3));
 
     // Done, retried later, given up.
-    store.finish_job(first[0].id).await.unwrap();
+    store.finish_jobs(&[first[0].id]).await.unwrap();
     store
         .retry_job(first[1].id, now + 5_000, "the inbox answered 500")
         .await
