@@ -384,3 +384,28 @@ test('moderation plugins see what arrives: notes through check-note, other activ
     await cli('remove', 'hostile');
   }
 });
+
+test('an edit of a remote note by its author replaces its text; by anyone else, nothing', async () => {
+  const editor = remote.actor('editor');
+  const mallory = remote.actor('mallory');
+  const original = createNote(editor, 'first draft');
+  assert.equal((await remote.send('editor', `${server.origin}/inbox`, original.activity)).status, 202);
+  await eventually(async () => assert.ok((await mentionTexts()).includes('first draft')));
+  const update = (actor, content) => ({
+    '@context': 'https://www.w3.org/ns/activitystreams',
+    id: `${actor.id}#update-${Date.now()}`,
+    type: 'Update',
+    actor: actor.id,
+    object: { ...original.note, content: `<p>${content}</p>`, updated: new Date().toISOString() },
+  });
+  assert.equal((await remote.send('mallory', `${server.origin}/inbox`, update(mallory, 'hijacked'))).status, 202);
+  await new Promise((r) => setTimeout(r, 700));
+  assert.ok((await mentionTexts()).includes('first draft'));
+  assert.equal((await remote.send('editor', `${server.origin}/inbox`, update(editor, 'second draft #edited'))).status, 202);
+  await eventually(async () => {
+    const mentions = await victim.api.request('notes/mentions', {});
+    const edited = mentions.find((n) => n.uri === original.note.id);
+    assert.equal(edited.text, 'second draft #edited');
+    assert.deepEqual(edited.tags, ['edited']);
+  });
+});

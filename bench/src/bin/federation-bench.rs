@@ -169,19 +169,27 @@ fn create_note(remote: &Remote, n: usize, i: usize, run: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Sends `count` activities (`make(i)`) to `inbox`, `in_flight` at once; the time until all
-/// were answered, and how many were refused.
-async fn send_all(
+/// `count` activities (`make(i)`) for `inbox`, signed beforehand so that signing (the
+/// sender's work) is not timed.
+fn prepare(
     client: &reqwest::Client,
     remote: &Remote,
     inbox: &url::Url,
     count: usize,
-    in_flight: usize,
     make: impl Fn(usize) -> Vec<u8>,
-) -> anyhow::Result<(Duration, usize)> {
-    let requests: Vec<reqwest::Request> = (0..count)
+) -> anyhow::Result<Vec<reqwest::Request>> {
+    (0..count)
         .map(|i| signed(client, remote, i, inbox, make(i)))
-        .collect::<Result<_, _>>()?;
+        .collect()
+}
+
+/// Sends `requests`, `in_flight` at once; the time until all were answered, and how many
+/// were refused.
+async fn send_all(
+    client: &reqwest::Client,
+    requests: Vec<reqwest::Request>,
+    in_flight: usize,
+) -> anyhow::Result<(Duration, usize)> {
     let queue = Arc::new(std::sync::Mutex::new(requests.into_iter()));
     let refused = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -326,25 +334,24 @@ async fn main() -> anyhow::Result<()> {
 
     // Every actor once first, so their keys are fetched and stored before the clock runs.
     let inbox = origin.join("/inbox")?;
-    let (_, refused) = send_all(&client, &remote, &inbox, args.actors, args.in_flight, |i| {
-        create_note(&remote, i, i, "warm")
-    })
+    let (_, refused) = send_all(
+        &client,
+        prepare(&client, &remote, &inbox, args.actors, |i| {
+            create_note(&remote, i, i, "warm")
+        })?,
+        args.in_flight,
+    )
     .await?;
     if refused > 0 {
         bail!("{refused} warm-up activities were refused");
     }
     drain(&store, JobQueue::Inbox).await?;
 
+    let run = prepare(&client, &remote, &inbox, args.activities, |i| {
+        create_note(&remote, i, i, "run")
+    })?;
     let started = Instant::now();
-    let (accepted_in, refused) = send_all(
-        &client,
-        &remote,
-        &inbox,
-        args.activities,
-        args.in_flight,
-        |i| create_note(&remote, i, i, "run"),
-    )
-    .await?;
+    let (accepted_in, refused) = send_all(&client, run, args.in_flight).await?;
     drain(&store, JobQueue::Inbox).await?;
     let stored_in = started.elapsed();
     if refused > 0 {
@@ -370,20 +377,23 @@ async fn main() -> anyhow::Result<()> {
         let finbox = forigin.join("/users/fedi/inbox")?;
         let warm = send_all(
             &client,
-            &remote,
-            &finbox,
-            args.actors,
+            prepare(&client, &remote, &finbox, args.actors, |i| {
+                create_note(&remote, i, i, "fwarm")
+            })?,
             args.in_flight,
-            |i| create_note(&remote, i, i, "fwarm"),
         )
         .await?;
         if warm.1 > 0 {
             bail!("Fedify refused {} warm-up activities", warm.1);
         }
         let count = args.activities.min(5_000);
-        let (took, refused) = send_all(&client, &remote, &finbox, count, args.in_flight, |i| {
-            create_note(&remote, i, i, "frun")
-        })
+        let (took, refused) = send_all(
+            &client,
+            prepare(&client, &remote, &finbox, count, |i| {
+                create_note(&remote, i, i, "frun")
+            })?,
+            args.in_flight,
+        )
         .await?;
         if refused > 0 {
             bail!("Fedify refused {refused} activities");

@@ -213,6 +213,23 @@ impl Federation {
             "Announce" => self.on_announce(actor, activity, budget).await,
             "Update" => {
                 let o = self.owned_object(actor, object).await?;
+                if let Some(id) = o.id.as_deref()
+                    && let Some(note) = self.store().note_by_uri(id).await?
+                {
+                    if note.user_id != actor.id {
+                        return Err(Error::invalid(format!("{id} is not the actor's note")));
+                    }
+                    let cw = o.summary.clone().filter(|s| !s.is_empty());
+                    return Ok(create::edit_remote(
+                        self.core(),
+                        actor,
+                        &note,
+                        note_text(&o),
+                        cw,
+                        Some(raw),
+                    )
+                    .await?);
+                }
                 if o.id.as_deref() == actor.remote.as_ref().map(|r| r.uri.as_str()) {
                     self.fetch_actor(
                         &actor
@@ -466,6 +483,11 @@ impl Federation {
         budget: &mut Budget,
         raw_activity: Option<&str>,
     ) -> Result<Note> {
+        if let Some(id) = &o.id
+            && let Some(existing) = self.known_note(id).await?
+        {
+            return Ok(existing);
+        }
         let mut ancestors = Vec::new();
         let mut parent = crate::resolve::ref_id(o.in_reply_to.as_ref()).map(str::to_owned);
         while let Some(uri) = parent.take() {
@@ -524,12 +546,11 @@ impl Federation {
         fetch_quote: bool,
         raw_activity: Option<&str>,
     ) -> Result<Note> {
+        // Whether it is stored already was asked by the caller, and `receive` asks again in
+        // the same breath as it stores.
         let uri =
             o.id.clone()
                 .ok_or_else(|| Error::invalid("the note has no id"))?;
-        if let Some(existing) = self.store().note_by_uri(&uri).await? {
-            return Ok(existing);
-        }
         let author_uri = remote_uri(author)?;
         if !same_origin(&uri, author_uri) || o.author() != Some(author_uri) {
             return Err(Error::invalid(format!("{uri} is not {author_uri}'s note")));

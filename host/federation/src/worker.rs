@@ -40,7 +40,7 @@ impl Federation {
         let concurrency = self.settings().delivery_concurrency.max(1);
         for (queue, limit) in [
             (JobQueue::Deliver, concurrency),
-            (JobQueue::Inbox, concurrency / 2 + 1),
+            (JobQueue::Inbox, concurrency),
             (JobQueue::Federate, 4),
         ] {
             let fed = self.clone();

@@ -136,6 +136,30 @@ impl Store {
         .transpose()
     }
 
+    /// Replaces the text, CW and hashtags of note `id` (an edit its remote author's server
+    /// sent), marking when.
+    pub async fn edit_note(
+        &self,
+        id: &str,
+        text: Option<&str>,
+        cw: Option<&str>,
+        tags: &[String],
+        at: i64,
+    ) -> Result<()> {
+        with_pool!(&self.write, |p| sqlx::query(
+            "UPDATE notes SET text = $2, cw = $3, tags = $4, updated_at = $5 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(text)
+        .bind(cw)
+        .bind(super::to_json(tags))
+        .bind(at)
+        .execute(p)
+        .await
+        .map(drop))?;
+        Ok(())
+    }
+
     /// Notes for `ids`, in no particular order; missing ids are skipped.
     pub async fn notes_by_ids(&self, ids: &[String]) -> Result<Vec<Note>> {
         if ids.is_empty() {

@@ -248,6 +248,57 @@ pub async fn receive(core: &Core, author: &User, remote: RemoteNote) -> Result<N
     }
 }
 
+/// Applies an edit a remote note's author made on their server: new text and CW, held to
+/// the limits of received notes and seen by the moderation chain like a new note (a plugin
+/// that rejects the edit keeps the note as it was).
+pub async fn edit_remote(
+    core: &Core,
+    author: &User,
+    note: &Note,
+    text: Option<String>,
+    cw: Option<String>,
+    raw_activity: Option<&str>,
+) -> Result<()> {
+    check_text_fields(REMOTE_TEXT_MAX, text.as_deref(), cw.as_deref())?;
+    let mut input = CreateNote {
+        text: text.filter(|t| !t.trim().is_empty()),
+        cw,
+        visibility: note.visibility,
+        visible_user_ids: note.visible_user_ids.clone(),
+        local_only: false,
+        reply_id: note.reply_id.clone(),
+        renote_id: note.renote_id.clone(),
+        poll: None,
+    };
+    let targets = Targets::default();
+    let now = ids::now_ms();
+    moderate(
+        core,
+        author,
+        &note.id,
+        note.created_at,
+        &mut input,
+        &targets,
+        raw_activity,
+    )
+    .await?;
+    let trees: Vec<_> = [input.text.as_deref(), input.cw.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(tsudoi_mfm::parse)
+        .collect();
+    core.store()
+        .edit_note(
+            &note.id,
+            input.text.as_deref(),
+            input.cw.as_deref(),
+            &normalized_tags(&trees),
+            now,
+        )
+        .await?;
+    Ok(())
+}
+
 /// Checks lengths and that the note carries something; blank text counts as none.
 pub fn validate(settings: &Settings, input: &mut CreateNote) -> Result<()> {
     check_text_fields(
