@@ -299,7 +299,7 @@ pub async fn update_profile(core: &Core, user: &User, up: ProfilePatch) -> Resul
         is_cat: up.is_cat,
     };
     // Servers whose users follow this one keep a copy of the profile: they get an Update.
-    let update = core.store().has_remote_followers(&user.id).await?.then(|| {
+    let update = (user.remote_followers_count > 0).then(|| {
         Job::federate(FederationEvent::ProfileUpdated {
             user_id: user.id.clone(),
         })

@@ -62,6 +62,18 @@ impl Federation {
                 done.notified().await;
                 continue;
             }
+            match self.store().has_due_jobs(queue, ids::now_ms()).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tokio::time::sleep(IDLE_POLL).await;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(queue = queue.as_str(), error = %e, "cannot look for jobs");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            }
             let claimed = match self
                 .store()
                 .claim_jobs(queue, free as i64, ids::now_ms(), LEASE.as_millis() as i64)

@@ -28,6 +28,9 @@ pub struct User {
     pub last_posted_at: Option<i64>,
     /// Moves whenever whom this user follows changes, so a copy of that list can be checked.
     pub following_version: i64,
+    /// How many of `followers_count` are on other servers: whether what this user posts
+    /// must be delivered.
+    pub remote_followers_count: i64,
     /// Where a remote user lives in ActivityPub; `None` for local users.
     pub remote: Option<RemoteActor>,
 }

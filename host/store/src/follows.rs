@@ -32,7 +32,9 @@ impl From<FollowRow> for Follow {
 const ADJUST_COUNTS: &str = "UPDATE users SET \
     following_count = following_count + CASE WHEN id = $1 THEN $3 ELSE 0 END, \
     following_version = following_version + CASE WHEN id = $1 THEN 1 ELSE 0 END, \
-    followers_count = followers_count + CASE WHEN id = $2 THEN $3 ELSE 0 END \
+    followers_count = followers_count + CASE WHEN id = $2 THEN $3 ELSE 0 END, \
+    remote_followers_count = remote_followers_count + CASE WHEN id = $2 AND \
+        (SELECT f.host FROM users f WHERE f.id = $1) IS NOT NULL THEN $3 ELSE 0 END \
     WHERE id IN ($1, $2)";
 
 impl Store {

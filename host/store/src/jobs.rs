@@ -106,6 +106,20 @@ impl Store {
         stored.await.map_err(|_| stopped())?
     }
 
+    /// Whether any job of `queue` is due: a read, so an idle worker polling for work does
+    /// not take the database's write lock (SQLite has one writer, which notes need).
+    pub async fn has_due_jobs(&self, queue: JobQueue, now: i64) -> Result<bool> {
+        Ok(with_pool!(&self.read, |p| sqlx::query_scalar::<_, i64>(
+            "SELECT CAST(1 AS BIGINT) FROM jobs \
+             WHERE queue = $1 AND dead_at IS NULL AND run_at <= $2 LIMIT 1"
+        )
+        .bind(queue.as_str())
+        .bind(now)
+        .fetch_optional(p)
+        .await)?
+        .is_some())
+    }
+
     /// Takes up to `limit` due jobs of `queue` for `lease_ms`: until then no other worker
     /// gets them; after it (the worker died) they are due again. Each claim counts as an
     /// attempt. On PostgreSQL concurrent claims skip each other's rows (`SKIP LOCKED`); on

@@ -84,6 +84,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "federation policy",
         include_str!("../../../migrations/sqlite/0011_federation_policy.sql"),
     ),
+    (
+        12,
+        "remote followers count",
+        include_str!("../../../migrations/sqlite/0012_remote_followers_count.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -140,6 +145,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         11,
         "federation policy",
         include_str!("../../../migrations/postgres/0011_federation_policy.sql"),
+    ),
+    (
+        12,
+        "remote followers count",
+        include_str!("../../../migrations/postgres/0012_remote_followers_count.sql"),
     ),
 ];
 

@@ -91,19 +91,6 @@ impl Store {
         .await)?)
     }
 
-    /// Whether anyone on another server follows `user_id`: asked for every new note, so it
-    /// is one probe of a partial index holding only remote follows.
-    pub async fn has_remote_followers(&self, user_id: &str) -> Result<bool> {
-        Ok(with_pool!(&self.read, |p| sqlx::query_scalar::<_, i64>(
-            "SELECT CAST(1 AS BIGINT) FROM follows \
-             WHERE followee_id = $1 AND follower_host IS NOT NULL LIMIT 1"
-        )
-        .bind(user_id)
-        .fetch_optional(p)
-        .await)?
-        .is_some())
-    }
-
     /// The inboxes that reach every remote follower of `user_id`, one per shared inbox.
     pub async fn remote_follower_inboxes(&self, user_id: &str) -> Result<Vec<String>> {
         Ok(with_pool!(&self.read, |p| sqlx::query_scalar(

@@ -31,6 +31,7 @@ pub(crate) struct UserRow {
     updated_at: Option<i64>,
     last_posted_at: Option<i64>,
     following_version: i64,
+    remote_followers_count: i64,
     uri: Option<String>,
     url: Option<String>,
     inbox: Option<String>,
@@ -64,6 +65,7 @@ impl UserRow {
             updated_at: self.updated_at,
             last_posted_at: self.last_posted_at,
             following_version: self.following_version,
+            remote_followers_count: self.remote_followers_count,
             // A remote user is stored with its uri and inbox; a row with only some of them
             // is not a usable remote actor and is treated as one to fetch again.
             remote: match (self.uri, self.inbox) {
@@ -88,7 +90,7 @@ pub(crate) fn decode_user(row: Option<UserRow>) -> Result<Option<User>> {
 pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.username_lower, u.host, u.name, u.description, \
     u.location, u.birthday, u.lang, u.fields, u.is_locked, u.is_bot, u.is_cat, u.is_admin, \
     u.is_suspended, u.followers_count, u.following_count, u.notes_count, u.created_at, \
-    u.updated_at, u.last_posted_at, u.following_version, u.uri, u.url, u.inbox, u.shared_inbox, \
+    u.updated_at, u.last_posted_at, u.following_version, u.remote_followers_count, u.uri, u.url, u.inbox, u.shared_inbox, \
     u.followers_uri, u.last_fetched_at";
 
 pub struct NewLocalUser<'a> {

@@ -146,6 +146,7 @@ pub fn local_user(id: &str) -> User {
         updated_at: None,
         last_posted_at: None,
         following_version: 0,
+        remote_followers_count: 0,
         remote: None,
     }
 }

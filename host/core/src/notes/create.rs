@@ -506,7 +506,7 @@ pub async fn write(core: &Core, author: &User, w: Written) -> Result<Note> {
                 .into_iter()
                 .flatten()
                 .any(|t| t.user_host.is_some())
-            || core.store().has_remote_followers(&author.id).await?);
+            || author.remote_followers_count > 0);
     let note = Note {
         id,
         user_id: author.id.clone(),
