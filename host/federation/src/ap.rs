@@ -191,6 +191,14 @@ impl Object {
         self.url.as_ref()?.iter().find_map(Ref::id)
     }
 
+    /// When it says it was published, in Unix milliseconds; now if it does not say.
+    pub fn published_ms(&self) -> i64 {
+        self.published
+            .as_deref()
+            .and_then(parse_time)
+            .unwrap_or_else(tsudoi_model::ids::now_ms)
+    }
+
     pub fn shared_inbox(&self) -> Option<&str> {
         self.endpoints.as_ref()?.shared_inbox.as_deref()
     }

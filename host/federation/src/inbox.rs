@@ -404,11 +404,7 @@ impl Federation {
         if !matches!(visibility, Visibility::Public | Visibility::Home) {
             return Ok(()); // a renote of something not meant to spread
         }
-        let published = activity
-            .published
-            .as_deref()
-            .and_then(ap::parse_time)
-            .unwrap_or_else(ids::now_ms);
+        let published = activity.published_ms();
         let remote = RemoteNote {
             origin: Origin {
                 uri: id.to_owned(),
@@ -517,7 +513,11 @@ impl Federation {
     }
 
     /// A note someone refers to, fetched (within the budget), with its author.
-    async fn fetch_related(&self, uri: &str, budget: &mut Budget) -> Result<(Object, User)> {
+    pub(crate) async fn fetch_related(
+        &self,
+        uri: &str,
+        budget: &mut Budget,
+    ) -> Result<(Object, User)> {
         budget.spend(uri)?;
         let object = self.fetch_object(uri).await?;
         let author_uri = object
@@ -613,11 +613,7 @@ impl Federation {
             },
             None => None,
         };
-        let published = o
-            .published
-            .as_deref()
-            .and_then(ap::parse_time)
-            .unwrap_or_else(ids::now_ms);
+        let published = o.published_ms();
         let remote = RemoteNote {
             origin: Origin {
                 uri: uri.clone(),

@@ -297,13 +297,7 @@ impl Federation {
         if let Some(note) = self.store().note_by_uri(uri).await? {
             return Ok(note);
         }
-        budget.spend(uri)?;
-        let object = self.fetch_object(uri).await?;
-        let author_uri = object
-            .author()
-            .ok_or_else(|| Error::invalid(format!("{uri} has no author")))?
-            .to_owned();
-        let author = self.actor(&author_uri, budget).await?;
+        let (object, author) = self.fetch_related(uri, budget).await?;
         self.store_note(&author, &object, budget, None).await
     }
 }

@@ -326,7 +326,11 @@ fn the_manifest_is_read_from_the_component_and_checked() {
     assert_eq!(plugin.manifest.name.as_deref(), Some("hostile"));
     assert_eq!(
         plugin.manifest.capabilities,
-        vec![Capability::Kv, Capability::Http("example.com".into())]
+        vec![
+            Capability::Kv,
+            Capability::Http("example.com".into()),
+            Capability::RawActivity
+        ]
     );
     // Requested is not granted: without grants the plugin gets nothing.
     assert!(!plugin.capabilities.kv && plugin.capabilities.http_hosts.is_empty());
