@@ -4,6 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { startServer, signup, apiError, eventually } from './lib/server.mjs';
 
 const federating = {
@@ -298,10 +299,16 @@ test('an inbox refuses unsigned and oversized requests and stores nothing', asyn
     });
     assert.equal(res.status, 401);
   }
-  const big = await fetch(`${a.origin}/inbox`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/activity+json' },
-    body: 'x'.repeat(5 << 20),
+  // 5 MB announced: refused before the body is sent (the client waits for `100 Continue`,
+  // which never comes), so the answer cannot race the upload.
+  const big = await new Promise((resolve, reject) => {
+    const req = http.request(`${a.origin}/inbox`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/activity+json', 'content-length': 5 << 20, expect: '100-continue' },
+    });
+    req.on('continue', () => req.end('x'.repeat(5 << 20)));
+    req.on('response', (res) => { res.resume(); resolve({ status: res.statusCode }); });
+    req.on('error', reject);
   });
   assert.equal(big.status, 413);
   const global = await hal.api.request('notes/global-timeline', {});

@@ -31,14 +31,18 @@ pub fn routes() -> Router<Arc<ApiState>> {
         .route("/users/{id}/following", get(following))
         .route("/users/{id}/outbox", get(outbox))
         .route("/users/{id}/collections/featured", get(featured))
-        .route(
-            "/users/{id}/inbox",
-            post(user_inbox).layer(DefaultBodyLimit::max(MAX_ACTIVITY_BYTES)),
-        )
-        .route(
-            "/inbox",
-            post(shared_inbox).layer(DefaultBodyLimit::max(MAX_ACTIVITY_BYTES)),
-        )
+        .route("/users/{id}/inbox", post(user_inbox).layer(inbox_limit()))
+        .route("/inbox", post(shared_inbox).layer(inbox_limit()))
+}
+
+/// The inboxes' body limit. A `Content-Length` over it is answered 413 before any of the
+/// body is read (a sender waiting on `Expect: 100-continue` never sends it); a body that
+/// grows past it without one is cut off at the limit.
+fn inbox_limit() -> (DefaultBodyLimit, tower_http::limit::RequestBodyLimitLayer) {
+    (
+        DefaultBodyLimit::max(MAX_ACTIVITY_BYTES),
+        tower_http::limit::RequestBodyLimitLayer::new(MAX_ACTIVITY_BYTES),
+    )
 }
 
 /// An ActivityPub document, served as `application/activity+json`.
