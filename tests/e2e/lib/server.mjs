@@ -28,7 +28,8 @@ export function pluginWasm(name) {
 export const backend = process.env.TSUDOI_TEST_BACKEND ?? 'sqlite';
 const postgresBase = process.env.TSUDOI_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-async function freePort() {
+/** A loopback port nothing listens on now. */
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
