@@ -324,6 +324,10 @@ test('an admin blocks a server: its requests get 403 and nothing goes to it; a s
   });
   const admin = server.client(/token: (\S+)/.exec(out.stdout)[1]);
   const spammer = remote.actor('spammer');
+  // The server has heard from it before (so the test stands alone, whatever ran earlier).
+  const earlier = createNote(spammer, 'before the block');
+  assert.equal((await remote.send('spammer', `${server.origin}/inbox`, earlier.activity)).status, 202);
+  await eventually(async () => assert.ok((await mentionTexts()).includes('before the block')));
 
   await admin.request('admin/update-meta', { blockedHosts: [remote.host.split(':')[0]] });
   assert.deepEqual((await admin.request('admin/meta', {})).blockedHosts, ['127.0.0.1']);
@@ -408,4 +412,63 @@ test('an edit of a remote note by its author replaces its text; by anyone else, 
     assert.equal(edited.text, 'second draft #edited');
     assert.deepEqual(edited.tags, ['edited']);
   });
+});
+
+test('reactions as other software sends them: a plain Like, an EmojiReact, Misskey\'s custom emoji; a late Undo leaves a newer reaction', async () => {
+  const { createdNote: note } = await victim.api.request('notes/create', { text: 'react, fediverse' });
+  const noteUri = `${server.origin}/notes/${note.id}`;
+  const mika = remote.actor('mika');
+  const piet = remote.actor('piet');
+  const kumi = remote.actor('kumi');
+  const like = (actor, id, extra = {}) => ({
+    '@context': 'https://www.w3.org/ns/activitystreams',
+    id: `${remote.origin}/likes/${id}`,
+    type: 'Like',
+    actor: actor.id,
+    object: noteUri,
+    ...extra,
+  });
+  const reactions = async () => (await victim.api.request('notes/show', { noteId: note.id }));
+
+  // Mastodon's favourite: a Like with nothing else is ❤.
+  assert.equal((await remote.send('mika', `${server.origin}/inbox`, like(mika, 'm1'))).status, 202);
+  // Pleroma's EmojiReact carries the emoji in `content`.
+  assert.equal((await remote.send('piet', `${server.origin}/inbox`, like(piet, 'p1', { type: 'EmojiReact', content: '🎉' }))).status, 202);
+  // Misskey's custom emoji reaction names the emoji and describes it in `tag`.
+  const neko = `${remote.origin}/files/neko.png`;
+  assert.equal((await remote.send('kumi', `${server.origin}/inbox`, like(kumi, 'k1', {
+    _misskey_reaction: ':neko:',
+    content: ':neko:',
+    tag: [{ id: `${remote.origin}/emojis/neko`, type: 'Emoji', name: ':neko:', icon: { type: 'Image', mediaType: 'image/png', url: neko } }],
+  }))).status, 202);
+  const nekoKey = `:neko@${remote.host}:`;
+  await eventually(async () => {
+    const n = await reactions();
+    assert.deepEqual(n.reactions, { '❤': 1, '🎉': 1, [nekoKey]: 1 });
+    assert.deepEqual(n.reactionEmojis, { [`neko@${remote.host}`]: neko });
+  });
+  // A Like of a note this server does not have is accepted and changes nothing.
+  assert.equal((await remote.send('mika', `${server.origin}/inbox`, { ...like(mika, 'm0'), object: `${remote.origin}/notes/elsewhere` })).status, 202);
+
+  // Mika changes her reaction (a new Like), and the Undo of the first arrives late.
+  assert.equal((await remote.send('mika', `${server.origin}/inbox`, like(mika, 'm2', { _misskey_reaction: '👍' }))).status, 202);
+  await eventually(async () => assert.deepEqual((await reactions()).reactions, { '👍': 1, '🎉': 1, [nekoKey]: 1 }));
+  const undo = (actor, inner) => ({
+    '@context': 'https://www.w3.org/ns/activitystreams',
+    id: `${inner.id}/undo`,
+    type: 'Undo',
+    actor: actor.id,
+    object: inner,
+  });
+  assert.equal((await remote.send('mika', `${server.origin}/inbox`, undo(mika, like(mika, 'm1')))).status, 202);
+  await new Promise((r) => setTimeout(r, 700));
+  assert.deepEqual((await reactions()).reactions, { '👍': 1, '🎉': 1, [nekoKey]: 1 });
+  // Undoing the standing one removes it; nobody may undo another's.
+  assert.equal((await remote.send('piet', `${server.origin}/inbox`, undo(piet, like(kumi, 'k1', { _misskey_reaction: ':neko:' })))).status, 202);
+  assert.equal((await remote.send('mika', `${server.origin}/inbox`, undo(mika, like(mika, 'm2', { _misskey_reaction: '👍' })))).status, 202);
+  await eventually(async () => assert.deepEqual((await reactions()).reactions, { '🎉': 1, [nekoKey]: 1 }));
+  const list = await victim.api.request('notes/reactions', { noteId: note.id, type: nekoKey });
+  assert.equal(list.length, 1);
+  assert.equal(list[0].user.username, 'kumi');
+  assert.equal(list[0].user.host, remote.host);
 });

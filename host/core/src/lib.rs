@@ -10,12 +10,15 @@ pub mod accounts;
 pub mod admin;
 pub mod apps;
 mod authors;
+pub mod emojis;
 pub mod follows;
+mod fresh;
 pub mod host_policy;
 pub mod limits;
 pub mod moderation;
 pub mod notes;
 pub mod plugins;
+pub mod reactions;
 pub mod render;
 pub mod timelines;
 pub mod users;
@@ -112,14 +115,16 @@ struct Inner {
     limits: limits::Limiter,
     authors: authors::Authors,
     remote: OnceLock<Arc<dyn RemoteDirectory>>,
-    host_policy: host_policy::PolicyCache,
+    host_policy: fresh::Fresh<tsudoi_model::HostPolicy>,
+    local_emojis: fresh::Fresh<emojis::LocalEmojis>,
+    http: tsudoi_net::GuardedClient,
 }
 
 impl Core {
     /// The core over `store`, whose plugins' `http` goes through `http`. Plugins are not
     /// loaded until [`Core::refresh_plugins`] is called.
     pub fn new(settings: Settings, store: Store, http: tsudoi_net::GuardedClient) -> Self {
-        let plugins = plugins::Runtime::new(&settings, &store, http);
+        let plugins = plugins::Runtime::new(&settings, &store, http.clone());
         Core(Arc::new(Inner {
             store,
             settings,
@@ -127,7 +132,9 @@ impl Core {
             limits: limits::Limiter::default(),
             authors: authors::Authors::default(),
             remote: OnceLock::new(),
-            host_policy: host_policy::PolicyCache::default(),
+            host_policy: fresh::Fresh::default(),
+            local_emojis: fresh::Fresh::default(),
+            http,
         }))
     }
 
@@ -137,8 +144,17 @@ impl Core {
         let _ = self.0.remote.set(directory);
     }
 
-    pub(crate) fn policy_cache(&self) -> &host_policy::PolicyCache {
+    pub(crate) fn policy_cache(&self) -> &fresh::Fresh<tsudoi_model::HostPolicy> {
         &self.0.host_policy
+    }
+
+    pub(crate) fn local_emoji_cache(&self) -> &fresh::Fresh<emojis::LocalEmojis> {
+        &self.0.local_emojis
+    }
+
+    /// The guarded client, for what the core fetches itself (an emoji image by URL).
+    pub(crate) fn http(&self) -> &tsudoi_net::GuardedClient {
+        &self.0.http
     }
 
     pub(crate) fn remote_directory(&self) -> Option<&Arc<dyn RemoteDirectory>> {
@@ -259,6 +275,18 @@ pub enum Error {
     RejectedByPlugin { plugin: String, reason: String },
     #[error("no such unresolved flag")]
     NoSuchFlag,
+    #[error("no such custom emoji")]
+    NoSuchEmoji,
+    #[error("a custom emoji with this name already exists")]
+    EmojiNameTaken,
+    #[error("the image cannot be used: {0}")]
+    InvalidImage(String),
+    #[error("you have already reacted with this")]
+    AlreadyReacted,
+    #[error("you have not reacted to this note")]
+    NotReacted,
+    #[error("you cannot react to a renote")]
+    CannotReactToRenote,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]

@@ -27,6 +27,7 @@ fn note(text: &str, visibility: Visibility) -> CreateNote {
         reply_id: None,
         renote_id: None,
         poll: None,
+        reaction_acceptance: None,
     }
 }
 

@@ -134,6 +134,11 @@ pub struct Object {
     pub misskey_content: Option<String>,
     #[serde(rename = "_misskey_quote")]
     pub misskey_quote: Option<String>,
+    /// A Like's reaction, as Misskey sends it (others put it in `content`).
+    #[serde(rename = "_misskey_reaction")]
+    pub misskey_reaction: Option<String>,
+    /// An image's type (an `Emoji`'s `icon`).
+    pub media_type: Option<String>,
     pub quote_url: Option<String>,
     pub quote_uri: Option<String>,
     pub in_reply_to: Option<Ref>,

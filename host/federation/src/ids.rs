@@ -66,6 +66,17 @@ impl LocalIds {
         format!("{}/follows/{follower_id}/{followee_id}", self.base)
     }
 
+    /// The Like of reaction `id` (Misskey's form; it answers a GET while the reaction
+    /// stands).
+    pub fn like(&self, id: &str) -> String {
+        format!("{}/likes/{id}", self.base)
+    }
+
+    /// Local custom emoji `name`.
+    pub fn emoji(&self, name: &str) -> String {
+        format!("{}/emojis/{name}", self.base)
+    }
+
     /// A one-off activity (Accept, Reject, Undo, Delete, Update) by `user_id`.
     pub fn activity(&self, user_id: &str, kind: &str, unique: &str) -> String {
         format!("{}#{kind}/{unique}", self.user(user_id))

@@ -5,9 +5,11 @@
 //! does what it says through the core, the same rules a local user's action goes through.
 
 use tsudoi_core::Error as CoreError;
+use tsudoi_core::emojis::RemoteEmoji;
 use tsudoi_core::follows::{self, FollowOutcome};
 use tsudoi_core::moderation::ActivityDraft;
 use tsudoi_core::notes::create::{self, Origin, RemoteNote};
+use tsudoi_core::reactions;
 use tsudoi_model::{FederationEvent, Job, Note, User, Visibility, ids};
 
 use crate::ap::{self, Object, Ref};
@@ -211,6 +213,7 @@ impl Federation {
             }
             "Delete" => self.on_delete(actor, object).await,
             "Announce" => self.on_announce(actor, activity, budget).await,
+            "Like" | "EmojiReact" | "EmojiReaction" => self.on_like(actor, activity).await,
             "Update" => {
                 let o = self.owned_object(actor, object).await?;
                 if let Some(id) = o.id.as_deref()
@@ -220,12 +223,14 @@ impl Federation {
                         return Err(Error::invalid(format!("{id} is not the actor's note")));
                     }
                     let cw = o.summary.clone().filter(|s| !s.is_empty());
+                    let emojis = self.learn_emojis(actor, &o).await?;
                     return Ok(create::edit_remote(
                         self.core(),
                         actor,
                         &note,
                         note_text(&o),
                         cw,
+                        &emojis,
                         Some(raw),
                     )
                     .await?);
@@ -310,6 +315,13 @@ impl Federation {
         };
         if inner.actor.as_ref().and_then(Ref::id) != actor.remote.as_ref().map(|r| r.uri.as_str()) {
             return Err(Error::invalid("an Undo of someone else's activity"));
+        }
+        if is_like(inner) {
+            let target = inner.object.as_ref().and_then(Ref::id).unwrap_or_default();
+            if let Some(note) = self.known_note(target).await? {
+                reactions::unreact_remote(self.core(), actor, &note, inner.id.as_deref()).await?;
+            }
+            return Ok(());
         }
         if inner.is("Announce") {
             let id = inner.id.as_deref().unwrap_or_default();
@@ -418,12 +430,68 @@ impl Federation {
             poll: None,
             mentions: Vec::new(),
             visible_user_ids: Vec::new(),
+            emojis: Vec::new(),
             published,
             // Checked as an activity already.
             raw_activity: None,
         };
         create::receive(self.core(), actor, remote).await?;
         Ok(())
+    }
+
+    /// A reaction to a note this server has (one it does not have is ignored, as Misskey
+    /// does): Misskey's `_misskey_reaction`, or `content` (Pleroma's EmojiReact), with the
+    /// custom emoji it uses in `tag`; a plain Like is ❤.
+    async fn on_like(&self, actor: &User, activity: &Object) -> Result<()> {
+        let target = activity
+            .object
+            .as_ref()
+            .and_then(Ref::id)
+            .ok_or_else(|| Error::invalid("the Like has no object"))?;
+        let Some(note) = self.known_note(target).await? else {
+            tracing::debug!(%target, "a reaction to a note this server does not have");
+            return Ok(());
+        };
+        self.learn_emojis(actor, activity).await?;
+        let reaction = activity
+            .misskey_reaction
+            .as_deref()
+            .or(activity.content.as_deref());
+        let uri = activity.id.as_deref();
+        match reactions::react_remote(self.core(), actor, &note, reaction, uri).await {
+            // A note the actor may not see is one they cannot react to.
+            Ok(()) | Err(CoreError::NoSuchNote) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Records the custom emoji `o`'s `Emoji` tags describe, as `author`'s server's, and
+    /// returns their names.
+    async fn learn_emojis(&self, author: &User, o: &Object) -> Result<Vec<String>> {
+        let Some(host) = author.host.as_deref() else {
+            return Ok(Vec::new());
+        };
+        let found: Vec<RemoteEmoji> = o
+            .tag
+            .iter()
+            .filter(|t| t.kind.as_deref() == Some("Emoji"))
+            .filter_map(|t| {
+                let name = t.name.as_deref()?.trim_matches(':').to_owned();
+                let icon = t.icon.as_deref()?;
+                Some(RemoteEmoji {
+                    name,
+                    url: icon.page_url()?.to_owned(),
+                    uri: t.id.clone(),
+                    media_type: icon.media_type.clone(),
+                    is_sensitive: false,
+                })
+            })
+            .take(MAX_EMOJI_TAGS)
+            .collect();
+        if found.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(tsudoi_core::emojis::learn_remote(self.core(), host, found).await?)
     }
 
     async fn on_delete(&self, actor: &User, object: Option<&Ref>) -> Result<()> {
@@ -613,6 +681,7 @@ impl Federation {
             },
             None => None,
         };
+        let emojis = self.learn_emojis(author, o).await?;
         let published = o.published_ms();
         let remote = RemoteNote {
             origin: Origin {
@@ -627,6 +696,7 @@ impl Federation {
             poll: None,
             mentions,
             visible_user_ids,
+            emojis,
             published,
             raw_activity: raw_activity.map(str::to_owned),
         };
@@ -666,6 +736,15 @@ fn note_text(o: &Object) -> Option<String> {
         .or_else(|| o.misskey_content.clone())
         .or_else(|| o.content.as_deref().map(tsudoi_mfm::html_to_mfm))
         .filter(|t| !t.trim().is_empty())
+}
+
+/// Most custom emoji read from one object: a note shows a handful; a flood of tags is
+/// someone filling our table.
+const MAX_EMOJI_TAGS: usize = 64;
+
+/// A reaction: Misskey's and Mastodon's Like, Pleroma's EmojiReact.
+fn is_like(o: &Object) -> bool {
+    o.is("Like") || o.is("EmojiReact") || o.is("EmojiReaction")
 }
 
 fn remote_uri(user: &User) -> Result<&str> {

@@ -2,7 +2,7 @@
 //! [`FederationEvent`], builds the activity once, works out the inboxes it must reach (one
 //! per shared inbox) and enqueues one delivery job per inbox.
 
-use tsudoi_model::{FederationEvent, Job, Note, User, Visibility, ids};
+use tsudoi_model::{FederationEvent, Job, Note, ReactionEvent, User, Visibility, ids};
 
 use crate::render::{self, Activity, FollowOut, NoteLinks, WithContext};
 use crate::{Error, Federation, Result};
@@ -89,6 +89,8 @@ impl Federation {
                 let inboxes = self.store().remote_follower_inboxes(&user.id).await?;
                 self.jobs_for(&user, inboxes, WithContext::new(update).to_json())
             }
+            FederationEvent::Reacted { reaction } => self.reaction_out(reaction, false).await?,
+            FederationEvent::Unreacted { reaction } => self.reaction_out(reaction, true).await?,
         };
         // Notes met the moderation chain when they were posted; everything else meets it
         // here, before it leaves.
@@ -198,6 +200,7 @@ impl Federation {
             mentions,
             addressed,
             content_html,
+            emojis: self.emoji_tags(&note.emojis).await?,
         };
         Ok(render::note(
             self.ids(),
@@ -205,6 +208,72 @@ impl Federation {
             links,
             self.core().settings().base_url(),
         ))
+    }
+
+    /// The `Emoji` tags of this server's emoji `names` (those kept local are left out).
+    async fn emoji_tags(&self, names: &[String]) -> Result<Vec<render::EmojiTag>> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let local = tsudoi_core::emojis::local(self.core()).await?;
+        Ok(names
+            .iter()
+            .filter_map(|name| local.get(name))
+            .filter(|e| !e.local_only)
+            .map(|e| render::emoji(self.ids(), e))
+            .collect())
+    }
+
+    /// A local reaction as a `Like` (what `/likes/{id}` shows too).
+    pub async fn like(&self, reaction: &ReactionEvent, note: &Note) -> Result<render::LikeOut> {
+        let tag = match tsudoi_core::reactions::custom_emoji(&reaction.reaction) {
+            Some((name, None)) => self.emoji_tags(&[name.to_owned()]).await?,
+            _ => Vec::new(),
+        };
+        Ok(render::LikeOut {
+            id: self.ids().like(&reaction.id),
+            kind: "Like",
+            actor: self.ids().user(&reaction.user_id),
+            object: note
+                .uri
+                .clone()
+                .unwrap_or_else(|| self.ids().note(&note.id)),
+            content: reaction.reaction.clone(),
+            misskey_reaction: reaction.reaction.clone(),
+            tag,
+        })
+    }
+
+    /// A local user's reaction, or its Undo, to the note's author if remote and, as Misskey
+    /// sends it, to the reacting user's followers (for a note meant for named users, to
+    /// those of them that are remote).
+    async fn reaction_out(&self, reaction: &ReactionEvent, undo: bool) -> Result<Vec<Job>> {
+        let Some(note) = self.store().note_by_id(&reaction.note_id).await? else {
+            return Ok(Vec::new()); // the note went first
+        };
+        let user = tsudoi_core::users::by_id(self.core(), &reaction.user_id).await?;
+        let mut named = vec![note.user_id.clone()];
+        let to_followers = undo || note.visibility != Visibility::Specified;
+        if note.visibility == Visibility::Specified && !undo {
+            named.extend(note.visible_user_ids.iter().cloned());
+        }
+        let inboxes = self.note_inboxes(&user, to_followers, &named).await?;
+        if inboxes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let like = self.like(reaction, &note).await?;
+        let activity = if undo {
+            let undo = Activity::new(
+                format!("{}/undo", like.id),
+                "Undo",
+                self.ids().user(&user.id),
+                like,
+            );
+            WithContext::new(undo).to_json()
+        } else {
+            WithContext::new(like).to_json()
+        };
+        Ok(self.jobs_for(&user, inboxes, activity))
     }
 
     /// The ActivityPub id of note `id` (ours or a remote one), if it still exists.
@@ -398,6 +467,8 @@ fn outgoing_kind(event: &FederationEvent) -> Option<&'static str> {
         FederationEvent::FollowAccepted { .. } => "Accept",
         FederationEvent::FollowRejected { .. } => "Reject",
         FederationEvent::ProfileUpdated { .. } => "Update",
+        FederationEvent::Reacted { .. } => "Like",
+        FederationEvent::Unreacted { .. } => "Undo",
     })
 }
 

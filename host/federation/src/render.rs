@@ -189,7 +189,7 @@ pub struct NoteOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quote_url: Option<String>,
     pub attachment: Vec<serde_json::Value>,
-    pub tag: Vec<TagOut>,
+    pub tag: Vec<Tag>,
 }
 
 #[derive(Debug, Serialize)]
@@ -207,6 +207,68 @@ pub struct TagOut {
     pub name: String,
 }
 
+/// A `tag` entry of a note.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Tag {
+    /// A Mention or Hashtag.
+    Link(TagOut),
+    Emoji(EmojiTag),
+}
+
+/// A custom emoji as Misskey and Mastodon describe the ones a note or reaction uses.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmojiTag {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `:name:`.
+    pub name: String,
+    pub updated: String,
+    pub icon: ImageOut,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageOut {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub media_type: String,
+    pub url: String,
+}
+
+/// Local emoji `e` as an `Emoji` object.
+pub fn emoji(ids: &LocalIds, e: &tsudoi_model::Emoji) -> EmojiTag {
+    EmojiTag {
+        id: ids.emoji(&e.name),
+        kind: "Emoji",
+        name: format!(":{}:", e.name),
+        updated: iso(e.updated_at.unwrap_or(e.created_at)),
+        icon: ImageOut {
+            kind: "Image",
+            media_type: e.media_type.clone().unwrap_or_else(|| "image/png".into()),
+            url: e.url(ids.base()),
+        },
+    }
+}
+
+/// A reaction as a `Like`: Misskey's form, the reaction in `_misskey_reaction` and
+/// `content` (which Pleroma and Akkoma read), the custom emoji it uses in `tag`.
+#[derive(Debug, Serialize)]
+pub struct LikeOut {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub actor: String,
+    pub object: String,
+    pub content: String,
+    #[serde(rename = "_misskey_reaction")]
+    pub misskey_reaction: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tag: Vec<EmojiTag>,
+}
+
 /// What a note refers to, resolved to ActivityPub ids.
 pub struct NoteLinks {
     /// The author's actor id and followers collection.
@@ -220,6 +282,8 @@ pub struct NoteLinks {
     /// Actor ids a specified note is addressed to.
     pub addressed: Vec<String>,
     pub content_html: String,
+    /// The custom emoji of this server its text uses.
+    pub emojis: Vec<EmojiTag>,
 }
 
 /// Misskey's mapping of the four visibilities to `to` and `cc`: public to everyone with
@@ -261,20 +325,25 @@ pub fn note(ids: &LocalIds, note: &Note, links: NoteLinks, base_url: &str) -> No
         &mentioned,
         &links.addressed,
     );
-    let mut tag: Vec<TagOut> = links
+    let mut tag: Vec<Tag> = links
         .mentions
         .iter()
-        .map(|(href, name)| TagOut {
-            kind: "Mention",
-            href: href.clone(),
-            name: name.clone(),
+        .map(|(href, name)| {
+            Tag::Link(TagOut {
+                kind: "Mention",
+                href: href.clone(),
+                name: name.clone(),
+            })
         })
         .collect();
-    tag.extend(note.tags.iter().map(|t| TagOut {
-        kind: "Hashtag",
-        href: format!("{base_url}/tags/{}", tsudoi_mfm::url_component(t)),
-        name: format!("#{t}"),
+    tag.extend(note.tags.iter().map(|t| {
+        Tag::Link(TagOut {
+            kind: "Hashtag",
+            href: format!("{base_url}/tags/{}", tsudoi_mfm::url_component(t)),
+            name: format!("#{t}"),
+        })
     }));
+    tag.extend(links.emojis.into_iter().map(Tag::Emoji));
     // Servers that know no quotes see the quoted note's id after `RE:` (Misskey's fallback).
     let mut content = links.content_html;
     if let Some(q) = &links.quote {

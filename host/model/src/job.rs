@@ -98,6 +98,32 @@ pub enum FederationEvent {
     },
     /// A local user changed their profile.
     ProfileUpdated { user_id: String },
+    /// A local user reacted to a note (a Like). Carries the reaction, since a reaction
+    /// changed or removed before the job runs is gone from the database.
+    Reacted { reaction: ReactionEvent },
+    /// A local user took a reaction back (an Undo of the Like).
+    Unreacted { reaction: ReactionEvent },
+}
+
+/// A reaction as federation needs it: the Like's id is made from `id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReactionEvent {
+    pub id: String,
+    pub note_id: String,
+    pub user_id: String,
+    pub reaction: String,
+}
+
+impl From<&crate::Reaction> for ReactionEvent {
+    fn from(r: &crate::Reaction) -> Self {
+        ReactionEvent {
+            id: r.id.clone(),
+            note_id: r.note_id.clone(),
+            user_id: r.user_id.clone(),
+            reaction: r.reaction.clone(),
+        }
+    }
 }
 
 /// A job claimed by a worker.

@@ -8,10 +8,11 @@ pub mod listing;
 pub mod note;
 pub mod plugin;
 pub mod policy;
+pub mod reaction;
 pub mod user;
 pub mod visibility;
 
-pub use job::{ClaimedJob, FederationEvent, Job, JobQueue};
+pub use job::{ClaimedJob, FederationEvent, Job, JobQueue, ReactionEvent};
 pub use listing::{FollowSide, Listing, NoteFilter, NoteSource, Page};
 pub use note::{ChoiceTally, Note, Poll, is_pure_renote};
 pub use plugin::{
@@ -19,6 +20,7 @@ pub use plugin::{
     NoticeKind, PluginKind, PluginSummary, RankedTimeline, kv_exceeds_quota, kv_next_count,
 };
 pub use policy::{HostPolicy, HostPolicyKind};
+pub use reaction::{Emoji, EmojiImage, EmojiPatch, Reaction, ReactionAcceptance};
 pub use user::{
     ActorKey, App, AuthSession, Author, Follow, MiauthSession, ProfileField, ProfilePatch,
     RegistrationMode, Relation, RemoteActor, RemoteProfile, User,

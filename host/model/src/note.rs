@@ -18,6 +18,11 @@ pub struct Note {
     pub renote_id: Option<String>,
     pub renote_user_id: Option<String>,
     pub has_poll: bool,
+    /// What others may react with; `None` accepts every reaction.
+    pub reaction_acceptance: Option<crate::ReactionAcceptance>,
+    pub reaction_count: i64,
+    /// Custom emoji names its text and CW use, found on the author's server.
+    pub emojis: Vec<String>,
     /// Hashtags (without `#`), normalised and lower-cased.
     pub tags: Vec<String>,
     /// Users the note mentions (for a specified note, everyone it is addressed to).

@@ -31,6 +31,8 @@ pub fn routes() -> Router<Arc<ApiState>> {
         .route("/users/{id}/following", get(following))
         .route("/users/{id}/outbox", get(outbox))
         .route("/users/{id}/collections/featured", get(featured))
+        .route("/likes/{id}", get(like))
+        .route("/emojis/{name}", get(emoji))
         .route("/users/{id}/inbox", post(user_inbox).layer(inbox_limit()))
         .route("/inbox", post(shared_inbox).layer(inbox_limit()))
 }
@@ -356,5 +358,45 @@ pub async fn note_document(state: &ApiState, id: &str) -> Response {
     match state.fed.note_object(&note).await {
         Ok(object) => activity_json(WithContext::new(object).to_json()),
         Err(e) => failed(e),
+    }
+}
+
+/// A local reaction as its `Like`, while it stands, on a note anyone may see.
+async fn like(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -> Response {
+    if !ids::looks_like_id(&id) {
+        return not_found();
+    }
+    let reaction = match tsudoi_core::reactions::by_id(&state.core, &id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return not_found(),
+        Err(e) => return failed(e),
+    };
+    let note = match tsudoi_core::notes::show(&state.core, &reaction.note_id, None).await {
+        Ok(n) if matches!(n.visibility, Visibility::Public | Visibility::Home) => n,
+        Ok(_) | Err(Error::NoSuchNote) => return not_found(),
+        Err(e) => return failed(e),
+    };
+    match users::by_id(&state.core, &reaction.user_id).await {
+        Ok(u) if u.is_local() => {}
+        Ok(_) => return not_found(),
+        Err(e) => return failed(e),
+    }
+    match state.fed.like(&(&reaction).into(), &note).await {
+        Ok(like) => activity_json(WithContext::new(like).to_json()),
+        Err(e) => failed(e),
+    }
+}
+
+/// A local custom emoji as an `Emoji` object (unless it is kept local).
+async fn emoji(State(state): State<Arc<ApiState>>, Path(name): Path<String>) -> Response {
+    let local = match tsudoi_core::emojis::local(&state.core).await {
+        Ok(l) => l,
+        Err(e) => return failed(e),
+    };
+    match local.get(&name).filter(|e| !e.local_only) {
+        Some(e) => activity_json(
+            WithContext::new(tsudoi_federation::render::emoji(state.fed.ids(), e)).to_json(),
+        ),
+        None => not_found(),
     }
 }

@@ -388,6 +388,32 @@ impl From<core::Error> for ApiError {
                 format!("The note was rejected by the moderation plugin {plugin}: {reason}"),
                 "0b9a0a8e-3c4c-4d2f-9f51-6a0f7c1d2e3b",
             ),
+            E::NoSuchEmoji => Self::not_found(
+                "NO_SUCH_EMOJI",
+                "No such emoji.",
+                "be83669b-773a-44b7-b1f8-e5e5170ac3c2",
+            ),
+            E::EmojiNameTaken => Self::bad(
+                "DUPLICATE_NAME",
+                "There is already an emoji with this name.",
+                "f7a3462c-4e6e-4069-8421-b9bd4f4c3975",
+            ),
+            E::InvalidImage(reason) => ApiError::invalid_param("file", reason),
+            E::AlreadyReacted => Self::bad(
+                "ALREADY_REACTED",
+                "You are already reacting to that note.",
+                "71efcf98-86d6-4e2b-b2ad-9d032369366b",
+            ),
+            E::NotReacted => Self::bad(
+                "NOT_REACTED",
+                "You are not reacting to that note.",
+                "92f4426d-4196-4125-aa5b-02943e2ec8fc",
+            ),
+            E::CannotReactToRenote => Self::bad(
+                "CANNOT_REACT_TO_RENOTE",
+                "You cannot react to Renote.",
+                "eaccdc08-ddef-43fe-908f-d108faad57f5",
+            ),
             E::Store(e) => ApiError::internal(e),
             E::Internal(e) => ApiError::internal(e),
         }

@@ -7,9 +7,11 @@ mod activitypub;
 mod endpoints;
 pub mod entities;
 mod error;
+mod media;
 mod nodeinfo;
 mod openapi;
 mod pages;
+mod params;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -58,6 +60,8 @@ pub struct Ctx {
     pub fed: Federation,
     pub user: Option<User>,
     pub ip: Option<std::net::IpAddr>,
+    /// The file a multipart request carried (endpoints registered with `.file()`).
+    pub file: Option<params::Upload>,
 }
 
 impl Ctx {
@@ -116,6 +120,15 @@ pub struct Endpoint {
     pub admin: bool,
     /// Largest request body accepted.
     pub max_body: usize,
+    /// Also answers GET, with the parameters in the query string (as Misskey serves
+    /// `emojis`, `notes/reactions` and the other endpoints clients read without a body).
+    pub get: bool,
+    /// Takes a multipart form whose `file` part is an upload (beside the other parameters
+    /// and the token `i` as form fields).
+    pub file: bool,
+    /// Names of the parameters that are numbers or booleans, which a query string or a
+    /// form carries as text (worked out from the schema on first use).
+    scalar_params: std::sync::OnceLock<std::collections::HashMap<String, params::Scalar>>,
     pub description: &'static str,
     pub params: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
     handler: Handler,
@@ -141,6 +154,9 @@ impl Endpoint {
             per_hour: None,
             admin: false,
             max_body: MAX_BODY_BYTES,
+            get: false,
+            file: false,
+            scalar_params: std::sync::OnceLock::new(),
             description,
             params: |g| g.subschema_for::<P>(),
             handler,
@@ -177,6 +193,18 @@ impl Endpoint {
         self.max_body = bytes;
         self
     }
+
+    /// Answers GET too.
+    pub fn get(mut self) -> Self {
+        self.get = true;
+        self
+    }
+
+    /// Takes an uploaded file, up to `max_body` bytes for the whole form.
+    pub fn file(mut self, max_body: usize) -> Self {
+        self.file = true;
+        self.max_body(max_body)
+    }
 }
 
 /// Deserialises the body into the endpoint's parameters; errors name the parameter at fault.
@@ -210,6 +238,7 @@ pub fn router(fed: Federation) -> Router {
         .merge(nodeinfo::routes())
         .merge(activitypub::routes())
         .merge(pages::routes())
+        .merge(media::routes())
         .fallback(fallback)
         .with_state(state)
 }
@@ -245,7 +274,8 @@ async fn dispatch(
         .map(|c| c.0.ip());
     let method = req.method().clone();
     let headers = req.headers().clone();
-    let result = call(&state, &name, method, &headers, ip, req.into_body()).await;
+    let uri = req.uri().clone();
+    let result = call(&state, &name, method, &uri, &headers, ip, req.into_body()).await;
     let mut resp = match result {
         Ok(Reply::Json(body)) => (
             [(
@@ -281,6 +311,7 @@ async fn call(
     state: &ApiState,
     name: &str,
     method: Method,
+    uri: &axum::http::Uri,
     headers: &HeaderMap,
     ip: Option<std::net::IpAddr>,
     body: Body,
@@ -303,9 +334,6 @@ async fn call(
     if method == Method::OPTIONS {
         return Ok(Reply::NoContent);
     }
-    if method != Method::POST {
-        return Err(ApiError::method_not_allowed());
-    }
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -314,34 +342,28 @@ async fn call(
         Some(token) => Some(lookup_token(state, token).await?),
         None => None,
     };
-    // An endpoint that takes large bodies (a plugin upload) reads more than the usual limit
-    // only for an administrator who sent the token as a header: a token inside the body
-    // cannot be checked before the body is read, and an anonymous client must not make the
-    // server buffer megabytes.
-    let max_body = if endpoint.max_body > MAX_BODY_BYTES
-        && !bearer_owner.as_ref().is_some_and(|o| o.user.is_admin)
-    {
-        MAX_BODY_BYTES
-    } else {
-        endpoint.max_body
-    };
-    let bytes = axum::body::to_bytes(body, max_body).await.map_err(|_| {
-        if max_body < endpoint.max_body {
-            ApiError::payload_too_large().with_info(error::ErrorInfo::Reason {
-                reason: format!(
-                    "bodies over {MAX_BODY_BYTES} bytes are read only from an administrator \
-                     whose token is sent as `Authorization: Bearer`, not as `i`"
-                ),
-            })
-        } else {
-            ApiError::payload_too_large()
+    let multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok());
+    let (mut params, body_owner, file) = match (&method, multipart) {
+        (&Method::GET, _) if endpoint.get => (
+            params::from_query(endpoint, uri.query().unwrap_or_default()),
+            None,
+            None,
+        ),
+        (&Method::POST, Some(boundary)) if endpoint.file => {
+            let form =
+                params::read_multipart(state, endpoint, bearer_owner.as_ref(), body, boundary)
+                    .await?;
+            (form.params, form.owner, form.file)
         }
-    })?;
-    let mut params: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
-        Value::Object(Default::default())
-    } else {
-        serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::invalid_param("", format!("body is not valid JSON: {e}")))?
+        (&Method::POST, _) => (
+            params::read_json(endpoint, bearer_owner.as_ref(), body).await?,
+            None,
+            None,
+        ),
+        _ => return Err(ApiError::method_not_allowed()),
     };
     if let Some(param) = first_with_nul(&params) {
         // PostgreSQL cannot store U+0000 in text, and no client means to send it.
@@ -359,10 +381,10 @@ async fn call(
         Some(_) => return Err(ApiError::invalid_param("i", "must be a string")),
     };
     // The header wins over a token in the body.
-    let owner = match (bearer_owner, body_token) {
-        (Some(owner), _) => Some(owner),
-        (None, Some(token)) => Some(lookup_token(state, &token).await?),
-        (None, None) => None,
+    let owner = match (bearer_owner, body_owner, body_token) {
+        (Some(owner), _, _) | (None, Some(owner), _) => Some(owner),
+        (None, None, Some(token)) => Some(lookup_token(state, &token).await?),
+        (None, None, None) => None,
     };
 
     let (user, app_permission) = match owner {
@@ -405,6 +427,7 @@ async fn call(
         fed: state.fed.clone(),
         user,
         ip,
+        file,
     };
     let span = tracing::info_span!("api", endpoint = endpoint.name);
     (endpoint.handler)(ctx, params).instrument(span).await

@@ -8,6 +8,7 @@
 
 mod actor_keys;
 mod auth;
+mod emojis;
 mod followings;
 mod follows;
 mod instances;
@@ -18,6 +19,7 @@ mod notes;
 mod plugin_kv;
 mod plugins;
 mod policy;
+mod reactions;
 mod recent_posters;
 mod remote;
 mod timelines;
@@ -32,6 +34,7 @@ pub use notes::*;
 pub use plugin_kv::KvUsage;
 pub use plugins::*;
 pub use policy::InstanceRow;
+pub use reactions::ReactionTally;
 pub use timelines::*;
 pub use users::*;
 

@@ -89,6 +89,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "remote followers count",
         include_str!("../../../migrations/sqlite/0012_remote_followers_count.sql"),
     ),
+    (
+        13,
+        "reactions and custom emoji",
+        include_str!("../../../migrations/sqlite/0013_reactions_emojis.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -150,6 +155,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         12,
         "remote followers count",
         include_str!("../../../migrations/postgres/0012_remote_followers_count.sql"),
+    ),
+    (
+        13,
+        "reactions and custom emoji",
+        include_str!("../../../migrations/postgres/0013_reactions_emojis.sql"),
     ),
 ];
 

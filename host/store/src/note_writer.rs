@@ -105,8 +105,8 @@ async fn write(pool: &Pool, notes: &[&NewNote]) -> Result<()> {
         let mut tx = p.begin().await?;
         let mut q = QueryBuilder::new(
             "INSERT INTO notes (id, user_id, user_host, text, cw, visibility, local_only, reply_id, \
-             reply_user_id, renote_id, renote_user_id, has_poll, tags, mentions, visible_user_ids, \
-             uri, url, created_at) ",
+             reply_user_id, renote_id, renote_user_id, has_poll, reaction_acceptance, emojis, tags, \
+             mentions, visible_user_ids, uri, url, created_at) ",
         );
         q.push_values(notes, |mut b, n| {
             let n = &n.note;
@@ -122,6 +122,8 @@ async fn write(pool: &Pool, notes: &[&NewNote]) -> Result<()> {
                 .push_bind(&n.renote_id)
                 .push_bind(&n.renote_user_id)
                 .push_bind(n.has_poll)
+                .push_bind(n.reaction_acceptance.map(|a| a.as_str()))
+                .push_bind(to_json(&n.emojis))
                 .push_bind(to_json(&n.tags))
                 .push_bind(to_json(&n.mentions))
                 .push_bind(to_json(&n.visible_user_ids))

@@ -21,6 +21,9 @@ pub(crate) struct NoteRow {
     renote_id: Option<String>,
     renote_user_id: Option<String>,
     has_poll: bool,
+    reaction_acceptance: Option<String>,
+    reaction_count: i64,
+    emojis: String,
     tags: String,
     mentions: String,
     visible_user_ids: String,
@@ -37,6 +40,12 @@ impl NoteRow {
         Ok(Note {
             visibility: from_name("notes.visibility", &self.visibility)?,
             tags: from_json("notes.tags", &self.tags)?,
+            emojis: from_json("notes.emojis", &self.emojis)?,
+            reaction_acceptance: self
+                .reaction_acceptance
+                .map(|a| from_name("notes.reaction_acceptance", &a))
+                .transpose()?,
+            reaction_count: self.reaction_count,
             mentions: from_json("notes.mentions", &self.mentions)?,
             visible_user_ids: from_json("notes.visible_user_ids", &self.visible_user_ids)?,
             id: self.id,
@@ -66,9 +75,9 @@ fn decode_notes(rows: Vec<NoteRow>) -> Result<Vec<Note>> {
 }
 
 pub(crate) const NOTE_COLUMNS: &str = "n.id, n.user_id, n.user_host, n.text, n.cw, n.visibility, \
-    n.local_only, n.reply_id, n.reply_user_id, n.renote_id, n.renote_user_id, n.has_poll, n.tags, \
-    n.mentions, n.visible_user_ids, n.replies_count, n.renote_count, n.uri, n.url, n.created_at, \
-    n.updated_at";
+    n.local_only, n.reply_id, n.reply_user_id, n.renote_id, n.renote_user_id, n.has_poll, \
+    n.reaction_acceptance, n.reaction_count, n.emojis, n.tags, n.mentions, n.visible_user_ids, \
+    n.replies_count, n.renote_count, n.uri, n.url, n.created_at, n.updated_at";
 
 #[derive(Debug, sqlx::FromRow)]
 struct PollRow {
@@ -136,7 +145,7 @@ impl Store {
         .transpose()
     }
 
-    /// Replaces the text, CW and hashtags of note `id` (an edit its remote author's server
+    /// Replaces the text, CW, hashtags and custom emoji of note `id` (an edit its remote author's server
     /// sent), marking when.
     pub async fn edit_note(
         &self,
@@ -144,15 +153,18 @@ impl Store {
         text: Option<&str>,
         cw: Option<&str>,
         tags: &[String],
+        emojis: &[String],
         at: i64,
     ) -> Result<()> {
         with_pool!(&self.write, |p| sqlx::query(
-            "UPDATE notes SET text = $2, cw = $3, tags = $4, updated_at = $5 WHERE id = $1"
+            "UPDATE notes SET text = $2, cw = $3, tags = $4, emojis = $5, updated_at = $6 \
+             WHERE id = $1"
         )
         .bind(id)
         .bind(text)
         .bind(cw)
         .bind(super::to_json(tags))
+        .bind(super::to_json(emojis))
         .bind(at)
         .execute(p)
         .await

@@ -2,7 +2,7 @@
 // clients for it. The backend follows TSUDOI_TEST_BACKEND: `sqlite` (default) uses a fresh
 // data directory; `postgres` a fresh database on TSUDOI_TEST_POSTGRES_URL, dropped at stop.
 
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -129,6 +129,20 @@ export async function startServer(env = {}, reuse = null) {
 export async function signup(server, username, password = 'correct horse battery staple') {
   const res = await server.client().request('signup', { username, password });
   return { id: res.id, token: res.token, username, me: res, api: server.client(res.token) };
+}
+
+/** Creates administrator `username` with the shell (`tsudoi user create --admin`), as an admin
+ * would; returns what `signup` returns. */
+export async function createAdmin(server, username) {
+  const out = await new Promise((resolve, reject) => {
+    execFile(tsudoiBinary(), ['user', 'create', username, '--admin', '--password', 'pw'],
+      { env: { ...process.env, ...server.env } },
+      (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
+  const token = /token: (\S+)/.exec(out)[1];
+  const api = server.client(token);
+  const me = await api.request('i', {});
+  return { id: me.id, token, username, me, api };
 }
 
 /** Runs `fn` and returns the misskey-js API error it rejects with (fails if it resolves). */

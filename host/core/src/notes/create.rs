@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use tsudoi_model::{FederationEvent, Job, Note, Poll, User, Visibility, ids};
+use tsudoi_model::{FederationEvent, Job, Note, Poll, ReactionAcceptance, User, Visibility, ids};
 use tsudoi_store::NewNote;
 
 use super::visible_to;
@@ -67,6 +67,8 @@ pub struct CreateNote {
     pub reply_id: Option<String>,
     pub renote_id: Option<String>,
     pub poll: Option<PollInput>,
+    /// What others may react with; `None` accepts every reaction.
+    pub reaction_acceptance: Option<ReactionAcceptance>,
 }
 
 /// A poll that passed validation.
@@ -93,6 +95,8 @@ pub struct References {
     /// Who a specified note is for, beside its author.
     pub visible_user_ids: Vec<String>,
     pub tags: Vec<String>,
+    /// Custom emoji names the note uses (of the author's server).
+    pub emojis: Vec<String>,
     /// Whether any mentioned user is on another server (their server must get the note).
     pub mentions_remote: bool,
 }
@@ -149,6 +153,8 @@ pub struct RemoteNote {
     /// Users the note mentions, and for a specified note everyone it is addressed to.
     pub mentions: Vec<String>,
     pub visible_user_ids: Vec<String>,
+    /// Custom emoji names it uses, as its `Emoji` tags list them (already recorded).
+    pub emojis: Vec<String>,
     /// When the author's server says it was posted.
     pub published: i64,
     /// The activity it arrived in, as JSON, for plugins granted `raw-activity`.
@@ -178,6 +184,7 @@ pub async fn receive(core: &Core, author: &User, remote: RemoteNote) -> Result<N
         reply_id: remote.reply.as_ref().map(|n| n.id.clone()),
         renote_id: remote.renote.as_ref().map(|n| n.id.clone()),
         poll: None,
+        reaction_acceptance: None,
     };
     let targets = Targets {
         reply: remote.reply,
@@ -218,6 +225,7 @@ pub async fn receive(core: &Core, author: &User, remote: RemoteNote) -> Result<N
         mentions: dedup(mentions),
         visible_user_ids: dedup(remote.visible_user_ids),
         tags: normalized_tags(&trees),
+        emojis: remote.emojis,
         mentions_remote: false,
     };
     let uri = remote.origin.uri.clone();
@@ -257,6 +265,7 @@ pub async fn edit_remote(
     note: &Note,
     text: Option<String>,
     cw: Option<String>,
+    emojis: &[String],
     raw_activity: Option<&str>,
 ) -> Result<()> {
     check_text_fields(REMOTE_TEXT_MAX, text.as_deref(), cw.as_deref())?;
@@ -269,6 +278,7 @@ pub async fn edit_remote(
         reply_id: note.reply_id.clone(),
         renote_id: note.renote_id.clone(),
         poll: None,
+        reaction_acceptance: None,
     };
     let targets = Targets::default();
     let now = ids::now_ms();
@@ -293,6 +303,7 @@ pub async fn edit_remote(
             input.text.as_deref(),
             input.cw.as_deref(),
             &normalized_tags(&trees),
+            emojis,
             now,
         )
         .await?;
@@ -463,6 +474,7 @@ pub async fn extract(
         mentions: dedup(mentions),
         visible_user_ids,
         tags: normalized_tags(&trees),
+        emojis: emoji_names(&trees),
         mentions_remote,
     })
 }
@@ -520,6 +532,9 @@ pub async fn write(core: &Core, author: &User, w: Written) -> Result<Note> {
         renote_user_id: targets.renote.as_ref().map(|r| r.user_id.clone()),
         renote_id: targets.renote.map(|r| r.id),
         has_poll: poll.is_some(),
+        reaction_acceptance: input.reaction_acceptance,
+        reaction_count: 0,
+        emojis: refs.emojis,
         tags: refs.tags,
         mentions: refs.mentions,
         visible_user_ids: refs.visible_user_ids,
@@ -612,6 +627,18 @@ pub fn validate_poll(p: PollInput, now: i64) -> Result<ValidPoll> {
 
 /// Hashtags as Misskey stores them: NFKC-normalised and lower-cased, at most 128 characters
 /// each and 32 in all, without duplicates.
+/// The custom emoji `:name:` the trees use, each once (at most 64, as a bound on the tags a
+/// note federates with).
+fn emoji_names(trees: &[Vec<tsudoi_mfm::Node>]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in trees.iter().flat_map(|t| tsudoi_mfm::emoji_codes(t)) {
+        if !out.contains(&name) && out.len() < 64 {
+            out.push(name);
+        }
+    }
+    out
+}
+
 fn normalized_tags(trees: &[Vec<tsudoi_mfm::Node>]) -> Vec<String> {
     use unicode_normalization::UnicodeNormalization;
     let mut out: Vec<String> = Vec::new();

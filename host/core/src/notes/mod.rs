@@ -5,7 +5,7 @@ pub mod create;
 mod present;
 
 pub use create::{CreateNote, MENTION_LIMIT, PollInput, create};
-pub use present::{PollState, Presented, present};
+pub use present::{PollState, Presented, ReactionState, present};
 
 use std::collections::HashSet;
 

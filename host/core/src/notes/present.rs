@@ -1,5 +1,6 @@
 //! Everything showing a batch of notes to one viewer refers to (authors, the replies and
-//! renotes they embed, polls with their tallies), loaded in a fixed number of queries
+//! renotes they embed, polls with their tallies, reactions and the custom emoji they and the
+//! notes use), loaded in a fixed number of queries
 //! however many notes there are. The API shapes Misskey `Note`s from it; streaming and
 //! federation will present notes the same way.
 
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use tsudoi_model::{Author, ChoiceTally, Listing, Note, Poll};
 
 use super::visible_to;
-use crate::{Core, Result};
+use crate::{Core, Result, emojis, reactions};
 
 /// How deep embedded notes go: a renote's renote is shown too, so a renoted quote shows
 /// what it quotes.
@@ -32,6 +33,22 @@ impl PollState {
     }
 }
 
+/// The reactions to a note as the viewer is shown them.
+#[derive(Debug, Clone, Default)]
+pub struct ReactionState {
+    /// Each reaction as shown (`:name@.:` for this server's emoji), with how many gave it,
+    /// most given first.
+    pub counts: Vec<(String, i64)>,
+    /// The viewer's own reaction, as shown.
+    pub mine: Option<String>,
+}
+
+impl ReactionState {
+    pub fn total(&self) -> i64 {
+        self.counts.iter().map(|(_, n)| n).sum()
+    }
+}
+
 /// Notes ready to be shown to one viewer.
 #[derive(Debug, Default)]
 pub struct Presented {
@@ -40,6 +57,12 @@ pub struct Presented {
     /// Replies and renotes the notes embed, only those the viewer may see.
     embedded: HashMap<String, Note>,
     polls: HashMap<String, PollState>,
+    reactions: HashMap<String, ReactionState>,
+    /// Whether a signed-in user is viewing (who has a `myReaction`).
+    signed_in: bool,
+    /// Image URLs of the other servers' custom emoji the notes and reactions use, by
+    /// `(name, host)`.
+    remote_emojis: HashMap<(String, String), String>,
 }
 
 impl Presented {
@@ -54,6 +77,49 @@ impl Presented {
 
     pub fn poll(&self, note_id: &str) -> Option<&PollState> {
         self.polls.get(note_id)
+    }
+
+    pub fn signed_in(&self) -> bool {
+        self.signed_in
+    }
+
+    pub fn reactions(&self, note_id: &str) -> Option<&ReactionState> {
+        self.reactions.get(note_id)
+    }
+
+    /// The images of the other servers' emoji among a note's reactions, keyed `name@host`
+    /// (Misskey's `reactionEmojis`).
+    pub fn reaction_emojis(&self, note_id: &str) -> Vec<(String, &str)> {
+        let Some(state) = self.reactions.get(note_id) else {
+            return Vec::new();
+        };
+        state
+            .counts
+            .iter()
+            .filter_map(|(shown, _)| match reactions::custom_emoji(shown) {
+                Some((name, Some(host))) => self
+                    .remote_emojis
+                    .get(&(name.to_owned(), host.to_owned()))
+                    .map(|url| (format!("{name}@{host}"), url.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The images of the custom emoji a remote note's text uses, by name (Misskey's
+    /// `emojis`); `None` for a local note, whose emoji clients know from `emojis`.
+    pub fn note_emojis<'a>(&'a self, note: &'a Note) -> Option<Vec<(&'a str, &'a str)>> {
+        let host = note.user_host.as_ref()?;
+        Some(
+            note.emojis
+                .iter()
+                .filter_map(|name| {
+                    self.remote_emojis
+                        .get(&(name.clone(), host.clone()))
+                        .map(|url| (name.as_str(), url.as_str()))
+                })
+                .collect(),
+        )
     }
 }
 
@@ -129,10 +195,66 @@ pub async fn present(core: &Core, listing: Listing, viewer: Option<&str>) -> Res
             }
         }
     }
+    let reactions = load_reactions(core, &all, viewer).await?;
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    for n in &all {
+        if let Some(host) = &n.user_host {
+            wanted.extend(n.emojis.iter().map(|name| (name.clone(), host.clone())));
+        }
+    }
+    for state in reactions.values() {
+        for (shown, _) in &state.counts {
+            if let Some((name, Some(host))) = reactions::custom_emoji(shown) {
+                wanted.push((name.to_owned(), host.to_owned()));
+            }
+        }
+    }
+    wanted.sort();
+    wanted.dedup();
+    let remote_emojis = emojis::remote(core, &wanted)
+        .await?
+        .into_iter()
+        .filter_map(|e| Some(((e.name, e.host?), e.remote_url?)))
+        .collect();
     Ok(Presented {
         notes,
         authors,
         embedded,
         polls,
+        reactions,
+        signed_in: viewer.is_some(),
+        remote_emojis,
     })
+}
+
+/// The reactions to those of `notes` that have any, as `viewer` is shown them.
+async fn load_reactions(
+    core: &Core,
+    notes: &[&Note],
+    viewer: Option<&str>,
+) -> Result<HashMap<String, ReactionState>> {
+    let reacted: Vec<String> = notes
+        .iter()
+        .filter(|n| n.reaction_count > 0)
+        .map(|n| n.id.clone())
+        .collect();
+    let mut out: HashMap<String, ReactionState> = HashMap::new();
+    for tally in core.store().reaction_tallies(&reacted, viewer).await? {
+        let state = out.entry(tally.note_id).or_default();
+        let shown = reactions::shown(&tally.reaction);
+        if tally.by_viewer {
+            state.mine = Some(shown.clone());
+        }
+        // Legacy names and their emoji are one reaction.
+        match state.counts.iter_mut().find(|(s, _)| *s == shown) {
+            Some((_, n)) => *n += tally.count,
+            None => state.counts.push((shown, tally.count)),
+        }
+    }
+    for state in out.values_mut() {
+        state
+            .counts
+            .sort_by(|(a, x), (b, y)| y.cmp(x).then_with(|| a.cmp(b)));
+    }
+    Ok(out)
 }

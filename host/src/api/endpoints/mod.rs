@@ -4,10 +4,12 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod emojis;
 pub mod federation;
 pub mod following;
 pub mod meta;
 pub mod notes;
+pub mod reactions;
 pub mod timelines;
 
 use schemars::JsonSchema;
@@ -22,9 +24,11 @@ pub fn all() -> Vec<Endpoint> {
     v.extend(account::endpoints());
     v.extend(admin::endpoints());
     v.extend(auth::endpoints());
+    v.extend(emojis::endpoints());
     v.extend(federation::endpoints());
     v.extend(following::endpoints());
     v.extend(notes::endpoints());
+    v.extend(reactions::endpoints());
     v.extend(timelines::endpoints());
     v.extend(meta::endpoints());
     v

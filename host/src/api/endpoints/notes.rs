@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use tsudoi_core::notes::{self, CreateNote, PollInput};
 use tsudoi_core::timelines;
-use tsudoi_model::{Listing, Note, NoteFilter, NoteSource, Visibility};
+use tsudoi_model::{Listing, Note, NoteFilter, NoteSource, ReactionAcceptance, Visibility};
 
 use super::{Paging, check_id};
 use crate::api::entities::{self, CreatedNote};
@@ -74,6 +74,9 @@ struct CreateParams {
     reply_id: Option<String>,
     renote_id: Option<String>,
     poll: Option<PollParams>,
+    /// Who may react how: likeOnly, likeOnlyForRemote, nonSensitiveOnly,
+    /// nonSensitiveOnlyForLocalLikeOnlyForRemote, or null for everything.
+    reaction_acceptance: Option<String>,
     /// Not supported yet: notes with files are refused rather than posted without them.
     file_ids: Option<Vec<String>>,
     media_ids: Option<Vec<String>>,
@@ -107,6 +110,18 @@ async fn create(ctx: Ctx, p: CreateParams) -> ApiResult<Reply> {
         None => Visibility::Public,
         Some(v) => parse_visibility(v)?,
     };
+    let reaction_acceptance = p
+        .reaction_acceptance
+        .as_deref()
+        .map(str::parse::<ReactionAcceptance>)
+        .transpose()
+        .map_err(|_| {
+            ApiError::invalid_param(
+                "reactionAcceptance",
+                "must be null, likeOnly, likeOnlyForRemote, nonSensitiveOnly or \
+                 nonSensitiveOnlyForLocalLikeOnlyForRemote",
+            )
+        })?;
     for id in &p.visible_user_ids {
         check_id("visibleUserIds", id)?;
     }
@@ -133,6 +148,7 @@ async fn create(ctx: Ctx, p: CreateParams) -> ApiResult<Reply> {
                 expires_at: p.expires_at,
                 expired_after: p.expired_after,
             }),
+            reaction_acceptance,
         },
     )
     .await?;

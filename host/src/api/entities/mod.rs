@@ -6,12 +6,14 @@
 
 mod admin;
 mod app;
+mod emoji;
 mod follow;
 mod note;
 mod user;
 
 pub use admin::{Flag, InstalledPlugin, Notice, PluginEntry};
 pub use app::{AppCreated, AuthSessionShown, MiauthChecked, SignedIn};
+pub use emoji::{EmojiDetailed, EmojiSimple, EmojisList, NoteReaction};
 pub use follow::{FollowRequest, Following};
 pub use note::{CreatedNote, Note};
 pub use user::{MeDetailed, Policies, RelationEntry, UserDetailed, UserLite, UserView, WithToken};
@@ -44,6 +46,16 @@ pub struct EmptyObject;
 impl Serialize for EmptyObject {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_map(Some(0))?.end()
+    }
+}
+
+/// A JSON object from key–value pairs, in their order (reaction counts, emoji URLs).
+#[derive(Debug, Clone, Default)]
+pub struct PairMap<K, V>(pub Vec<(K, V)>);
+
+impl<K: Serialize, V: Serialize> Serialize for PairMap<K, V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
 }
 

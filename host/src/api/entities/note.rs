@@ -6,7 +6,7 @@ use tsudoi_core::Settings;
 use tsudoi_core::notes::{PollState, Presented};
 use tsudoi_model::Visibility;
 
-use super::{EmptyList, EmptyObject, UserLite, iso};
+use super::{EmptyList, PairMap, UserLite, iso};
 
 /// How many levels of embedded notes a note carries (its reply is shown without its own).
 const EMBED_DEPTH: u8 = 2;
@@ -22,12 +22,18 @@ pub struct Note<'a> {
     cw: Option<&'a str>,
     visibility: Visibility,
     local_only: bool,
-    reaction_acceptance: (),
+    reaction_acceptance: Option<&'static str>,
     renote_count: i64,
     replies_count: i64,
-    reaction_count: u32,
-    reactions: EmptyObject,
-    reaction_emojis: EmptyObject,
+    reaction_count: i64,
+    reactions: PairMap<&'a str, i64>,
+    reaction_emojis: PairMap<String, &'a str>,
+    /// The viewer's reaction; present (possibly `null`) only for a signed-in viewer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    my_reaction: Option<Option<&'a str>>,
+    /// The custom emoji a remote note's text uses; absent on local notes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    emojis: Option<PairMap<&'a str, &'a str>>,
     file_ids: EmptyList,
     files: EmptyList,
     reply_id: Option<&'a str>,
@@ -106,6 +112,7 @@ impl<'a> Note<'a> {
                     .map(|e| Box::new(Note::pack_at(e, ctx, settings, depth - 1)))
             })
         };
+        let reactions = ctx.reactions(&n.id);
         Note {
             id: &n.id,
             created_at: iso(n.created_at),
@@ -117,12 +124,20 @@ impl<'a> Note<'a> {
             cw: n.cw.as_deref(),
             visibility: n.visibility,
             local_only: n.local_only,
-            reaction_acceptance: (),
+            reaction_acceptance: n.reaction_acceptance.map(|a| a.as_str()),
             renote_count: n.renote_count,
             replies_count: n.replies_count,
-            reaction_count: 0,
-            reactions: EmptyObject,
-            reaction_emojis: EmptyObject,
+            reaction_count: reactions.map_or(0, |r| r.total()),
+            reactions: PairMap(
+                reactions
+                    .map(|r| r.counts.iter().map(|(k, n)| (k.as_str(), *n)).collect())
+                    .unwrap_or_default(),
+            ),
+            reaction_emojis: PairMap(ctx.reaction_emojis(&n.id)),
+            my_reaction: ctx
+                .signed_in()
+                .then(|| reactions.and_then(|r| r.mine.as_deref())),
+            emojis: ctx.note_emojis(n).map(PairMap),
             file_ids: EmptyList,
             files: EmptyList,
             reply_id: n.reply_id.as_deref(),

@@ -1,0 +1,171 @@
+// Reactions and custom emoji across three Tsudoi servers, as Misskey federates them: a
+// reaction is a Like (with `_misskey_reaction` and an Emoji tag for a custom emoji) sent to
+// the note's author and to the reacting user's followers, so a third server that has the
+// note learns the reaction too; taking it back is an Undo; a note's custom emoji travel as
+// Emoji tags and show with their images on the other side.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, signup, createAdmin, eventually } from './lib/server.mjs';
+
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
+const federating = {
+  TSUDOI_FEDERATION_ALLOW_PRIVATE: 'true',
+  TSUDOI_FEDERATION_RETRY_BASE_MS: '200',
+};
+
+let a;
+let b;
+let c;
+let adminA;
+let adminB;
+before(async () => {
+  [a, b, c] = await Promise.all([startServer(federating), startServer(federating), startServer(federating)]);
+  adminA = await createAdmin(a, 'boss');
+  adminB = await createAdmin(b, 'boss');
+});
+after(async () => {
+  await Promise.all([a?.stop(), b?.stop(), c?.stop()]);
+});
+
+const hostOf = (server) => new URL(server.origin).host;
+
+async function addEmoji(server, admin, name) {
+  const form = new FormData();
+  form.append('i', admin.token);
+  form.append('name', name);
+  form.append('file', new Blob([PNG]), `${name}.png`);
+  const res = await fetch(`${server.origin}/api/admin/emoji/add`, { method: 'POST', body: form });
+  assert.equal(res.status, 200);
+  return res.json();
+}
+
+/** `viewer` follows `username` of `server`, and waits until that server knows. */
+async function follow(viewer, username, server) {
+  const target = await viewer.api.request('users/show', { username, host: hostOf(server) });
+  await viewer.api.request('following/create', { userId: target.id });
+  await eventually(async () => {
+    const local = await server.client().request('users/show', { username });
+    const followers = await server.client().request('users/followers', { userId: local.id });
+    assert.ok(followers.some((f) => f.follower.username === viewer.username));
+  });
+  return target;
+}
+
+/** The copy on `viewer`'s server of the note whose text is `text`, from their home timeline. */
+async function arrived(viewer, text) {
+  return eventually(async () => {
+    const n = (await viewer.api.request('notes/timeline', {})).find((x) => x.text === text);
+    assert.ok(n, `"${text}" arrived`);
+    return n;
+  });
+}
+
+test('a custom emoji reaction reaches the author and the reacting user\'s followers, and its Undo too', async () => {
+  const blobcat = await addEmoji(b, adminB, 'blobcat');
+  const alice = await signup(a, 'alice');
+  const bob = await signup(b, 'bob');
+  const carol = await signup(c, 'carol');
+  await follow(bob, 'alice', a);
+  await follow(carol, 'alice', a);
+  await follow(carol, 'bob', b);
+
+  const { createdNote: original } = await alice.api.request('notes/create', { text: 'react from afar' });
+  const onB = await arrived(bob, 'react from afar');
+  const onC = await arrived(carol, 'react from afar');
+
+  await bob.api.request('notes/reactions/create', { noteId: onB.id, reaction: ':blobcat:' });
+  // On bob's server it is a local emoji…
+  const seenByBob = await bob.api.request('notes/show', { noteId: onB.id });
+  assert.deepEqual(seenByBob.reactions, { ':blobcat@.:': 1 });
+  assert.equal(seenByBob.myReaction, ':blobcat@.:');
+
+  // …on alice's, the emoji of bob's server, with its image.
+  const remoteKey = `:blobcat@${hostOf(b)}:`;
+  await eventually(async () => {
+    const n = await alice.api.request('notes/show', { noteId: original.id });
+    assert.deepEqual(n.reactions, { [remoteKey]: 1 });
+    assert.equal(n.reactionCount, 1);
+    assert.deepEqual(n.reactionEmojis, { [`blobcat@${hostOf(b)}`]: blobcat.url });
+    assert.equal(n.myReaction, null);
+  });
+  const [reaction] = await alice.api.request('notes/reactions', { noteId: original.id });
+  assert.equal(reaction.type, remoteKey);
+  assert.equal(reaction.user.username, 'bob');
+  assert.equal(reaction.user.host, hostOf(b));
+  const image = await fetch((await alice.api.request('notes/show', { noteId: original.id })).reactionEmojis[`blobcat@${hostOf(b)}`]);
+  assert.equal(image.headers.get('content-type'), 'image/png');
+  // Misskey's web client asks alice's server for the emoji by name; it points at bob's.
+  const byName = await fetch(`${a.origin}/emoji/blobcat@${hostOf(b)}.webp`, { redirect: 'manual' });
+  assert.equal(byName.headers.get('location'), blobcat.url);
+
+  // Carol's server has the note and follows bob: it got the Like as well.
+  await eventually(async () => {
+    const n = await carol.api.request('notes/show', { noteId: onC.id });
+    assert.deepEqual(n.reactions, { [remoteKey]: 1 });
+  });
+
+  // The Like answers at its id while it stands.
+  const likeDocs = await fetch(`${b.origin}/likes/${(await bob.api.request('notes/reactions', { noteId: onB.id }))[0].id}`, {
+    headers: { accept: 'application/activity+json' },
+  });
+  const like = await likeDocs.json();
+  assert.equal(like.type, 'Like');
+  assert.equal(like._misskey_reaction, ':blobcat:');
+  assert.equal(like.object, `${a.origin}/notes/${original.id}`);
+  assert.equal(like.tag[0].type, 'Emoji');
+  assert.equal(like.tag[0].name, ':blobcat:');
+  assert.equal(like.tag[0].icon.url, blobcat.url);
+
+  // A change of reaction is an Undo and a new Like; taking it back an Undo.
+  await bob.api.request('notes/reactions/create', { noteId: onB.id, reaction: '🎉' });
+  await eventually(async () => {
+    assert.deepEqual((await alice.api.request('notes/show', { noteId: original.id })).reactions, { '🎉': 1 });
+    assert.deepEqual((await carol.api.request('notes/show', { noteId: onC.id })).reactions, { '🎉': 1 });
+  });
+  await bob.api.request('notes/reactions/delete', { noteId: onB.id });
+  await eventually(async () => {
+    const n = await alice.api.request('notes/show', { noteId: original.id });
+    assert.deepEqual(n.reactions, {});
+    assert.equal(n.reactionCount, 0);
+    assert.deepEqual((await carol.api.request('notes/show', { noteId: onC.id })).reactions, {});
+  });
+});
+
+test('the author\'s own reaction and a like-only note, seen from other servers', async () => {
+  const dora = await signup(a, 'dora');
+  const ed = await signup(b, 'ed');
+  await follow(ed, 'dora', a);
+  const { createdNote: note } = await dora.api.request('notes/create', { text: 'likes only please', reactionAcceptance: 'likeOnlyForRemote' });
+  const onB = await arrived(ed, 'likes only please');
+  // Dora's own reaction reaches her followers' servers.
+  await dora.api.request('notes/reactions/create', { noteId: note.id, reaction: '👀' });
+  await eventually(async () => {
+    assert.deepEqual((await ed.api.request('notes/show', { noteId: onB.id })).reactions, { '👀': 1 });
+  });
+  // Ed, being remote to dora's note, may only like it: dora's server makes it ❤.
+  await ed.api.request('notes/reactions/create', { noteId: onB.id, reaction: '🎉' });
+  await eventually(async () => {
+    assert.deepEqual((await dora.api.request('notes/show', { noteId: note.id })).reactions, { '👀': 1, '❤': 1 });
+  });
+});
+
+test('custom emoji in a note\'s text travel as Emoji tags and show with their images', async () => {
+  const party = await addEmoji(a, adminA, 'party');
+  const fay = await signup(a, 'fay');
+  const gus = await signup(b, 'gus');
+  await follow(gus, 'fay', a);
+  const { createdNote: note } = await fay.api.request('notes/create', { text: 'time to :party: and :unknown:' });
+  const doc = await (await fetch(`${a.origin}/notes/${note.id}`, { headers: { accept: 'application/activity+json' } })).json();
+  const tag = doc.tag.find((t) => t.type === 'Emoji');
+  assert.equal(tag.name, ':party:');
+  assert.equal(tag.icon.url, party.url);
+  assert.equal(tag.icon.mediaType, 'image/png');
+  assert.equal(doc.tag.filter((t) => t.type === 'Emoji').length, 1, 'only emoji that exist are tagged');
+  const emojiDoc = await (await fetch(tag.id, { headers: { accept: 'application/activity+json' } })).json();
+  assert.equal(emojiDoc.type, 'Emoji');
+
+  const onB = await arrived(gus, 'time to :party: and :unknown:');
+  assert.deepEqual(onB.emojis, { party: party.url });
+});
