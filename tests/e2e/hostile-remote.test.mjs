@@ -472,3 +472,69 @@ test('reactions as other software sends them: a plain Like, an EmojiReact, Missk
   assert.equal(list[0].user.username, 'kumi');
   assert.equal(list[0].user.host, remote.host);
 });
+
+test('polls as Mastodon sends them: a Question with counts, its Update, our vote to it, its users\' votes in ours', async () => {
+  const olga = remote.actor('olga');
+  const { note: question, activity } = createNote(olga, 'Best season?', {
+    type: 'Question',
+    endTime: new Date(Date.now() + 3_600_000).toISOString(),
+    votersCount: 3,
+    oneOf: ['spring', 'summer', 'autumn'].map((name, i) => ({ type: 'Note', name, replies: { type: 'Collection', totalItems: i } })),
+  });
+  assert.equal((await remote.send('olga', `${server.origin}/inbox`, activity)).status, 202);
+  const stored = await eventually(async () => {
+    const n = (await victim.api.request('notes/mentions', {})).find((x) => x.text === 'Best season?');
+    assert.ok(n);
+    return n;
+  });
+  assert.deepEqual(stored.poll.choices.map((ch) => [ch.text, ch.votes]), [['spring', 0], ['summer', 1], ['autumn', 2]]);
+
+  // The victim votes: a reply naming the choice, signed, to olga's inbox.
+  await victim.api.request('notes/polls/vote', { noteId: stored.id, choice: 0 });
+  const vote = await remote.waitFor((r) => r.body?.type === 'Create' && r.body.object?.inReplyTo === question.id);
+  assert.equal(vote.verified, true);
+  assert.equal(vote.body.object.name, 'spring');
+  assert.equal(vote.body.object.type, 'Note');
+  assert.deepEqual(vote.body.object.to, [olga.id]);
+  assert.deepEqual((await victim.api.request('notes/show', { noteId: stored.id })).poll.choices.map((ch) => ch.votes), [1, 1, 2]);
+
+  // Olga's server reports new counts; nobody else may.
+  const update = (actor, counts) => ({
+    '@context': 'https://www.w3.org/ns/activitystreams',
+    id: `${question.id}#updates/${++serial}`,
+    type: 'Update',
+    actor: actor.id,
+    object: { ...question, oneOf: question.oneOf.map((o, i) => ({ ...o, replies: { type: 'Collection', totalItems: counts[i] } })) },
+  });
+  remote.actor('meddler');
+  assert.equal((await remote.send('meddler', `${server.origin}/inbox`, update(remote.actor('meddler'), [9, 9, 9]))).status, 202);
+  assert.equal((await remote.send('olga', `${server.origin}/inbox`, update(olga, [5, 1, 2]))).status, 202);
+  await eventually(async () => {
+    const n = await victim.api.request('notes/show', { noteId: stored.id });
+    assert.deepEqual(n.poll.choices.map((ch) => [ch.votes, ch.isVoted]), [[5, true], [1, false], [2, false]]);
+  });
+
+  // Olga votes in the victim's poll; a second vote, an unknown choice and a vote after the end count for nothing.
+  const { createdNote: mine } = await victim.api.request('notes/create', { text: 'tabs or spaces?', poll: { choices: ['tabs', 'spaces'] } });
+  const voteFor = (actor, name) => {
+    const id = `${remote.origin}/votes/${actor.name}-${++serial}`;
+    return {
+      '@context': 'https://www.w3.org/ns/activitystreams',
+      id: `${id}/activity`,
+      type: 'Create',
+      actor: actor.id,
+      to: [victimUri()],
+      object: { id, type: 'Note', attributedTo: actor.id, to: [victimUri()], inReplyTo: `${server.origin}/notes/${mine.id}`, name },
+    };
+  };
+  const counts = async () => (await victim.api.request('notes/show', { noteId: mine.id })).poll.choices.map((ch) => ch.votes);
+  assert.equal((await remote.send('olga', `${server.origin}/inbox`, voteFor(olga, 'spaces'))).status, 202);
+  await eventually(async () => assert.deepEqual(await counts(), [0, 1]));
+  for (const name of ['tabs', 'neither']) {
+    assert.equal((await remote.send('olga', `${server.origin}/inbox`, voteFor(olga, name))).status, 202);
+  }
+  await new Promise((r) => setTimeout(r, 700));
+  assert.deepEqual(await counts(), [0, 1]);
+  // A vote is not a reply.
+  assert.deepEqual(await victim.api.request('notes/children', { noteId: mine.id }), []);
+});

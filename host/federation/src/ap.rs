@@ -162,6 +162,15 @@ pub struct Object {
     pub one_of: Many<PollOption>,
     pub any_of: Many<PollOption>,
     pub end_time: Option<String>,
+    pub closed: Option<Closed>,
+}
+
+/// A poll's `closed`: when it closed, or (some servers) only that it did.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Closed {
+    At(String),
+    Flag(bool),
 }
 
 impl Object {

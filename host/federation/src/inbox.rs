@@ -8,7 +8,7 @@ use tsudoi_core::Error as CoreError;
 use tsudoi_core::emojis::RemoteEmoji;
 use tsudoi_core::follows::{self, FollowOutcome};
 use tsudoi_core::moderation::ActivityDraft;
-use tsudoi_core::notes::create::{self, Origin, RemoteNote};
+use tsudoi_core::notes::create::{self, Origin, RemoteNote, ValidPoll};
 use tsudoi_core::reactions;
 use tsudoi_model::{FederationEvent, Job, Note, User, Visibility, ids};
 
@@ -207,6 +207,22 @@ impl Federation {
                     );
                     return Ok(());
                 }
+                // A vote: a reply to a poll of ours naming a choice (Misskey, Mastodon).
+                if let (Some(choice), Some(parent)) = (
+                    note.name.as_deref(),
+                    crate::resolve::ref_id(note.in_reply_to.as_ref()),
+                ) && let Some(poll_note) = self.known_note(parent).await?
+                    && poll_note.has_poll
+                    && poll_note.user_host.is_none()
+                {
+                    return Ok(tsudoi_core::notes::vote_remote(
+                        self.core(),
+                        actor,
+                        &poll_note,
+                        choice,
+                    )
+                    .await?);
+                }
                 self.store_note(actor, &note, budget, Some(raw))
                     .await
                     .map(drop)
@@ -221,6 +237,16 @@ impl Federation {
                 {
                     if note.user_id != actor.id {
                         return Err(Error::invalid(format!("{id} is not the actor's note")));
+                    }
+                    // An Update of a Question carries its new counts.
+                    if let Some(poll) = remote_poll(&o) {
+                        return Ok(tsudoi_core::notes::update_remote_poll(
+                            self.core(),
+                            &note,
+                            poll.counts.as_deref().unwrap_or_default(),
+                            poll.expires_at,
+                        )
+                        .await?);
                     }
                     let cw = o.summary.clone().filter(|s| !s.is_empty());
                     let emojis = self.learn_emojis(actor, &o).await?;
@@ -682,6 +708,7 @@ impl Federation {
             None => None,
         };
         let emojis = self.learn_emojis(author, o).await?;
+        let poll = remote_poll(o);
         let published = o.published_ms();
         let remote = RemoteNote {
             origin: Origin {
@@ -693,7 +720,7 @@ impl Federation {
             visibility,
             reply,
             renote,
-            poll: None,
+            poll,
             mentions,
             visible_user_ids,
             emojis,
@@ -736,6 +763,53 @@ fn note_text(o: &Object) -> Option<String> {
         .or_else(|| o.misskey_content.clone())
         .or_else(|| o.content.as_deref().map(tsudoi_mfm::html_to_mfm))
         .filter(|t| !t.trim().is_empty())
+}
+
+/// Most choices read from a remote poll (Misskey allows 10, Pleroma 20 by default).
+const MAX_POLL_CHOICES: usize = 64;
+const MAX_CHOICE_CHARS: usize = 1024;
+
+/// A `Question`'s poll: `oneOf` (one choice) or `anyOf` (several), with each choice's votes
+/// in its `replies`, ending at `endTime` or `closed`. A question without choices, or with
+/// too many or too long ones, has no poll here.
+fn remote_poll(o: &Object) -> Option<ValidPoll> {
+    if !o.is("Question") {
+        return None;
+    }
+    let multiple = !o.any_of.0.is_empty();
+    let options = if multiple { &o.any_of } else { &o.one_of };
+    if options.0.is_empty() || options.0.len() > MAX_POLL_CHOICES {
+        return None;
+    }
+    let mut choices = Vec::with_capacity(options.0.len());
+    let mut counts = Vec::with_capacity(options.0.len());
+    for option in options.iter() {
+        let name = option.name.clone()?;
+        if name.chars().count() > MAX_CHOICE_CHARS || name.contains('\0') {
+            return None;
+        }
+        choices.push(name);
+        counts.push(
+            option
+                .replies
+                .as_ref()
+                .and_then(|r| r.total_items)
+                .unwrap_or_default()
+                .max(0),
+        );
+    }
+    let expires_at = match (&o.end_time, &o.closed) {
+        (_, Some(ap::Closed::At(at))) | (Some(at), _) => ap::parse_time(at),
+        // Closed, without saying when.
+        (None, Some(ap::Closed::Flag(true))) => Some(ids::now_ms()),
+        (None, _) => None,
+    };
+    Some(ValidPoll {
+        choices,
+        multiple,
+        expires_at,
+        counts: Some(counts),
+    })
 }
 
 /// Most custom emoji read from one object: a note shows a handful; a flood of tags is

@@ -89,6 +89,13 @@ impl Federation {
                 let inboxes = self.store().remote_follower_inboxes(&user.id).await?;
                 self.jobs_for(&user, inboxes, WithContext::new(update).to_json())
             }
+            FederationEvent::Voted {
+                vote_id,
+                note_id,
+                user_id,
+                choice,
+            } => self.vote_out(vote_id, note_id, user_id, *choice).await?,
+            FederationEvent::PollUpdated { note_id } => self.poll_updated(note_id).await?,
             FederationEvent::Reacted { reaction } => self.reaction_out(reaction, false).await?,
             FederationEvent::Unreacted { reaction } => self.reaction_out(reaction, true).await?,
         };
@@ -201,6 +208,7 @@ impl Federation {
             addressed,
             content_html,
             emojis: self.emoji_tags(&note.emojis).await?,
+            poll: self.poll_links(note).await?,
         };
         Ok(render::note(
             self.ids(),
@@ -208,6 +216,111 @@ impl Federation {
             links,
             self.core().settings().base_url(),
         ))
+    }
+
+    /// A note's poll with its votes, for its `Question`.
+    async fn poll_links(&self, note: &Note) -> Result<Option<render::PollLinks>> {
+        if !note.has_poll {
+            return Ok(None);
+        }
+        let ids = std::slice::from_ref(&note.id);
+        let Some(poll) = self.store().polls_by_note_ids(ids).await?.pop() else {
+            return Ok(None);
+        };
+        let mut votes = vec![0; poll.choices.len()];
+        for (_, choice, tally) in self.store().poll_tallies(ids, None).await? {
+            if let Some(v) = usize::try_from(choice).ok().and_then(|c| votes.get_mut(c)) {
+                *v = tally.votes;
+            }
+        }
+        Ok(Some(render::PollLinks {
+            choices: poll.choices,
+            multiple: poll.multiple,
+            expires_at: poll.expires_at,
+            votes,
+        }))
+    }
+
+    /// A local user's vote in a remote poll, to the poll's author.
+    async fn vote_out(
+        &self,
+        vote_id: &str,
+        note_id: &str,
+        user_id: &str,
+        choice: i64,
+    ) -> Result<Vec<Job>> {
+        let Some(note) = self.store().note_by_id(note_id).await? else {
+            return Ok(Vec::new());
+        };
+        let Some(poll) = self
+            .store()
+            .polls_by_note_ids(std::slice::from_ref(&note.id))
+            .await?
+            .pop()
+        else {
+            return Ok(Vec::new());
+        };
+        let name = usize::try_from(choice)
+            .ok()
+            .and_then(|c| poll.choices.get(c))
+            .ok_or_else(|| Error::invalid("the vote's choice is not the poll's"))?;
+        let (voter, author) = self.pair(user_id, &note.user_id).await?;
+        let author_uri = actor_uri(&author)?.to_owned();
+        let poll_uri = note
+            .uri
+            .clone()
+            .ok_or_else(|| Error::invalid("a remote poll without an id"))?;
+        let id = self.ids().activity(&voter.id, "votes", vote_id);
+        let create = Activity {
+            to: vec![author_uri.clone()],
+            published: Some(render::iso(ids::now_ms())),
+            ..Activity::new(
+                format!("{id}/activity"),
+                "Create",
+                self.ids().user(&voter.id),
+                render::VoteOut {
+                    id,
+                    kind: "Note",
+                    attributed_to: self.ids().user(&voter.id),
+                    to: vec![author_uri],
+                    in_reply_to: poll_uri,
+                    name: name.clone(),
+                },
+            )
+        };
+        Ok(one(&author, &voter, WithContext::new(create).to_json()))
+    }
+
+    /// A local poll's new counts, as an `Update` of its `Question`, to the author's
+    /// followers (as Misskey sends it) and to the remote users who voted in it.
+    async fn poll_updated(&self, note_id: &str) -> Result<Vec<Job>> {
+        let Some(note) = self.store().note_by_id(note_id).await? else {
+            return Ok(Vec::new());
+        };
+        let author = tsudoi_core::users::by_id(self.core(), &note.user_id).await?;
+        let mut inboxes = if note.visibility == Visibility::Specified {
+            Vec::new()
+        } else {
+            self.store().remote_follower_inboxes(&author.id).await?
+        };
+        inboxes.extend(self.store().remote_voter_inboxes(&note.id).await?);
+        inboxes.sort();
+        inboxes.dedup();
+        if inboxes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let question = self.note_object(&note).await?;
+        let update = Activity {
+            to: question.to.clone(),
+            cc: question.cc.clone(),
+            ..Activity::new(
+                self.ids().activity(&author.id, "update", &ids::aidx()),
+                "Update",
+                self.ids().user(&author.id),
+                question,
+            )
+        };
+        Ok(self.jobs_for(&author, inboxes, WithContext::new(update).to_json()))
     }
 
     /// The `Emoji` tags of this server's emoji `names` (those kept local are left out).
@@ -467,6 +580,8 @@ fn outgoing_kind(event: &FederationEvent) -> Option<&'static str> {
         FederationEvent::FollowAccepted { .. } => "Accept",
         FederationEvent::FollowRejected { .. } => "Reject",
         FederationEvent::ProfileUpdated { .. } => "Update",
+        FederationEvent::Voted { .. } => "Create",
+        FederationEvent::PollUpdated { .. } => "Update",
         FederationEvent::Reacted { .. } => "Like",
         FederationEvent::Unreacted { .. } => "Undo",
     })

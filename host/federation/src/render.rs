@@ -190,6 +190,55 @@ pub struct NoteOut {
     pub quote_url: Option<String>,
     pub attachment: Vec<serde_json::Value>,
     pub tag: Vec<Tag>,
+    /// A poll makes the note a `Question` with its choices in `oneOf` (or `anyOf` when
+    /// several may be chosen) and the votes so far in each choice's `replies`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<Vec<ChoiceOut>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub any_of: Option<Vec<ChoiceOut>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    /// When a poll that has ended ended (Mastodon's `closed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChoiceOut {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: String,
+    pub replies: CountOut,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CountOut {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub total_items: i64,
+}
+
+/// A note's poll with its votes per choice.
+pub struct PollLinks {
+    pub choices: Vec<String>,
+    pub multiple: bool,
+    pub expires_at: Option<i64>,
+    pub votes: Vec<i64>,
+}
+
+/// A vote as Misskey sends it: a `Note` replying to the poll whose `name` is the choice,
+/// addressed to the poll's author only.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VoteOut {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub attributed_to: String,
+    pub to: Vec<String>,
+    pub in_reply_to: String,
+    pub name: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -284,6 +333,7 @@ pub struct NoteLinks {
     pub content_html: String,
     /// The custom emoji of this server its text uses.
     pub emojis: Vec<EmojiTag>,
+    pub poll: Option<PollLinks>,
 }
 
 /// Misskey's mapping of the four visibilities to `to` and `cc`: public to everyone with
@@ -353,9 +403,35 @@ pub fn note(ids: &LocalIds, note: &Note, links: NoteLinks, base_url: &str) -> No
             "<p><span class=\"quote-inline\"><br><br>RE: <a href=\"{escaped}\">{escaped}</a></span></p>"
         ));
     }
+    let (mut one_of, mut any_of, mut end_time, mut closed) = (None, None, None, None);
+    if let Some(poll) = links.poll {
+        let choices = poll
+            .choices
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| ChoiceOut {
+                kind: "Note",
+                name,
+                replies: CountOut {
+                    kind: "Collection",
+                    total_items: poll.votes.get(i).copied().unwrap_or_default(),
+                },
+            })
+            .collect();
+        if poll.multiple {
+            any_of = Some(choices);
+        } else {
+            one_of = Some(choices);
+        }
+        match poll.expires_at {
+            Some(at) if at <= tsudoi_model::ids::now_ms() => closed = Some(iso(at)),
+            Some(at) => end_time = Some(iso(at)),
+            None => {}
+        }
+    }
     NoteOut {
         id: ids.note(&note.id),
-        kind: "Note",
+        kind: if note.has_poll { "Question" } else { "Note" },
         attributed_to: links.author_uri,
         content,
         misskey_content: note.text.clone(),
@@ -374,6 +450,10 @@ pub fn note(ids: &LocalIds, note: &Note, links: NoteLinks, base_url: &str) -> No
         quote_url: links.quote,
         attachment: Vec::new(),
         tag,
+        one_of,
+        any_of,
+        end_time,
+        closed,
     }
 }
 

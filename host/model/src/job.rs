@@ -103,6 +103,16 @@ pub enum FederationEvent {
     Reacted { reaction: ReactionEvent },
     /// A local user took a reaction back (an Undo of the Like).
     Unreacted { reaction: ReactionEvent },
+    /// Local `user_id` voted for `choice` in remote poll `note_id` (vote `vote_id`).
+    Voted {
+        vote_id: String,
+        note_id: String,
+        user_id: String,
+        choice: i64,
+    },
+    /// A remote user voted in local poll `note_id`: the servers that have it hear the new
+    /// counts.
+    PollUpdated { note_id: String },
 }
 
 /// A reaction as federation needs it: the Like's id is made from `id`.

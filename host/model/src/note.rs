@@ -75,6 +75,9 @@ pub struct Poll {
     pub choices: Vec<String>,
     pub multiple: bool,
     pub expires_at: Option<i64>,
+    /// For a remote poll, the votes its server reports per choice (local users' votes on it
+    /// are counted in as they are cast); `None` for a local poll, counted from its votes.
+    pub counts: Option<Vec<i64>>,
 }
 
 /// The votes on one choice of a poll, and whether the viewer cast one of them.

@@ -94,6 +94,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "reactions and custom emoji",
         include_str!("../../../migrations/sqlite/0013_reactions_emojis.sql"),
     ),
+    (
+        14,
+        "remote poll counts",
+        include_str!("../../../migrations/sqlite/0014_remote_poll_counts.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -160,6 +165,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         13,
         "reactions and custom emoji",
         include_str!("../../../migrations/postgres/0013_reactions_emojis.sql"),
+    ),
+    (
+        14,
+        "remote poll counts",
+        include_str!("../../../migrations/postgres/0014_remote_poll_counts.sql"),
     ),
 ];
 

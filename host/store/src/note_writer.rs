@@ -147,13 +147,15 @@ async fn write(pool: &Pool, notes: &[&NewNote]) -> Result<()> {
             q.build().execute(&mut *tx).await?;
         }
         if !polls.is_empty() {
-            let mut q =
-                QueryBuilder::new("INSERT INTO polls (note_id, choices, multiple, expires_at) ");
+            let mut q = QueryBuilder::new(
+                "INSERT INTO polls (note_id, choices, multiple, expires_at, counts) ",
+            );
             q.push_values(polls.iter(), |mut b, poll| {
                 b.push_bind(&poll.note_id)
                     .push_bind(to_json(&poll.choices))
                     .push_bind(poll.multiple)
-                    .push_bind(poll.expires_at);
+                    .push_bind(poll.expires_at)
+                    .push_bind(poll.counts.as_ref().map(to_json));
             });
             q.build().execute(&mut *tx).await?;
         }

@@ -85,6 +85,7 @@ struct PollRow {
     choices: String,
     multiple: bool,
     expires_at: Option<i64>,
+    counts: Option<String>,
 }
 
 impl PollRow {
@@ -94,6 +95,10 @@ impl PollRow {
             note_id: self.note_id,
             multiple: self.multiple,
             expires_at: self.expires_at,
+            counts: self
+                .counts
+                .map(|c| from_json("polls.counts", &c))
+                .transpose()?,
         })
     }
 }
@@ -245,7 +250,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT note_id, choices, multiple, expires_at FROM polls WHERE note_id IN ({})",
+            "SELECT note_id, choices, multiple, expires_at, counts FROM polls WHERE note_id IN ({})",
             placeholders(1, note_ids.len())
         );
         with_pool!(&self.read, |p| {
@@ -258,6 +263,41 @@ impl Store {
         .into_iter()
         .map(PollRow::decode)
         .collect()
+    }
+
+    /// Replaces what a remote poll's server reports: the votes per choice, and when it ends.
+    pub async fn set_poll_counts(
+        &self,
+        note_id: &str,
+        counts: &[i64],
+        expires_at: Option<i64>,
+    ) -> Result<()> {
+        with_pool!(&self.write, |p| {
+            sqlx::query(
+            "UPDATE polls SET counts = $2, expires_at = $3 WHERE note_id = $1 AND counts IS NOT NULL"
+        )
+        .bind(note_id)
+        .bind(super::to_json(counts))
+        .bind(expires_at)
+        .execute(p)
+        .await
+        .map(drop)
+        })?;
+        Ok(())
+    }
+
+    /// The inboxes of the remote users who voted in poll `note_id` (shared ones once).
+    pub async fn remote_voter_inboxes(&self, note_id: &str) -> Result<Vec<String>> {
+        Ok(with_pool!(&self.read, |p| {
+            sqlx::query_scalar::<_, String>(
+                "SELECT DISTINCT COALESCE(u.shared_inbox, u.inbox) FROM poll_votes v \
+             JOIN users u ON u.id = v.user_id \
+             WHERE v.note_id = $1 AND u.host IS NOT NULL AND u.inbox IS NOT NULL",
+            )
+            .bind(note_id)
+            .fetch_all(p)
+            .await
+        })?)
     }
 
     /// The votes on each choice of the polls on `note_ids`, as `(note_id, choice, tally)`,
@@ -298,8 +338,10 @@ impl Store {
             .collect())
     }
 
-    /// Records a vote. With `multiple == false` a second vote on the same poll is refused
-    /// inside the transaction, so two concurrent requests cannot both win.
+    /// Records a vote and enqueues `jobs`. With `multiple == false` a second vote on the
+    /// same poll is refused inside the transaction, so two concurrent requests cannot both
+    /// win.
+    #[allow(clippy::too_many_arguments)]
     pub async fn vote(
         &self,
         id: &str,
@@ -308,6 +350,7 @@ impl Store {
         choice: i64,
         multiple: bool,
         now: i64,
+        jobs: &[Job],
     ) -> Result<()> {
         with_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
@@ -334,6 +377,25 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            // A remote poll counts what its server reports: add this vote until it reports
+            // again.
+            let counts: Option<Option<String>> =
+                sqlx::query_scalar("SELECT counts FROM polls WHERE note_id = $1")
+                    .bind(note_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(Some(counts)) = counts {
+                let mut counts: Vec<i64> = from_json("polls.counts", &counts)?;
+                if let Some(n) = usize::try_from(choice).ok().and_then(|c| counts.get_mut(c)) {
+                    *n += 1;
+                }
+                sqlx::query("UPDATE polls SET counts = $2 WHERE note_id = $1")
+                    .bind(note_id)
+                    .bind(super::to_json(&counts))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            insert_jobs!(tx, jobs, now);
             tx.commit().await?;
             Ok::<_, StoreError>(())
         })

@@ -77,6 +77,8 @@ pub struct ValidPoll {
     pub choices: Vec<String>,
     pub multiple: bool,
     pub expires_at: Option<i64>,
+    /// A remote poll's votes per choice, as its server reports them.
+    pub counts: Option<Vec<i64>>,
 }
 
 /// The notes a new note replies to and renotes, both visible to its author.
@@ -559,6 +561,7 @@ pub async fn write(core: &Core, author: &User, w: Written) -> Result<Note> {
             choices: p.choices,
             multiple: p.multiple,
             expires_at: p.expires_at,
+            counts: p.counts,
         }),
         note,
     };
@@ -622,6 +625,7 @@ pub fn validate_poll(p: PollInput, now: i64) -> Result<ValidPoll> {
         choices: p.choices,
         multiple: p.multiple,
         expires_at,
+        counts: None,
     })
 }
 

@@ -113,12 +113,60 @@ pub async fn unrenote(core: &Core, me: &User, id: &str) -> Result<()> {
 
 pub async fn vote(core: &Core, me: &User, note_id: &str, choice: i64) -> Result<()> {
     let note = show(core, note_id, Some(&me.id)).await?;
-    let poll = core
+    cast(core, me, &note, choice).await
+}
+
+/// A remote user's vote (a reply naming the choice, as Misskey and Mastodon send it) in a
+/// poll of this server's. Votes on other servers' polls, closed polls, unknown choices and
+/// second votes are ignored, as Misskey ignores them.
+pub async fn vote_remote(core: &Core, voter: &User, note: &Note, choice_name: &str) -> Result<()> {
+    if note.user_host.is_some()
+        || !note.has_poll
+        || !visible_to(core, std::slice::from_ref(note), Some(&voter.id)).await?[0]
+    {
+        return Ok(());
+    }
+    let Some(poll) = poll_of(core, note).await.ok() else {
+        return Ok(());
+    };
+    let Some(choice) = poll.choices.iter().position(|c| c == choice_name) else {
+        return Ok(());
+    };
+    match cast(core, voter, note, choice as i64).await {
+        Ok(()) | Err(Error::AlreadyVoted | Error::PollEnded) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// What a remote poll's server now reports: the votes per choice and when it ends.
+pub async fn update_remote_poll(
+    core: &Core,
+    note: &Note,
+    counts: &[i64],
+    expires_at: Option<i64>,
+) -> Result<()> {
+    if note.user_host.is_none() || !note.has_poll {
+        return Ok(());
+    }
+    Ok(core
         .store()
+        .set_poll_counts(&note.id, counts, expires_at)
+        .await?)
+}
+
+async fn poll_of(core: &Core, note: &Note) -> Result<tsudoi_model::Poll> {
+    core.store()
         .polls_by_note_ids(std::slice::from_ref(&note.id))
         .await?
         .pop()
-        .ok_or(Error::NoPoll)?;
+        .ok_or(Error::NoPoll)
+}
+
+/// Records `voter`'s vote. Other servers hear of it: the poll's server when a local user
+/// votes in a remote poll; the servers that have a local poll when a remote user votes in
+/// it (Misskey sends the new counts then).
+async fn cast(core: &Core, voter: &User, note: &Note, choice: i64) -> Result<()> {
+    let poll = poll_of(core, note).await?;
     let now = ids::now_ms();
     if poll.expires_at.is_some_and(|at| at <= now) {
         return Err(Error::PollEnded);
@@ -126,16 +174,23 @@ pub async fn vote(core: &Core, me: &User, note_id: &str, choice: i64) -> Result<
     if choice < 0 || choice as usize >= poll.choices.len() {
         return Err(Error::InvalidChoice);
     }
+    let id = ids::aidx_at(now);
+    let event = match (voter.is_local(), note.user_host.is_some()) {
+        (true, true) => Some(FederationEvent::Voted {
+            vote_id: id.clone(),
+            note_id: note.id.clone(),
+            user_id: voter.id.clone(),
+            choice,
+        }),
+        (false, false) => Some(FederationEvent::PollUpdated {
+            note_id: note.id.clone(),
+        }),
+        _ => None,
+    };
+    let jobs: Vec<Job> = event.map(Job::federate).into_iter().collect();
     match core
         .store()
-        .vote(
-            &ids::aidx_at(now),
-            &note.id,
-            &me.id,
-            choice,
-            poll.multiple,
-            now,
-        )
+        .vote(&id, &note.id, &voter.id, choice, poll.multiple, now, &jobs)
         .await
     {
         Ok(()) => Ok(()),

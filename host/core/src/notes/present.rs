@@ -24,12 +24,18 @@ pub struct PollState {
 }
 
 impl PollState {
-    /// The votes on `choice`, and whether the viewer cast one.
+    /// The votes on `choice`, and whether the viewer cast one. A remote poll's votes are
+    /// what its server reports.
     pub fn tally(&self, choice: usize) -> ChoiceTally {
-        self.tallies
+        let mut tally = self
+            .tallies
             .get(&(choice as i64))
             .copied()
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if let Some(counts) = &self.poll.counts {
+            tally.votes = counts.get(choice).copied().unwrap_or_default();
+        }
+        tally
     }
 }
 

@@ -1,8 +1,9 @@
-// Reactions and custom emoji across three Tsudoi servers, as Misskey federates them: a
-// reaction is a Like (with `_misskey_reaction` and an Emoji tag for a custom emoji) sent to
-// the note's author and to the reacting user's followers, so a third server that has the
-// note learns the reaction too; taking it back is an Undo; a note's custom emoji travel as
-// Emoji tags and show with their images on the other side.
+// Interactions across three Tsudoi servers, as Misskey federates them. A reaction is a Like
+// (with `_misskey_reaction` and an Emoji tag for a custom emoji) sent to the note's author
+// and to the reacting user's followers, so a third server that has the note learns it too;
+// taking it back is an Undo; a note's custom emoji travel as Emoji tags. A poll is a
+// Question; a vote a reply naming the choice, sent to the poll's server, which sends the new
+// counts to the others. A quote carries `_misskey_quote` and reaches the quoted author.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -168,4 +169,81 @@ test('custom emoji in a note\'s text travel as Emoji tags and show with their im
 
   const onB = await arrived(gus, 'time to :party: and :unknown:');
   assert.deepEqual(onB.emojis, { party: party.url });
+});
+
+test('polls cross servers as Questions; a vote reaches the poll\'s server, and the new counts the others', async () => {
+  const hana = await signup(a, 'hana');
+  const ivan = await signup(b, 'ivan');
+  const jun = await signup(c, 'jun');
+  await follow(ivan, 'hana', a);
+  await follow(jun, 'hana', a);
+  const { createdNote: poll } = await hana.api.request('notes/create', {
+    text: 'what do you drink?', poll: { choices: ['tea', 'coffee', 'water'], expiredAfter: 3_600_000 },
+  });
+  const doc = await (await fetch(`${a.origin}/notes/${poll.id}`, { headers: { accept: 'application/activity+json' } })).json();
+  assert.equal(doc.type, 'Question');
+  assert.deepEqual(doc.oneOf.map((o) => o.name), ['tea', 'coffee', 'water']);
+  assert.ok(doc.endTime);
+
+  const onB = await arrived(ivan, 'what do you drink?');
+  assert.deepEqual(onB.poll.choices.map((ch) => [ch.text, ch.votes, ch.isVoted]), [['tea', 0, false], ['coffee', 0, false], ['water', 0, false]]);
+  assert.equal(onB.poll.multiple, false);
+  assert.equal(onB.poll.expiresAt, poll.poll.expiresAt);
+  const onC = await arrived(jun, 'what do you drink?');
+
+  await ivan.api.request('notes/polls/vote', { noteId: onB.id, choice: 1 });
+  const votedOnB = await ivan.api.request('notes/show', { noteId: onB.id });
+  assert.deepEqual(votedOnB.poll.choices.map((ch) => [ch.votes, ch.isVoted]), [[0, false], [1, true], [0, false]]);
+  // Hana's server counts it…
+  await eventually(async () => {
+    const n = await hana.api.request('notes/show', { noteId: poll.id });
+    assert.deepEqual(n.poll.choices.map((ch) => ch.votes), [0, 1, 0]);
+  });
+  // …and tells the servers of her followers.
+  await eventually(async () => {
+    const n = await jun.api.request('notes/show', { noteId: onC.id });
+    assert.deepEqual(n.poll.choices.map((ch) => [ch.votes, ch.isVoted]), [[0, false], [1, false], [0, false]]);
+  });
+  const twice = await ivan.api.request('notes/polls/vote', { noteId: onB.id, choice: 2 }).catch((e) => e);
+  assert.equal(twice.code, 'ALREADY_VOTED');
+  await hana.api.request('notes/polls/vote', { noteId: poll.id, choice: 0 });
+  assert.deepEqual((await hana.api.request('notes/show', { noteId: poll.id })).poll.choices.map((ch) => ch.votes), [1, 1, 0]);
+
+  // Several choices, the other way round.
+  await follow(hana, 'ivan', b);
+  const { createdNote: multi } = await ivan.api.request('notes/create', {
+    text: 'pick any', poll: { choices: ['red', 'green', 'blue'], multiple: true },
+  });
+  const multiOnA = await arrived(hana, 'pick any');
+  assert.equal(multiOnA.poll.multiple, true);
+  assert.equal(multiOnA.poll.expiresAt, null);
+  await hana.api.request('notes/polls/vote', { noteId: multiOnA.id, choice: 0 });
+  await hana.api.request('notes/polls/vote', { noteId: multiOnA.id, choice: 2 });
+  await eventually(async () => {
+    const n = await ivan.api.request('notes/show', { noteId: multi.id });
+    assert.deepEqual(n.poll.choices.map((ch) => ch.votes), [1, 0, 1]);
+  });
+});
+
+test('a quote across servers reaches the quoted author and embeds what it quotes', async () => {
+  const kai = await signup(a, 'kai');
+  const lin = await signup(b, 'lin');
+  await follow(lin, 'kai', a);
+  const { createdNote: original } = await kai.api.request('notes/create', { text: 'quote me' });
+  const onB = await arrived(lin, 'quote me');
+  const { createdNote: quote } = await lin.api.request('notes/create', { text: 'so true', renoteId: onB.id });
+  const doc = await (await fetch(`${b.origin}/notes/${quote.id}`, { headers: { accept: 'application/activity+json' } })).json();
+  assert.equal(doc._misskey_quote, `${a.origin}/notes/${original.id}`);
+  assert.equal(doc.quoteUrl, doc._misskey_quote);
+  assert.match(doc.content, /RE: <a href="http:\/\/127\.0\.0\.1:\d+\/notes\//);
+  // Kai's server got it though kai does not follow lin, as the quoted author.
+  const onA = await eventually(async () => {
+    const quotes = await kai.api.request('notes/renotes', { noteId: original.id });
+    assert.equal(quotes.length, 1);
+    return quotes[0];
+  });
+  assert.equal(onA.text, 'so true');
+  assert.equal(onA.renoteId, original.id);
+  assert.equal(onA.renote.text, 'quote me');
+  assert.equal(onA.user.host, hostOf(b));
 });
