@@ -538,3 +538,62 @@ test('polls as Mastodon sends them: a Question with counts, its Update, our vote
   // A vote is not a reply.
   assert.deepEqual(await victim.api.request('notes/children', { noteId: mine.id }), []);
 });
+
+test('a remote account deletes itself: its notes, reactions and follows go; a Move takes followers along once confirmed', async () => {
+  const fan = await signup(server, 'fan');
+  const quitter = remote.actor('quitter');
+  const quitterOnUs = await fan.api.request('ap/show', { uri: quitter.id });
+  await fan.api.request('following/create', { userId: quitterOnUs.object.id });
+  await remote.waitFor((r) => r.body?.type === 'Follow' && r.body.object === quitter.id);
+  const { activity } = createNote(quitter, 'my last words');
+  assert.equal((await remote.send('quitter', `${server.origin}/inbox`, activity)).status, 202);
+  const { createdNote: fanNote } = await fan.api.request('notes/create', { text: 'react to this' });
+  assert.equal((await remote.send('quitter', `${server.origin}/inbox`, {
+    '@context': 'https://www.w3.org/ns/activitystreams',
+    id: `${quitter.id}/likes/1`, type: 'Like', actor: quitter.id, object: `${server.origin}/notes/${fanNote.id}`, content: '👋',
+  })).status, 202);
+  await eventually(async () => {
+    assert.ok((await mentionTexts()).includes('my last words'));
+    assert.deepEqual((await fan.api.request('notes/show', { noteId: fanNote.id })).reactions, { '👋': 1 });
+  });
+  assert.equal((await fan.api.request('users/show', { userId: fan.id })).followingCount, 1);
+
+  // Someone else cannot delete the account; the account itself can.
+  const del = (actor, object) => ({
+    '@context': 'https://www.w3.org/ns/activitystreams',
+    id: `${actor.id}#delete-${++serial}`, type: 'Delete', actor: actor.id, object, to: [PUBLIC],
+  });
+  assert.equal((await remote.send('mallory', `${server.origin}/inbox`, del(remote.actor('mallory'), quitter.id))).status, 202);
+  await new Promise((r) => setTimeout(r, 700));
+  assert.ok((await mentionTexts()).includes('my last words'));
+  assert.equal((await remote.send('quitter', `${server.origin}/inbox`, del(quitter, quitter.id))).status, 202);
+  await eventually(async () => {
+    assert.ok(!(await mentionTexts()).includes('my last words'));
+    const shown = await fan.api.request('notes/show', { noteId: fanNote.id });
+    assert.deepEqual(shown.reactions, {});
+    assert.equal((await fan.api.request('users/show', { userId: fan.id })).followingCount, 0);
+  });
+  const gone = await fan.api.request('users/show', { userId: quitterOnUs.object.id }).catch((e) => e);
+  assert.equal(gone.code, 'NO_SUCH_USER');
+
+  // A Move: the new account must name the old one in alsoKnownAs.
+  const oldAcct = remote.actor('old_acct');
+  const newAcct = remote.actor('new_acct');
+  const oldOnUs = await fan.api.request('ap/show', { uri: oldAcct.id });
+  await fan.api.request('following/create', { userId: oldOnUs.object.id });
+  await remote.waitFor((r) => r.body?.type === 'Follow' && r.body.object === oldAcct.id);
+  const move = () => ({
+    '@context': 'https://www.w3.org/ns/activitystreams',
+    id: `${oldAcct.id}#move-${++serial}`, type: 'Move', actor: oldAcct.id, object: oldAcct.id, target: newAcct.id,
+  });
+  assert.equal((await remote.send('old_acct', `${server.origin}/inbox`, move())).status, 202);
+  await new Promise((r) => setTimeout(r, 700));
+  assert.ok(!remote.received.some((r) => r.body?.type === 'Follow' && r.body.object === newAcct.id), 'an unconfirmed Move moves nobody');
+  remote.setActorDocument('new_acct', (doc) => ({ ...doc, alsoKnownAs: [oldAcct.id] }));
+  assert.equal((await remote.send('old_acct', `${server.origin}/inbox`, move())).status, 202);
+  const follow = await remote.waitFor((r) => r.body?.type === 'Follow' && r.body.object === newAcct.id);
+  assert.equal(follow.verified, true);
+  await remote.waitFor((r) => r.body?.type === 'Undo' && r.body.object?.object === oldAcct.id);
+  const [rel] = await fan.api.request('users/relation', { userId: [oldOnUs.object.id] });
+  assert.equal(rel.isFollowing, false);
+});

@@ -1,4 +1,5 @@
-//! Looking users up. A suspended account is hidden from lookups, as if it did not exist.
+//! Looking users up (a suspended account is hidden from lookups, as if it did not exist), and
+//! removing remote users their server deleted.
 
 use tsudoi_model::User;
 
@@ -34,4 +35,32 @@ pub async fn by_ids(core: &Core, ids: &[String]) -> Result<Vec<User>> {
                 .cloned()
         })
         .collect())
+}
+
+/// Removes a remote user whose server says they are gone (a `Delete` of the actor): their
+/// follows both ways, their reactions and their notes, each through the write that keeps the
+/// counters right, then the user. Other servers are not told: it is their news.
+pub async fn delete_remote(core: &Core, user: &User) -> Result<()> {
+    if user.is_local() {
+        return Err(Error::AccessDenied);
+    }
+    let store = core.store();
+    let footprint = store.user_footprint(&user.id).await?;
+    let now = tsudoi_model::ids::now_ms();
+    for follower in &footprint.follower_ids {
+        store.unfollow(follower, &user.id, now, &[]).await?;
+    }
+    for followee in &footprint.followee_ids {
+        store.unfollow(&user.id, followee, now, &[]).await?;
+    }
+    for reaction in &footprint.reactions {
+        store.unreact(reaction, &[], now).await?;
+    }
+    for id in &footprint.note_ids {
+        if let Some(note) = store.note_by_id(id).await? {
+            store.delete_note(&note, &[]).await?;
+        }
+    }
+    store.delete_user(&user.id).await?;
+    Ok(())
 }

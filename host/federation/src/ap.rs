@@ -158,6 +158,10 @@ pub struct Object {
     pub attachment: Many<Attachment>,
     #[serde(rename = "_misskey_summary")]
     pub misskey_summary: Option<String>,
+    /// The actor's other accounts: a Move's target names the account it moves from here.
+    pub also_known_as: Many<Ref>,
+    /// A Move's new account.
+    pub target: Option<Ref>,
     // Polls (`Question`).
     pub one_of: Many<PollOption>,
     pub any_of: Many<PollOption>,

@@ -230,6 +230,7 @@ impl Federation {
             "Delete" => self.on_delete(actor, object).await,
             "Announce" => self.on_announce(actor, activity, budget).await,
             "Like" | "EmojiReact" | "EmojiReaction" => self.on_like(actor, activity).await,
+            "Move" => self.on_move(actor, activity).await,
             "Update" => {
                 let o = self.owned_object(actor, object).await?;
                 if let Some(id) = o.id.as_deref()
@@ -491,6 +492,51 @@ impl Federation {
         }
     }
 
+    /// The actor moved to another account (Mastodon's and Misskey's `Move`): once the new
+    /// account confirms it (its `alsoKnownAs` names the old one), local followers of the old
+    /// account follow the new one instead.
+    async fn on_move(&self, actor: &User, activity: &Object) -> Result<()> {
+        let old_uri = remote_uri(actor)?;
+        if activity.object.as_ref().and_then(Ref::id) != Some(old_uri) {
+            return Err(Error::invalid("a Move of another account than the actor's"));
+        }
+        let target_uri = activity
+            .target
+            .as_ref()
+            .and_then(Ref::id)
+            .ok_or_else(|| Error::invalid("the Move has no target"))?;
+        if target_uri == old_uri {
+            return Err(Error::invalid("a Move to the same account"));
+        }
+        let (target, document) = self.fetch_actor_document(target_uri).await?;
+        if !document
+            .also_known_as
+            .iter()
+            .filter_map(Ref::id)
+            .any(|aka| aka == old_uri)
+        {
+            return Err(Error::invalid(format!(
+                "{target_uri} does not say it is also {old_uri}"
+            )));
+        }
+        let followers = self.store().local_follower_ids(&actor.id).await?;
+        for follower_id in followers {
+            let follower = tsudoi_core::users::by_id(self.core(), &follower_id).await?;
+            match follows::follow_user(self.core(), &follower, &target, None).await {
+                Ok(_) | Err(CoreError::AlreadyFollowing) => {}
+                Err(e) => {
+                    tracing::info!(follower = %follower.id, error = %e, "a follower did not move");
+                    continue;
+                }
+            }
+            match follows::unfollow_user(self.core(), &follower, actor).await {
+                Ok(()) | Err(CoreError::NotFollowing) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
     /// Records the custom emoji `o`'s `Emoji` tags describe, as `author`'s server's, and
     /// returns their names.
     async fn learn_emojis(&self, author: &User, o: &Object) -> Result<Vec<String>> {
@@ -525,6 +571,10 @@ impl Federation {
         let id = object
             .and_then(Ref::id)
             .ok_or_else(|| Error::invalid("the Delete has no object"))?;
+        // The actor deletes itself: its account is gone from its server.
+        if id == actor_uri {
+            return Ok(tsudoi_core::users::delete_remote(self.core(), actor).await?);
+        }
         if let Some(note) = self.store().note_by_uri(id).await? {
             if note.user_id != actor.id {
                 return Err(Error::invalid(format!(

@@ -75,16 +75,22 @@ impl Federation {
 
     /// Fetches the actor at `uri` and stores it (new, or brought up to date).
     pub async fn fetch_actor(&self, uri: &str) -> Result<User> {
+        Ok(self.fetch_actor_document(uri).await?.0)
+    }
+
+    /// [`Self::fetch_actor`], with the document it was read from.
+    pub async fn fetch_actor_document(&self, uri: &str) -> Result<(User, Object)> {
         if self.ids().is_local(uri) {
             return Err(Error::invalid(format!("{uri} is one of our own ids")));
         }
         let object = self.fetch_object(uri).await?;
         let profile = self.profile(uri, &object)?;
         let now = ids::now_ms();
-        Ok(self
+        let user = self
             .store()
             .upsert_remote_user(&ids::aidx_at(now), &profile, now)
-            .await?)
+            .await?;
+        Ok((user, object))
     }
 
     /// A fetched actor document as a profile to store, if it is acceptable: an actor type, a

@@ -35,6 +35,7 @@ pub use plugin_kv::KvUsage;
 pub use plugins::*;
 pub use policy::InstanceRow;
 pub use reactions::ReactionTally;
+pub use remote::UserFootprint;
 pub use timelines::*;
 pub use users::*;
 

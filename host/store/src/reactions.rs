@@ -62,6 +62,20 @@ impl Store {
         .map(Reaction::from))
     }
 
+    /// Every reaction `user_id` gave.
+    pub async fn reactions_by(&self, user_id: &str) -> Result<Vec<Reaction>> {
+        Ok(with_pool!(&self.read, |p| sqlx::query_as::<_, ReactionRow>(
+            "SELECT id, note_id, user_id, reaction, uri, created_at FROM note_reactions \
+             WHERE user_id = $1"
+        )
+        .bind(user_id)
+        .fetch_all(p)
+        .await)?
+        .into_iter()
+        .map(Reaction::from)
+        .collect())
+    }
+
     /// Records `reaction`, replacing `replacing` (the user's earlier reaction to the note, as
     /// the caller read it), and enqueues `jobs`. Refused as a conflict, with nothing written,
     /// when the user's reaction is no longer what the caller read: a concurrent change won.

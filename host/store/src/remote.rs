@@ -103,6 +103,16 @@ impl Store {
         .await)?)
     }
 
+    /// The local users who follow `user_id`.
+    pub async fn local_follower_ids(&self, user_id: &str) -> Result<Vec<String>> {
+        Ok(with_pool!(&self.read, |p| sqlx::query_scalar(
+            "SELECT follower_id FROM follows WHERE followee_id = $1 AND follower_host IS NULL"
+        )
+        .bind(user_id)
+        .fetch_all(p)
+        .await)?)
+    }
+
     /// The id of the remote Follow activity a pending request came from.
     pub async fn follow_request_activity(
         &self,
@@ -117,5 +127,58 @@ impl Store {
         .fetch_optional(p)
         .await)?
         .flatten())
+    }
+}
+
+/// What refers to a user, for taking them apart row by row (each step keeping its counters).
+#[derive(Debug, Default)]
+pub struct UserFootprint {
+    pub follower_ids: Vec<String>,
+    pub followee_ids: Vec<String>,
+    pub note_ids: Vec<String>,
+    pub reactions: Vec<tsudoi_model::Reaction>,
+}
+
+impl Store {
+    /// Who follows `user_id` and whom they follow, their notes (newest first, so replies go
+    /// before what they reply to) and their reactions.
+    pub async fn user_footprint(&self, user_id: &str) -> Result<UserFootprint> {
+        let (follower_ids, followee_ids, note_ids) = with_pool!(&self.read, |p| {
+            let followers: Vec<String> =
+                sqlx::query_scalar("SELECT follower_id FROM follows WHERE followee_id = $1")
+                    .bind(user_id)
+                    .fetch_all(p)
+                    .await?;
+            let followees: Vec<String> =
+                sqlx::query_scalar("SELECT followee_id FROM follows WHERE follower_id = $1")
+                    .bind(user_id)
+                    .fetch_all(p)
+                    .await?;
+            let notes: Vec<String> =
+                sqlx::query_scalar("SELECT id FROM notes WHERE user_id = $1 ORDER BY id DESC")
+                    .bind(user_id)
+                    .fetch_all(p)
+                    .await?;
+            Ok::<_, StoreError>((followers, followees, notes))
+        })?;
+        Ok(UserFootprint {
+            follower_ids,
+            followee_ids,
+            note_ids,
+            reactions: self.reactions_by(user_id).await?,
+        })
+    }
+
+    /// Deletes user `id` and whatever still refers to them (follow requests, keys, votes).
+    pub async fn delete_user(&self, id: &str) -> Result<()> {
+        let _change = self.token_owners.changing(&[id]);
+        with_pool!(&self.write, |p| sqlx::query(
+            "DELETE FROM users WHERE id = $1"
+        )
+        .bind(id)
+        .execute(p)
+        .await
+        .map(drop))?;
+        Ok(())
     }
 }
