@@ -247,3 +247,25 @@ test('a quote across servers reaches the quoted author and embeds what it quotes
   assert.equal(onA.renote.text, 'quote me');
   assert.equal(onA.user.host, hostOf(b));
 });
+
+test('/tags/{tag} shows the public notes with a hashtag, local and from other servers', async () => {
+  const mia = await signup(a, 'mia');
+  const ned = await signup(b, 'ned');
+  await follow(mia, 'ned', b);
+  await mia.api.request('notes/create', { text: 'local #Gardening note' });
+  await mia.api.request('notes/create', { text: 'quiet #gardening note', visibility: 'home' });
+  await ned.api.request('notes/create', { text: 'remote #ＧＡＲＤＥＮＩＮＧ note' });
+  await arrived(mia, 'remote #ＧＡＲＤＥＮＩＮＧ note');
+  for (const path of ['/tags/gardening', '/tags/Gardening']) {
+    const res = await fetch(`${a.origin}${path}`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /text\/html/);
+    const html = await res.text();
+    assert.match(html, /<meta property="og:title" content="#gardening">/);
+    assert.match(html, /local <a[^>]*>#Gardening<\/a> note/);
+    assert.match(html, /remote <a[^>]*>#ＧＡＲＤＥＮＩＮＧ<\/a> note/);
+    assert.match(html, new RegExp(`@ned@${hostOf(b).replace(/[.]/g, '\\.')}`));
+    assert.doesNotMatch(html, /quiet/);
+  }
+  assert.match(await (await fetch(`${a.origin}/tags/nothing-here`)).text(), /No public notes/);
+});

@@ -98,6 +98,10 @@ pub enum NoteSource {
     Children {
         note_id: String,
     },
+    /// Notes with a hashtag (normalised as notes store them: NFKC, lower case).
+    Tag {
+        tag: String,
+    },
 }
 
 /// Which notes of the source to keep.

@@ -29,6 +29,7 @@ pub fn routes() -> Router<Arc<ApiState>> {
         .route("/identicon/{key}", get(identicon))
         .route("/notes/{id}", get(note_page))
         .route("/@{acct}", get(profile_page))
+        .route("/tags/{tag}", get(tag_page))
         .route("/", get(home_page))
 }
 
@@ -122,25 +123,7 @@ async fn profile_page(
         },
     )
     .await;
-    let mut notes = String::new();
-    for note in listing.map(|l| l.notes).unwrap_or_default() {
-        let text = render::mfm_html(core, note.text.as_deref().unwrap_or_default()).await;
-        let text = match &note.cw {
-            Some(cw) => format!("<details><summary>{}</summary>{text}</details>", esc(cw)),
-            None => text,
-        };
-        let link = note
-            .url
-            .clone()
-            .or(note.uri.clone())
-            .unwrap_or_else(|| format!("{}/notes/{}", core.settings().base_url(), note.id));
-        notes.push_str(&format!(
-            "<article class=\"note\"><div class=\"content\">{text}</div>\
-             <footer><a href=\"{link}\"><time datetime=\"{at}\">{at}</time></a></footer></article>",
-            link = esc(&link),
-            at = iso(note.created_at),
-        ));
-    }
+    let notes = note_articles(core, listing.map(|l| l.notes).unwrap_or_default(), false).await;
     let remote_link = user
         .remote
         .as_ref()
@@ -175,6 +158,114 @@ async fn profile_page(
 }
 
 /// What link previews show of a page.
+/// Notes as `<article>`s, each linking to its page (and naming its author, when `authors`).
+async fn note_articles(
+    core: &tsudoi_core::Core,
+    notes: Vec<tsudoi_model::Note>,
+    authors: bool,
+) -> String {
+    let by: HashMap<String, User> = if authors {
+        let ids: Vec<String> = notes.iter().map(|n| n.user_id.clone()).collect();
+        users::by_ids(core, &ids)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|u| (u.id.clone(), u))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let mut out = String::new();
+    for note in notes {
+        let text = render::mfm_html(core, note.text.as_deref().unwrap_or_default()).await;
+        let text = match &note.cw {
+            Some(cw) => format!("<details><summary>{}</summary>{text}</details>", esc(cw)),
+            None => text,
+        };
+        let link = note
+            .url
+            .clone()
+            .or(note.uri.clone())
+            .unwrap_or_else(|| format!("{}/notes/{}", core.settings().base_url(), note.id));
+        let author = by
+            .get(&note.user_id)
+            .map(|u| {
+                let acct = match &u.host {
+                    Some(h) => format!("{}@{h}", u.username),
+                    None => u.username.clone(),
+                };
+                format!(
+                    "<header><a href=\"/@{acct}\">{name}</a> <span>@{acct}</span></header>",
+                    acct = esc(&acct),
+                    name = esc(u.name.as_deref().unwrap_or(&u.username)),
+                )
+            })
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "<article class=\"note\">{author}<div class=\"content\">{text}</div>\
+             <footer><a href=\"{link}\"><time datetime=\"{at}\">{at}</time></a></footer></article>",
+            link = esc(&link),
+            at = iso(note.created_at),
+        ));
+    }
+    out
+}
+
+/// The newest public notes with a hashtag, from here and from other servers.
+async fn tag_page(State(state): State<Arc<ApiState>>, Path(tag): Path<String>) -> Response {
+    let core = &state.core;
+    let tag = tsudoi_core::notes::create::normalize_hashtag(&tag);
+    let listing = tsudoi_core::timelines::list(
+        core,
+        NoteSource::Tag { tag: tag.clone() },
+        None,
+        &NoteFilter {
+            with_renotes: false,
+            with_replies: true,
+            visibility: Some(tsudoi_model::Visibility::Public),
+            ..NoteFilter::default()
+        },
+        &Page::newest(20),
+    )
+    .await;
+    let notes = match listing {
+        Ok(l) => l.notes,
+        Err(e) => {
+            tracing::error!(error = %e, "tag page failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        }
+    };
+    let empty = notes.is_empty();
+    let articles = note_articles(core, notes, true).await;
+    let title = format!("#{tag}");
+    let url = format!(
+        "{}/tags/{}",
+        core.settings().base_url(),
+        tsudoi_mfm::url_component(&tag)
+    );
+    public_page(
+        &title,
+        &OpenGraph {
+            title: &title,
+            description: &format!(
+                "Public notes with #{tag} on {}",
+                core.settings().instance_name
+            ),
+            url: &url,
+            kind: "website",
+        },
+        &format!(
+            "<header><h1>{title}</h1></header>{body}",
+            title = esc(&title),
+            body = if empty {
+                "<p>No public notes with this hashtag yet.</p>".to_owned()
+            } else {
+                articles
+            },
+        ),
+    )
+}
+
 struct OpenGraph<'a> {
     title: &'a str,
     description: &'a str,

@@ -99,6 +99,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "remote poll counts",
         include_str!("../../../migrations/sqlite/0014_remote_poll_counts.sql"),
     ),
+    (
+        15,
+        "note tags",
+        include_str!("../../../migrations/sqlite/0015_note_tags.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -170,6 +175,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         14,
         "remote poll counts",
         include_str!("../../../migrations/postgres/0014_remote_poll_counts.sql"),
+    ),
+    (
+        15,
+        "note tags",
+        include_str!("../../../migrations/postgres/0015_note_tags.sql"),
     ),
 ];
 

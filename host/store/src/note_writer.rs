@@ -146,6 +146,18 @@ async fn write(pool: &Pool, notes: &[&NewNote]) -> Result<()> {
             q.push(" ON CONFLICT DO NOTHING");
             q.build().execute(&mut *tx).await?;
         }
+        let tags: Vec<(&str, &str)> = notes
+            .iter()
+            .flat_map(|n| n.note.tags.iter().map(|t| (t.as_str(), n.note.id.as_str())))
+            .collect();
+        if !tags.is_empty() {
+            let mut q = QueryBuilder::new("INSERT INTO note_tags (tag, note_id) ");
+            q.push_values(tags.iter(), |mut b, (tag, note)| {
+                b.push_bind(*tag).push_bind(*note);
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            q.build().execute(&mut *tx).await?;
+        }
         if !polls.is_empty() {
             let mut q = QueryBuilder::new(
                 "INSERT INTO polls (note_id, choices, multiple, expires_at, counts) ",

@@ -161,20 +161,36 @@ impl Store {
         emojis: &[String],
         at: i64,
     ) -> Result<()> {
-        with_pool!(&self.write, |p| sqlx::query(
-            "UPDATE notes SET text = $2, cw = $3, tags = $4, emojis = $5, updated_at = $6 \
-             WHERE id = $1"
-        )
-        .bind(id)
-        .bind(text)
-        .bind(cw)
-        .bind(super::to_json(tags))
-        .bind(super::to_json(emojis))
-        .bind(at)
-        .execute(p)
-        .await
-        .map(drop))?;
-        Ok(())
+        with_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "UPDATE notes SET text = $2, cw = $3, tags = $4, emojis = $5, updated_at = $6 \
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(text)
+            .bind(cw)
+            .bind(super::to_json(tags))
+            .bind(super::to_json(emojis))
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM note_tags WHERE note_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            for tag in tags {
+                sqlx::query(
+                    "INSERT INTO note_tags (tag, note_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                )
+                .bind(tag)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })
     }
 
     /// Notes for `ids`, in no particular order; missing ids are skipped.

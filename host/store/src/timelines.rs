@@ -150,6 +150,11 @@ impl Store {
                 "m.note_id",
                 vec![format!("m.user_id = {}", args.push(user_id.clone()))],
             ),
+            NoteSource::Tag { tag } => (
+                "note_tags t JOIN notes n ON n.id = t.note_id".to_owned(),
+                "t.note_id",
+                vec![format!("t.tag = {}", args.push(tag.clone()))],
+            ),
             NoteSource::Replies { note_id } => (
                 "notes n".to_owned(),
                 "n.id",

@@ -631,6 +631,15 @@ pub fn validate_poll(p: PollInput, now: i64) -> Result<ValidPoll> {
 
 /// Hashtags as Misskey stores them: NFKC-normalised and lower-cased, at most 128 characters
 /// each and 32 in all, without duplicates.
+/// A hashtag as notes store it (and as it is looked up): NFKC-normalised, lower-cased.
+pub fn normalize_hashtag(tag: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    tag.trim_start_matches('#')
+        .nfkc()
+        .collect::<String>()
+        .to_lowercase()
+}
+
 /// The custom emoji `:name:` the trees use, each once (at most 64, as a bound on the tags a
 /// note federates with).
 fn emoji_names(trees: &[Vec<tsudoi_mfm::Node>]) -> Vec<String> {
@@ -644,11 +653,10 @@ fn emoji_names(trees: &[Vec<tsudoi_mfm::Node>]) -> Vec<String> {
 }
 
 fn normalized_tags(trees: &[Vec<tsudoi_mfm::Node>]) -> Vec<String> {
-    use unicode_normalization::UnicodeNormalization;
     let mut out: Vec<String> = Vec::new();
     for tree in trees {
         for tag in tsudoi_mfm::hashtags(tree) {
-            let tag: String = tag.nfkc().collect::<String>().to_lowercase();
+            let tag = normalize_hashtag(&tag);
             if tag.chars().count() <= 128 && !out.contains(&tag) && out.len() < 32 {
                 out.push(tag);
             }
