@@ -65,7 +65,8 @@ struct FileConfig {
 struct FederationFileConfig {
     allow_private: Option<bool>,
     retry_base_ms: Option<u64>,
-    dead_after_hours: Option<u64>,
+    /// Hours, fractions allowed (tests suspend a server after seconds).
+    dead_after_hours: Option<f64>,
     delivery_concurrency: Option<usize>,
     per_host_concurrency: Option<usize>,
 }
@@ -158,6 +159,21 @@ impl Config {
         if let Some(v) = non_empty("TSUDOI_FEDERATION_RETRY_BASE_MS") {
             raw.federation.get_or_insert_default().retry_base_ms =
                 Some(parse_number("federation.retry_base_ms", &v)? as u64);
+        }
+        if let Some(v) = non_empty("TSUDOI_FEDERATION_DEAD_AFTER_HOURS") {
+            raw.federation.get_or_insert_default().dead_after_hours =
+                Some(v.parse().map_err(|_| ConfigError::Invalid {
+                    key: "federation.dead_after_hours",
+                    message: format!("`{v}` is not a number of hours"),
+                })?);
+        }
+        if let Some(v) = non_empty("TSUDOI_FEDERATION_DELIVERY_CONCURRENCY") {
+            raw.federation.get_or_insert_default().delivery_concurrency =
+                Some(parse_number("federation.delivery_concurrency", &v)?);
+        }
+        if let Some(v) = non_empty("TSUDOI_FEDERATION_PER_HOST_CONCURRENCY") {
+            raw.federation.get_or_insert_default().per_host_concurrency =
+                Some(parse_number("federation.per_host_concurrency", &v)?);
         }
         Self::resolve(raw)
     }
@@ -340,10 +356,16 @@ fn federation_settings(raw: FederationFileConfig) -> Result<FederationSettings, 
     Ok(FederationSettings {
         allow_private: raw.allow_private.unwrap_or(false),
         retry_base,
-        dead_after: raw
-            .dead_after_hours
-            .map(|h| Duration::from_secs(h.max(1) * 3600))
-            .unwrap_or(defaults.dead_after),
+        dead_after: match raw.dead_after_hours {
+            None => defaults.dead_after,
+            Some(h) if h > 0.0 && h <= 24.0 * 365.0 => Duration::from_secs_f64(h * 3600.0),
+            Some(h) => {
+                return Err(ConfigError::Invalid {
+                    key: "federation.dead_after_hours",
+                    message: format!("{h} is not between 0 and a year of hours"),
+                });
+            }
+        },
         delivery_concurrency: positive(
             "federation.delivery_concurrency",
             raw.delivery_concurrency,
@@ -438,6 +460,31 @@ mod tests {
             let err = Config::load_with_env(None, env_of(&pairs)).unwrap_err();
             assert!(
                 err.to_string().contains("plugins.kv_quota_bytes"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn dead_servers_are_suspended_after_whole_or_fractional_hours() {
+        let dead_after = |c: Config| c.federation.dead_after;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[federation]\ndead_after_hours = 48\n").unwrap();
+        assert_eq!(
+            dead_after(Config::load_with_env(Some(&path), env_of(&[])).unwrap()),
+            Duration::from_secs(48 * 3600)
+        );
+        let quick = [("TSUDOI_FEDERATION_DEAD_AFTER_HOURS", "0.5")];
+        assert_eq!(
+            dead_after(Config::load_with_env(Some(&path), env_of(&quick)).unwrap()),
+            Duration::from_secs(1800)
+        );
+        for bad in ["0", "-1", "soon"] {
+            let pairs = [("TSUDOI_FEDERATION_DEAD_AFTER_HOURS", bad)];
+            let err = Config::load_with_env(None, env_of(&pairs)).unwrap_err();
+            assert!(
+                err.to_string().contains("federation.dead_after_hours"),
                 "{bad}: {err}"
             );
         }

@@ -66,4 +66,12 @@ impl Recently {
         map.insert(key.to_owned(), now);
         true
     }
+
+    /// Forgets `key`, so the next [`Self::put_if_stale`] of it is true.
+    pub(crate) fn forget(&self, key: &str) {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
 }

@@ -221,6 +221,8 @@ impl Federation {
         }
         match self.store().instance_suspended(&host).await {
             Ok(true) => {
+                // The next request from it is news: it resumes deliveries at once.
+                self.0.seen_hosts.forget(&host);
                 return Outcome::GiveUp(format!(
                     "{host} is suspended: it has not answered for too long"
                 ));
@@ -246,12 +248,14 @@ impl Federation {
         let dead_after = self.settings().dead_after.as_millis() as i64;
         // A server that answers, even with a refusal, is alive.
         let reachable = !matches!(delivery, Delivery::Failed { .. });
-        if let Err(e) = self
+        match self
             .store()
             .record_delivery(&host, reachable, now, dead_after)
             .await
         {
-            tracing::warn!(%host, error = %e, "cannot record a delivery");
+            Ok(true) => self.0.seen_hosts.forget(&host),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(%host, error = %e, "cannot record a delivery"),
         }
         match delivery {
             Delivery::Delivered => Outcome::Done,

@@ -9,6 +9,9 @@
 //   const rec = await remote.waitFor((r) => r.body?.type === 'Accept');
 //   assert.equal(rec.verified, true);
 //   await remote.close();
+//
+// `respondWith(fn)` scripts the inbox's answers: `fn(record, index)` returns `{ status,
+// headers, body, delayMs }`; `maxInFlight()` tells how many it was answering at once.
 
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -150,7 +153,9 @@ export async function startRemote(options = {}) {
   const overrides = new Map(); // GET path (with or without query) → handler(req, res)
   const received = []; // inbox POSTs, in arrival order
   const requests = []; // every request: { method, path, headers, at }
-  let responder = null; // fn(record, index) → { status, headers?, body? }
+  let responder = null; // fn(record, index) → { status, headers?, body?, delayMs? }
+  let inFlight = 0; // inbox POSTs being answered now
+  let maxInFlight = 0;
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((e) => {
@@ -199,8 +204,15 @@ export async function startRemote(options = {}) {
       const record = { path: req.url, headers: req.headers, body, raw, verified, keyId, error, at: Date.now() };
       const index = received.push(record) - 1;
       const answer = (responder && responder(record, index)) || {};
-      res.writeHead(answer.status ?? 202, answer.headers ?? {});
-      res.end(answer.body ?? '');
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
+        res.writeHead(answer.status ?? 202, answer.headers ?? {});
+        res.end(answer.body ?? '');
+      } finally {
+        inFlight -= 1;
+      }
       return;
     }
 
@@ -355,6 +367,13 @@ export async function startRemote(options = {}) {
     send,
     get,
     waitFor,
+    /** The most inbox POSTs answered at once since the last `resetInFlight()`. */
+    maxInFlight() {
+      return maxInFlight;
+    },
+    resetInFlight() {
+      maxInFlight = inFlight;
+    },
     /** Serves `handler(req, res)` for GET `path` (exact path+query, or the path alone). */
     serve(path, handler) {
       overrides.set(path, handler);
