@@ -327,8 +327,9 @@ pub struct RemoteEmoji {
     pub is_sensitive: bool,
 }
 
-/// Remote emoji names: Misskey's `[\w+-]` (what `:name@host:` reactions may carry).
-fn is_valid_remote_name(name: &str) -> bool {
+/// Custom emoji names as other servers send them and reactions carry them: Misskey's
+/// `[\w+-]` (this server's own are stricter, see [`is_valid_name`]).
+pub fn is_emoji_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= NAME_MAX
         && name
@@ -348,7 +349,7 @@ pub async fn learn_remote(
     let rows: Vec<Emoji> = emojis
         .into_iter()
         .filter(|e| {
-            is_valid_remote_name(&e.name)
+            is_emoji_name(&e.name)
                 && e.url.len() <= 2048
                 && (e.url.starts_with("https://") || e.url.starts_with("http://"))
         })

@@ -76,13 +76,10 @@ pub fn normalize_unicode(s: &str) -> Option<String> {
 /// `:name:` or `:name@.:`, a local custom emoji as a client names it (Misskey's
 /// `isCustomEmojiRegexp`).
 fn local_custom_name(s: &str) -> Option<&str> {
-    let inner = s.strip_prefix(':')?.strip_suffix(':')?;
-    let name = inner.strip_suffix("@.").unwrap_or(inner);
-    (!name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'-')))
-    .then_some(name)
+    match custom_emoji(s) {
+        Some((name, None)) => Some(name),
+        _ => None,
+    }
 }
 
 /// A stored reaction's custom emoji, if it is one: its name and its host (`None` for
@@ -93,10 +90,7 @@ pub fn custom_emoji(stored: &str) -> Option<(&str, Option<&str>)> {
         Some((name, host)) => (name, Some(host).filter(|h| *h != ".")),
         None => (inner, None),
     };
-    let name_ok = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'-'));
+    let name_ok = emojis::is_emoji_name(name);
     let host_ok = host.is_none_or(|h| {
         !h.is_empty()
             && h.bytes()
