@@ -86,6 +86,7 @@ test('WebFinger, host-meta, actors and notes answer ActivityPub JSON at the URLs
 
   const home = await (await fetch(`${a.origin}/`)).text();
   assert.match(home, /Misskey app/);
+
 });
 
 test('a follow across servers, then notes in each visibility reach exactly whom they should', async () => {
@@ -182,6 +183,9 @@ test('a follow across servers, then notes in each visibility reach exactly whom 
     const me = await alice.api.request('i', {});
     assert.equal(me.followersCount, 0);
   });
+  // Ada, alice and amy: the instance actor, which signed a's fetches, is nobody's account.
+  const info = await (await fetch(`${a.origin}/nodeinfo/2.1`)).json();
+  assert.equal(info.usage.users.total, 3);
 });
 
 test('a locked account accepts one follow request from another server and rejects another', async () => {

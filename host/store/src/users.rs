@@ -413,9 +413,12 @@ impl Store {
         })
     }
 
+    /// Local accounts people sign in to: the system's own (the instance actor, which has no
+    /// credentials) are not users to count.
     pub async fn count_local_users(&self) -> Result<i64> {
         Ok(with_pool!(&self.read, |p| sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM users WHERE host IS NULL"
+            "SELECT COUNT(*) FROM users u JOIN user_credentials c ON c.user_id = u.id \
+             WHERE u.host IS NULL"
         )
         .fetch_one(p)
         .await)?)
