@@ -56,10 +56,9 @@ pub async fn delete_remote(core: &Core, user: &User) -> Result<()> {
     for reaction in &footprint.reactions {
         store.unreact(reaction, &[], now).await?;
     }
-    for id in &footprint.note_ids {
-        if let Some(note) = store.note_by_id(id).await? {
-            store.delete_note(&note, &[]).await?;
-        }
+    // A note already gone with one it replied to is skipped by the store.
+    for note in &footprint.notes {
+        store.delete_note(note, &[]).await?;
     }
     store.delete_user(&user.id).await?;
     Ok(())

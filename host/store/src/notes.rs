@@ -302,20 +302,6 @@ impl Store {
         Ok(())
     }
 
-    /// The inboxes of the remote users who voted in poll `note_id` (shared ones once).
-    pub async fn remote_voter_inboxes(&self, note_id: &str) -> Result<Vec<String>> {
-        Ok(with_pool!(&self.read, |p| {
-            sqlx::query_scalar::<_, String>(
-                "SELECT DISTINCT COALESCE(u.shared_inbox, u.inbox) FROM poll_votes v \
-             JOIN users u ON u.id = v.user_id \
-             WHERE v.note_id = $1 AND u.host IS NOT NULL AND u.inbox IS NOT NULL",
-            )
-            .bind(note_id)
-            .fetch_all(p)
-            .await
-        })?)
-    }
-
     /// The votes on each choice of the polls on `note_ids`, as `(note_id, choice, tally)`,
     /// with whether `viewer` cast one of them, in one query.
     pub async fn poll_tallies(

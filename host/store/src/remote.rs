@@ -3,8 +3,14 @@
 
 use tsudoi_model::{RemoteProfile, User};
 
+use super::notes::{NOTE_COLUMNS, NoteRow};
 use super::users::{USER_COLUMNS, UserRow, decode_user};
 use super::{Result, Store, StoreError, to_json, with_pool};
+
+/// Where a remote user `u` gets deliveries: their server's shared inbox when it has one, so
+/// each server gets one copy.
+const INBOX: &str = "COALESCE(u.shared_inbox, u.inbox)";
+const HAS_INBOX: &str = "u.inbox IS NOT NULL";
 
 impl Store {
     /// The user whose ActivityPub id is `uri`.
@@ -93,14 +99,26 @@ impl Store {
 
     /// The inboxes that reach every remote follower of `user_id`, one per shared inbox.
     pub async fn remote_follower_inboxes(&self, user_id: &str) -> Result<Vec<String>> {
-        Ok(with_pool!(&self.read, |p| sqlx::query_scalar(
-            "SELECT DISTINCT COALESCE(u.shared_inbox, u.inbox) FROM follows f \
-             JOIN users u ON u.id = f.follower_id \
-             WHERE f.followee_id = $1 AND f.follower_host IS NOT NULL AND u.inbox IS NOT NULL"
-        )
-        .bind(user_id)
-        .fetch_all(p)
-        .await)?)
+        let sql = format!(
+            "SELECT DISTINCT {INBOX} FROM follows f JOIN users u ON u.id = f.follower_id \
+             WHERE f.followee_id = $1 AND f.follower_host IS NOT NULL AND {HAS_INBOX}"
+        );
+        Ok(with_pool!(&self.read, |p| sqlx::query_scalar(&sql)
+            .bind(user_id)
+            .fetch_all(p)
+            .await)?)
+    }
+
+    /// The inboxes of the remote users who voted in poll `note_id` (shared ones once).
+    pub async fn remote_voter_inboxes(&self, note_id: &str) -> Result<Vec<String>> {
+        let sql = format!(
+            "SELECT DISTINCT {INBOX} FROM poll_votes v JOIN users u ON u.id = v.user_id \
+             WHERE v.note_id = $1 AND u.host IS NOT NULL AND {HAS_INBOX}"
+        );
+        Ok(with_pool!(&self.read, |p| sqlx::query_scalar(&sql)
+            .bind(note_id)
+            .fetch_all(p)
+            .await)?)
     }
 
     /// The local users who follow `user_id`.
@@ -135,15 +153,17 @@ impl Store {
 pub struct UserFootprint {
     pub follower_ids: Vec<String>,
     pub followee_ids: Vec<String>,
-    pub note_ids: Vec<String>,
+    /// Newest first, so replies go before what they reply to.
+    pub notes: Vec<tsudoi_model::Note>,
     pub reactions: Vec<tsudoi_model::Reaction>,
 }
 
 impl Store {
-    /// Who follows `user_id` and whom they follow, their notes (newest first, so replies go
-    /// before what they reply to) and their reactions.
+    /// Who follows `user_id` and whom they follow, their notes and their reactions.
     pub async fn user_footprint(&self, user_id: &str) -> Result<UserFootprint> {
-        let (follower_ids, followee_ids, note_ids) = with_pool!(&self.read, |p| {
+        let sql =
+            format!("SELECT {NOTE_COLUMNS} FROM notes n WHERE n.user_id = $1 ORDER BY n.id DESC");
+        let (follower_ids, followee_ids, notes) = with_pool!(&self.read, |p| {
             let followers: Vec<String> =
                 sqlx::query_scalar("SELECT follower_id FROM follows WHERE followee_id = $1")
                     .bind(user_id)
@@ -154,17 +174,16 @@ impl Store {
                     .bind(user_id)
                     .fetch_all(p)
                     .await?;
-            let notes: Vec<String> =
-                sqlx::query_scalar("SELECT id FROM notes WHERE user_id = $1 ORDER BY id DESC")
-                    .bind(user_id)
-                    .fetch_all(p)
-                    .await?;
+            let notes: Vec<NoteRow> = sqlx::query_as(&sql).bind(user_id).fetch_all(p).await?;
             Ok::<_, StoreError>((followers, followees, notes))
         })?;
         Ok(UserFootprint {
             follower_ids,
             followee_ids,
-            note_ids,
+            notes: notes
+                .into_iter()
+                .map(NoteRow::decode)
+                .collect::<Result<_>>()?,
             reactions: self.reactions_by(user_id).await?,
         })
     }
