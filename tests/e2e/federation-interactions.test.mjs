@@ -269,3 +269,34 @@ test('/tags/{tag} shows the public notes with a hashtag, local and from other se
   }
   assert.match(await (await fetch(`${a.origin}/tags/nothing-here`)).text(), /No public notes/);
 });
+
+test('a block between servers: the follows end on both, and the blocked user can neither follow, react nor reply until it is lifted', async () => {
+  const ida = await signup(a, 'ida');
+  const jon = await signup(b, 'jon');
+  const jonOnA = await follow(ida, 'jon', b);
+  const idaOnB = await follow(jon, 'ida', a);
+  const { createdNote: post } = await ida.api.request('notes/create', { text: 'before the block' });
+  const onB = await arrived(jon, 'before the block');
+  const relationOnB = async () => (await jon.api.request('users/relation', { userId: [idaOnB.id] }))[0];
+
+  await ida.api.request('blocking/create', { userId: jonOnA.id });
+  // Jon's server learns it: no follows either way, and jon is told he is blocked.
+  await eventually(async () => {
+    const r = await relationOnB();
+    assert.deepEqual([r.isBlocked, r.isFollowing, r.isFollowed], [true, false, false]);
+  });
+  const jonSeen = await jon.api.request('users/show', { userId: jon.id });
+  assert.deepEqual([jonSeen.followingCount, jonSeen.followersCount], [0, 0]);
+  await assert.rejects(jon.api.request('following/create', { userId: idaOnB.id }), (e) => e.code === 'BLOCKED');
+  await assert.rejects(jon.api.request('notes/reactions/create', { noteId: onB.id, reaction: '👍' }), (e) => e.code === 'YOU_HAVE_BEEN_BLOCKED');
+  await assert.rejects(jon.api.request('notes/create', { text: 'hello?', replyId: onB.id }), (e) => e.code === 'YOU_HAVE_BEEN_BLOCKED');
+  const idaSeen = await ida.api.request('i', {});
+  assert.deepEqual([idaSeen.followingCount, idaSeen.followersCount], [0, 0]);
+
+  // Lifted: jon may follow and react again, and ida's server hears both.
+  await ida.api.request('blocking/delete', { userId: jonOnA.id });
+  await eventually(async () => assert.equal((await relationOnB()).isBlocked, false));
+  await follow(jon, 'ida', a);
+  await jon.api.request('notes/reactions/create', { noteId: onB.id, reaction: '👍' });
+  await eventually(async () => assert.deepEqual((await ida.api.request('notes/show', { noteId: post.id })).reactions, { '👍': 1 }));
+});

@@ -104,3 +104,61 @@ test('follower lists page by relation id', async () => {
   const since = await server.client().request('users/followers', { userId: star.id, limit: 2, sinceId: first[1].id });
   assert.deepEqual(since.map((f) => f.follower.id), [fans[4].id]);
 });
+
+test('a block ends follows and requests both ways and stops the blockee following, replying, renoting, reacting and voting', async () => {
+  const kit = await signup(server, 'kit');
+  const lou = await signup(server, 'lou');
+  const max = await signup(server, 'max');
+  await kit.api.request('following/create', { userId: lou.id });
+  await lou.api.request('following/create', { userId: kit.id });
+  await max.api.request('following/create', { userId: kit.id });
+  const { createdNote: post } = await kit.api.request('notes/create', { text: 'mine', poll: { choices: ['a', 'b'] } });
+
+  const blocked = await kit.api.request('blocking/create', { userId: lou.id });
+  assert.equal(blocked.id, lou.id);
+  assert.deepEqual([blocked.isBlocking, blocked.isBlocked, blocked.isFollowing, blocked.isFollowed], [true, false, false, false]);
+  const [fromLou] = await lou.api.request('users/relation', { userId: [kit.id] });
+  assert.deepEqual([fromLou.isBlocked, fromLou.isBlocking, fromLou.isFollowing, fromLou.isFollowed], [true, false, false, false]);
+  // Only the two of them lost their follows; counts follow the rows.
+  assert.deepEqual((await server.client().request('users/followers', { userId: kit.id })).map((f) => f.follower.id), [max.id]);
+  const kitNow = await server.client().request('users/show', { userId: kit.id });
+  assert.deepEqual([kitNow.followersCount, kitNow.followingCount], [1, 0]);
+  const louNow = await server.client().request('users/show', { userId: lou.id });
+  assert.deepEqual([louNow.followersCount, louNow.followingCount], [0, 0]);
+
+  const refused = async (endpoint, params, code, id) => {
+    const e = await apiError(() => lou.api.request(endpoint, params));
+    assert.equal(e.code, code, endpoint);
+    if (id) assert.equal(e.id, id, endpoint);
+  };
+  await refused('following/create', { userId: kit.id }, 'BLOCKED', 'c4ab57cc-4e41-45e9-bfd9-584f61e35ce0');
+  await refused('notes/create', { text: 're', replyId: post.id }, 'YOU_HAVE_BEEN_BLOCKED', 'b390d7e1-8a5e-46ed-b625-06271cafd3d3');
+  await refused('notes/create', { renoteId: post.id }, 'YOU_HAVE_BEEN_BLOCKED', 'b390d7e1-8a5e-46ed-b625-06271cafd3d3');
+  await refused('notes/create', { text: 'quoting', renoteId: post.id }, 'YOU_HAVE_BEEN_BLOCKED');
+  await refused('notes/reactions/create', { noteId: post.id, reaction: '👍' }, 'YOU_HAVE_BEEN_BLOCKED', '20ef5475-9f38-4e4c-bd33-de6d979498ec');
+  await refused('notes/polls/vote', { noteId: post.id, choice: 0 }, 'YOU_HAVE_BEEN_BLOCKED', '85a5377e-b1e9-4617-b0b9-5bea73331e49');
+  // The blocker cannot follow either while blocking; others are unaffected.
+  assert.equal((await apiError(() => kit.api.request('following/create', { userId: lou.id }))).code, 'BLOCKING');
+  await max.api.request('notes/reactions/create', { noteId: post.id, reaction: '👍' });
+  const shown = await kit.api.request('notes/show', { noteId: post.id });
+  assert.deepEqual([shown.repliesCount, shown.renoteCount, shown.reactions], [0, 0, { '👍': 1 }]);
+
+  // A locked account's pending request goes too.
+  const nia = await signup(server, 'nia');
+  await nia.api.request('i/update', { isLocked: true });
+  await lou.api.request('following/create', { userId: nia.id });
+  await nia.api.request('blocking/create', { userId: lou.id });
+  assert.deepEqual(await nia.api.request('following/requests/list', {}), []);
+
+  assert.equal((await apiError(() => kit.api.request('blocking/create', { userId: lou.id }))).code, 'ALREADY_BLOCKING');
+  assert.equal((await apiError(() => kit.api.request('blocking/create', { userId: kit.id }))).code, 'BLOCKEE_IS_YOURSELF');
+  const list = await kit.api.request('blocking/list', {});
+  assert.deepEqual(list.map((b) => [b.blockeeId, b.blockee.username, b.blockee.isBlocking]), [[lou.id, 'lou', true]]);
+
+  const lifted = await kit.api.request('blocking/delete', { userId: lou.id });
+  assert.equal(lifted.isBlocking, false);
+  assert.equal((await apiError(() => kit.api.request('blocking/delete', { userId: lou.id }))).code, 'NOT_BLOCKING');
+  await lou.api.request('following/create', { userId: kit.id });
+  await lou.api.request('notes/polls/vote', { noteId: post.id, choice: 1 });
+  assert.deepEqual((await kit.api.request('notes/show', { noteId: post.id })).poll.choices.map((c) => c.votes), [0, 1]);
+});

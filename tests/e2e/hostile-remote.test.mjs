@@ -597,3 +597,103 @@ test('a remote account deletes itself: its notes, reactions and follows go; a Mo
   const [rel] = await fan.api.request('users/relation', { userId: [oldOnUs.object.id] });
   assert.equal(rel.isFollowing, false);
 });
+
+test('blocks both ways: a local block goes out as Block (and its lifting as Undo); a blocked actor can neither follow, react, reply, renote nor vote; a remote Block ends follows and stops ours', async () => {
+  const wall = await signup(server, 'wall');
+  const wallUri = `${server.origin}/users/${wall.id}`;
+  const pest = remote.actor('pest');
+  const pestOnUs = (await wall.api.request('ap/show', { uri: pest.id })).object;
+  const send = (activity) => remote.send('pest', `${server.origin}/inbox`, { '@context': 'https://www.w3.org/ns/activitystreams', actor: pest.id, ...activity });
+  const relation = async (me, other) => (await me.api.request('users/relation', { userId: [other.id] }))[0];
+
+  // They follow each other.
+  assert.equal((await send({ id: `${pest.id}#follow-wall-1`, type: 'Follow', object: wallUri })).status, 202);
+  await remote.waitFor((r) => r.body?.type === 'Accept' && r.body.object?.id === `${pest.id}#follow-wall-1`);
+  await wall.api.request('following/create', { userId: pestOnUs.id });
+  await remote.waitFor((r) => r.body?.type === 'Follow' && r.body.actor === wallUri);
+  const { createdNote: note } = await wall.api.request('notes/create', { text: 'keep out', poll: { choices: ['yes', 'no'] } });
+  const noteUri = `${server.origin}/notes/${note.id}`;
+
+  // Wall blocks pest: the follows end both ways, and pest's server hears the Block, the Undo
+  // of wall's Follow and the Reject of pest's, all signed.
+  const blocked = await wall.api.request('blocking/create', { userId: pestOnUs.id });
+  assert.equal(blocked.isBlocking, true);
+  assert.equal(blocked.isFollowing, false);
+  assert.equal(blocked.isFollowed, false);
+  const block = await remote.waitFor((r) => r.body?.type === 'Block' && r.body.actor === wallUri);
+  assert.equal(block.verified, true, block.error);
+  assert.equal(block.body.object, pest.id);
+  assert.match(block.body.id, /\/blocks\/[0-9a-z]+$/);
+  const undoFollow = await remote.waitFor((r) => r.body?.type === 'Undo' && r.body.actor === wallUri && r.body.object?.type === 'Follow');
+  assert.equal(undoFollow.body.object.object, pest.id);
+  const reject = await remote.waitFor((r) => r.body?.type === 'Reject' && r.body.actor === wallUri);
+  assert.equal(reject.body.object.actor, pest.id);
+  const me = await wall.api.request('i', {});
+  assert.equal(me.followersCount, 0);
+  assert.equal(me.followingCount, 0);
+  const list = await wall.api.request('blocking/list', {});
+  assert.deepEqual(list.map((b) => [b.blockeeId, b.blockee.username, b.blockee.host, b.blockee.isBlocking]), [[pestOnUs.id, 'pest', remote.host, true]]);
+  await assert.rejects(wall.api.request('blocking/create', { userId: pestOnUs.id }), (e) => e.code === 'ALREADY_BLOCKING');
+  // Wall can no longer follow pest while blocking them.
+  await assert.rejects(wall.api.request('following/create', { userId: pestOnUs.id }), (e) => e.code === 'BLOCKING');
+
+  // Pest's server did not listen: its Follow gets a Reject; its Like, reply, renote and vote count for nothing.
+  assert.equal((await send({ id: `${pest.id}#follow-wall-2`, type: 'Follow', object: wallUri })).status, 202);
+  const rejected = await remote.waitFor((r) => r.body?.type === 'Reject' && r.body.object?.id === `${pest.id}#follow-wall-2`);
+  assert.equal(rejected.verified, true);
+  assert.equal((await send({ id: `${remote.origin}/likes/pest-1`, type: 'Like', object: noteUri, _misskey_reaction: '👎' })).status, 202);
+  const { activity: reply } = createNote(pest, 'a reply wall never sees', { inReplyTo: noteUri });
+  assert.equal((await remote.send('pest', `${server.origin}/inbox`, reply)).status, 202);
+  assert.equal((await send({ id: `${remote.origin}/announces/pest-1`, type: 'Announce', object: noteUri, to: [PUBLIC] })).status, 202);
+  const voteId = `${remote.origin}/votes/pest-1`;
+  assert.equal((await send({ id: `${voteId}/activity`, type: 'Create', to: [wallUri], object: { id: voteId, type: 'Note', attributedTo: pest.id, to: [wallUri], inReplyTo: noteUri, name: 'no' } })).status, 202);
+  await assertNotStored('a reply wall never sees');
+  let shown = await wall.api.request('notes/show', { noteId: note.id });
+  assert.deepEqual(shown.reactions, {});
+  assert.equal(shown.renoteCount, 0);
+  assert.equal(shown.repliesCount, 0);
+  assert.deepEqual(shown.poll.choices.map((ch) => ch.votes), [0, 0]);
+  assert.equal((await wall.api.request('users/followers', { userId: wall.id })).length, 0);
+
+  // Lifting the block is an Undo of the same Block; pest may react again.
+  const unblocked = await wall.api.request('blocking/delete', { userId: pestOnUs.id });
+  assert.equal(unblocked.isBlocking, false);
+  const undoBlock = await remote.waitFor((r) => r.body?.type === 'Undo' && r.body.object?.type === 'Block');
+  assert.equal(undoBlock.verified, true);
+  assert.equal(undoBlock.body.object.id, block.body.id);
+  assert.equal(undoBlock.body.object.object, pest.id);
+  assert.deepEqual(await wall.api.request('blocking/list', {}), []);
+  assert.equal((await send({ id: `${remote.origin}/likes/pest-2`, type: 'Like', object: noteUri, _misskey_reaction: '👍' })).status, 202);
+  await eventually(async () => assert.deepEqual((await wall.api.request('notes/show', { noteId: note.id })).reactions, { '👍': 1 }));
+
+  // Now pest blocks wall, who follows pest again: the follow ends, and wall can neither
+  // follow pest nor react to or reply to pest's notes until the Undo.
+  await wall.api.request('following/create', { userId: pestOnUs.id });
+  const { note: pestNote, activity: pestPost } = createNote(pest, 'pest speaks', { cc: [`${pest.id}/followers`] });
+  assert.equal((await remote.send('pest', `${server.origin}/inbox`, pestPost)).status, 202);
+  const pestNoteOnUs = await eventually(async () => (await wall.api.request('ap/show', { uri: pestNote.id })).object);
+  const pestBlock = { id: `${remote.origin}/blocks/pest-1`, type: 'Block', object: wallUri };
+  assert.equal((await send(pestBlock)).status, 202);
+  await eventually(async () => {
+    const r = await relation(wall, pestOnUs);
+    assert.deepEqual([r.isBlocked, r.isBlocking, r.isFollowing], [true, false, false]);
+  });
+  await assert.rejects(wall.api.request('following/create', { userId: pestOnUs.id }), (e) => e.code === 'BLOCKED');
+  await assert.rejects(wall.api.request('notes/reactions/create', { noteId: pestNoteOnUs.id, reaction: '👍' }),
+    (e) => e.code === 'YOU_HAVE_BEEN_BLOCKED' && e.id === '20ef5475-9f38-4e4c-bd33-de6d979498ec');
+  await assert.rejects(wall.api.request('notes/create', { text: 'hey', replyId: pestNoteOnUs.id }),
+    (e) => e.code === 'YOU_HAVE_BEEN_BLOCKED' && e.id === 'b390d7e1-8a5e-46ed-b625-06271cafd3d3');
+  await assert.rejects(wall.api.request('notes/create', { renoteId: pestNoteOnUs.id }), (e) => e.code === 'YOU_HAVE_BEEN_BLOCKED');
+  // Someone else's Undo of pest's Block changes nothing; pest's own lifts it.
+  remote.actor('stranger');
+  assert.equal((await remote.send('stranger', `${server.origin}/inbox`, {
+    '@context': 'https://www.w3.org/ns/activitystreams', id: `${remote.origin}/undo/stranger-1`, type: 'Undo', actor: remote.actor('stranger').id, object: { ...pestBlock, actor: pest.id },
+  })).status, 202);
+  await new Promise((r) => setTimeout(r, 700));
+  assert.equal((await relation(wall, pestOnUs)).isBlocked, true);
+  assert.equal((await send({ id: `${remote.origin}/undo/pest-1`, type: 'Undo', object: { ...pestBlock, actor: pest.id } })).status, 202);
+  await eventually(async () => assert.equal((await relation(wall, pestOnUs)).isBlocked, false));
+  await wall.api.request('notes/reactions/create', { noteId: pestNoteOnUs.id, reaction: '👍' });
+  shown = await wall.api.request('notes/show', { noteId: pestNoteOnUs.id });
+  assert.equal(shown.myReaction, '👍');
+});

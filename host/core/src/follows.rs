@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use tsudoi_model::{FederationEvent, Follow, FollowSide, Job, Page, Relation, User, ids};
 
-use crate::{Core, Error, Result};
+use crate::{Core, Error, Result, blocks};
 
 /// What `following/create` did.
 #[derive(Debug, PartialEq, Eq)]
@@ -39,11 +39,27 @@ pub async fn follow_user(
     if follower.id == followee.id {
         return Err(Error::FolloweeIsYourself);
     }
-    if core
+    let relation = core
         .store()
-        .is_following(&follower.id, &followee.id)
+        .relations(&follower.id, std::slice::from_ref(&followee.id))
         .await?
-    {
+        .pop()
+        .unwrap_or_default();
+    if relation.is_blocked {
+        return Err(Error::Blocked);
+    }
+    if relation.is_blocking {
+        if follower.is_local() {
+            return Err(Error::Blocking);
+        }
+        // A remote user following someone they block has lifted the block (its Undo may
+        // have been lost on the way), as Misskey reads it.
+        match blocks::unblock_user(core, follower, followee).await {
+            Ok(()) | Err(Error::NotBlocking) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if relation.is_following {
         return Err(Error::AlreadyFollowing);
     }
     let now = ids::now_ms();

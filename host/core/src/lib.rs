@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod admin;
 pub mod apps;
 mod authors;
+pub mod blocks;
 pub mod emojis;
 pub mod follows;
 mod fresh;
@@ -241,6 +242,20 @@ pub enum Error {
     FolloweeIsYourselfUnfollow,
     #[error("there is no follow request")]
     NoFollowRequest,
+    #[error("you are blocking that user")]
+    Blocking,
+    #[error("you are blocked by that user")]
+    Blocked,
+    #[error("you have been blocked by the author")]
+    YouHaveBeenBlocked(Interaction),
+    #[error("you cannot block yourself")]
+    BlockeeIsYourself,
+    #[error("you cannot unblock yourself")]
+    BlockeeIsYourselfUnblock,
+    #[error("you are already blocking that user")]
+    AlreadyBlocking,
+    #[error("you are not blocking that user")]
+    NotBlocking,
     #[error("this username is already taken")]
     UsernameTaken,
     #[error("this username is not allowed: {0}")]
@@ -291,6 +306,16 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// What a block stops someone doing to the blocker's notes (Misskey answers each with its
+/// own error id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interaction {
+    /// Replying to, renoting or quoting.
+    Note,
+    React,
+    Vote,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -13,7 +13,7 @@ use tsudoi_model::{
 use tsudoi_store::StoreError;
 
 use crate::notes::{show, visible_to};
-use crate::{Core, Error, Result, emojis, host_policy};
+use crate::{Core, Error, Interaction, Result, blocks, emojis, host_policy};
 
 /// What a reaction that cannot be honoured becomes, and what a plain ActivityPub `Like`
 /// means. Stored without U+FE0F, as Misskey stores it.
@@ -195,6 +195,7 @@ async fn put(
     if note.is_pure_renote() {
         return Err(Error::CannotReactToRenote);
     }
+    blocks::refuse_if_blocked(core, user, &[&note.user_id], Interaction::React).await?;
     let reaction = resolve(core, user, note, requested).await?;
     let now = ids::now_ms();
     let new = Reaction {

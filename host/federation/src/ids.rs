@@ -72,6 +72,11 @@ impl LocalIds {
         format!("{}/likes/{id}", self.base)
     }
 
+    /// Block `id` (Misskey's form; its Undo embeds it again with this id).
+    pub fn block(&self, id: &str) -> String {
+        format!("{}/blocks/{id}", self.base)
+    }
+
     /// Local custom emoji `name`.
     pub fn emoji(&self, name: &str) -> String {
         format!("{}/emojis/{name}", self.base)

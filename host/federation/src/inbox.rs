@@ -5,6 +5,7 @@
 //! does what it says through the core, the same rules a local user's action goes through.
 
 use tsudoi_core::Error as CoreError;
+use tsudoi_core::blocks;
 use tsudoi_core::emojis::RemoteEmoji;
 use tsudoi_core::follows::{self, FollowOutcome};
 use tsudoi_core::moderation::ActivityDraft;
@@ -231,6 +232,7 @@ impl Federation {
             "Announce" => self.on_announce(actor, activity, budget).await,
             "Like" | "EmojiReact" | "EmojiReaction" => self.on_like(actor, activity).await,
             "Move" => self.on_move(actor, activity).await,
+            "Block" => self.on_block(actor, activity).await,
             "Update" => {
                 let o = self.owned_object(actor, object).await?;
                 if let Some(id) = o.id.as_deref()
@@ -319,6 +321,18 @@ impl Federation {
         let activity_id = activity.id.as_deref();
         match follows::follow_user(self.core(), follower, &followee, activity_id).await {
             Ok(FollowOutcome::Followed | FollowOutcome::Requested) => Ok(()),
+            // Someone the followee blocks is answered with a Reject, as Misskey answers.
+            Err(CoreError::Blocked) => Ok(self
+                .store()
+                .enqueue(
+                    &[Job::federate(FederationEvent::FollowRejected {
+                        follower_id: follower.id.clone(),
+                        followee_id: followee.id.clone(),
+                        activity_id: activity_id.map(str::to_owned),
+                    })],
+                    ids::now_ms(),
+                )
+                .await?),
             // Their server asks again (it lost our Accept): accept again.
             Err(CoreError::AlreadyFollowing) => Ok(self
                 .store()
@@ -359,6 +373,14 @@ impl Federation {
                 tsudoi_core::notes::delete_remote(self.core(), &renote).await?;
             }
             return Ok(());
+        }
+        if inner.is("Block") {
+            let blockee = self.local_user(inner.object.as_ref())?;
+            let blockee = tsudoi_core::users::by_id(self.core(), blockee).await?;
+            return match blocks::unblock_user(self.core(), actor, &blockee).await {
+                Ok(()) | Err(CoreError::NotBlocking) => Ok(()),
+                Err(e) => Err(e.into()),
+            };
         }
         if inner.is("Follow") {
             let followee = self.local_user(inner.object.as_ref())?;
@@ -464,6 +486,17 @@ impl Federation {
         };
         create::receive(self.core(), actor, remote).await?;
         Ok(())
+    }
+
+    /// The remote `actor` blocks a local user: the follows between them end, and the actor
+    /// can no longer interact with the local user's notes (nor the local user follow them).
+    async fn on_block(&self, actor: &User, activity: &Object) -> Result<()> {
+        let blockee = self.local_user(activity.object.as_ref())?;
+        let blockee = tsudoi_core::users::by_id(self.core(), blockee).await?;
+        match blocks::block_user(self.core(), actor, &blockee, activity.id.as_deref()).await {
+            Ok(()) | Err(CoreError::AlreadyBlocking) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A reaction to a note this server has (one it does not have is ignored, as Misskey

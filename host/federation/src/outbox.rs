@@ -98,6 +98,30 @@ impl Federation {
             FederationEvent::PollUpdated { note_id } => self.poll_updated(note_id).await?,
             FederationEvent::Reacted { reaction } => self.reaction_out(reaction, false).await?,
             FederationEvent::Unreacted { reaction } => self.reaction_out(reaction, true).await?,
+            FederationEvent::Blocked {
+                block_id,
+                blocker_id,
+                blockee_id,
+            } => {
+                let (blocker, blockee) = self.pair(blocker_id, blockee_id).await?;
+                let block = self.block_out(block_id, &blocker, &blockee)?;
+                one(&blockee, &blocker, WithContext::new(block).to_json())
+            }
+            FederationEvent::Unblocked {
+                block_id,
+                blocker_id,
+                blockee_id,
+            } => {
+                let (blocker, blockee) = self.pair(blocker_id, blockee_id).await?;
+                let block = self.block_out(block_id, &blocker, &blockee)?;
+                let undo = Activity::new(
+                    self.ids().activity(&blocker.id, "undo", &ids::aidx()),
+                    "Undo",
+                    self.ids().user(&blocker.id),
+                    block,
+                );
+                one(&blockee, &blocker, WithContext::new(undo).to_json())
+            }
         };
         // Notes met the moderation chain when they were posted; everything else meets it
         // here, before it leaves.
@@ -145,6 +169,21 @@ impl Federation {
             self.ids().follow(&follower.id, &followee.id),
             self.ids().user(&follower.id),
             actor_uri(followee)?.to_owned(),
+        ))
+    }
+
+    /// Block `block_id` of local `blocker` on remote `blockee`.
+    fn block_out(
+        &self,
+        block_id: &str,
+        blocker: &User,
+        blockee: &User,
+    ) -> Result<Activity<String>> {
+        Ok(Activity::new(
+            self.ids().block(block_id),
+            "Block",
+            self.ids().user(&blocker.id),
+            actor_uri(blockee)?.to_owned(),
         ))
     }
 
@@ -584,6 +623,8 @@ fn outgoing_kind(event: &FederationEvent) -> Option<&'static str> {
         FederationEvent::PollUpdated { .. } => "Update",
         FederationEvent::Reacted { .. } => "Like",
         FederationEvent::Unreacted { .. } => "Undo",
+        FederationEvent::Blocked { .. } => "Block",
+        FederationEvent::Unblocked { .. } => "Undo",
     })
 }
 

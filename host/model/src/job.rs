@@ -113,6 +113,19 @@ pub enum FederationEvent {
     /// A remote user voted in local poll `note_id`: the servers that have it hear the new
     /// counts.
     PollUpdated { note_id: String },
+    /// Local `blocker_id` blocked remote `blockee_id` (block `block_id`).
+    Blocked {
+        block_id: String,
+        blocker_id: String,
+        blockee_id: String,
+    },
+    /// Local `blocker_id` lifted block `block_id` of remote `blockee_id`. The row is gone
+    /// when the job runs, so the event carries the block's id for the Undo.
+    Unblocked {
+        block_id: String,
+        blocker_id: String,
+        blockee_id: String,
+    },
 }
 
 /// A reaction as federation needs it: the Like's id is made from `id`.

@@ -22,8 +22,8 @@ pub use plugin::{
 pub use policy::{HostPolicy, HostPolicyKind};
 pub use reaction::{Emoji, EmojiImage, EmojiPatch, Reaction, ReactionAcceptance};
 pub use user::{
-    ActorKey, App, AuthSession, Author, Follow, MiauthSession, ProfileField, ProfilePatch,
-    RegistrationMode, Relation, RemoteActor, RemoteProfile, User,
+    ActorKey, App, AuthSession, Author, Block, Follow, MiauthSession, ProfileField, ProfilePatch,
+    RegistrationMode, Relation, RemoteActor, RemoteProfile, Severed, User,
 };
 pub use visibility::{NoteAudience, Visibility, may_see};
 

@@ -121,6 +121,10 @@ pub struct Relation {
     pub is_followed: bool,
     pub has_pending_follow_request_from_you: bool,
     pub has_pending_follow_request_to_you: bool,
+    /// The viewer blocks the other user.
+    pub is_blocking: bool,
+    /// The other user blocks the viewer.
+    pub is_blocked: bool,
 }
 
 /// A follow, or a request to follow.
@@ -130,6 +134,27 @@ pub struct Follow {
     pub follower_id: String,
     pub followee_id: String,
     pub created_at: i64,
+}
+
+/// A block: `blocker_id` no longer lets `blockee_id` follow them or interact with what they
+/// post, and neither follows the other any more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub id: String,
+    pub blocker_id: String,
+    pub blockee_id: String,
+    pub created_at: i64,
+}
+
+/// What a new block ended between the two users, so their servers can be told.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Severed {
+    /// The blocker followed the blockee, or had asked to.
+    pub blocker_followed: bool,
+    /// The blockee followed the blocker, or had asked to.
+    pub blockee_followed: bool,
+    /// The Follow activity of the blockee's pending request, if it came from another server.
+    pub blockee_request_activity: Option<String>,
 }
 
 /// Who may create an account through the API.

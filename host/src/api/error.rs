@@ -309,6 +309,53 @@ impl From<core::Error> for ApiError {
                 "No follow request.",
                 "bcde4f8b-0913-4614-8881-614e522fb041",
             ),
+            E::Blocking => Self::bad(
+                "BLOCKING",
+                "You are blocking that user.",
+                "4e2206ec-aa4f-4960-b865-6c23ac38e2d9",
+            ),
+            E::Blocked => Self::bad(
+                "BLOCKED",
+                "You are blocked by that user.",
+                "c4ab57cc-4e41-45e9-bfd9-584f61e35ce0",
+            ),
+            E::YouHaveBeenBlocked(what) => {
+                let (message, id) = match what {
+                    core::Interaction::Note => (
+                        "You have been blocked by this user.",
+                        "b390d7e1-8a5e-46ed-b625-06271cafd3d3",
+                    ),
+                    core::Interaction::React => (
+                        "You cannot react this note because you have been blocked by this user.",
+                        "20ef5475-9f38-4e4c-bd33-de6d979498ec",
+                    ),
+                    core::Interaction::Vote => (
+                        "You cannot vote this poll because you have been blocked by this user.",
+                        "85a5377e-b1e9-4617-b0b9-5bea73331e49",
+                    ),
+                };
+                Self::bad("YOU_HAVE_BEEN_BLOCKED", message, id)
+            }
+            E::BlockeeIsYourself => Self::bad(
+                "BLOCKEE_IS_YOURSELF",
+                "Blockee is yourself.",
+                "88b19138-f28d-42c0-8499-6a31bbd0fdc6",
+            ),
+            E::BlockeeIsYourselfUnblock => Self::bad(
+                "BLOCKEE_IS_YOURSELF",
+                "Blockee is yourself.",
+                "06f6fac6-524b-473c-a354-e97a40ae6eac",
+            ),
+            E::AlreadyBlocking => Self::bad(
+                "ALREADY_BLOCKING",
+                "You are already blocking that user.",
+                "787fed64-acb9-464a-82eb-afbd745b9614",
+            ),
+            E::NotBlocking => Self::bad(
+                "NOT_BLOCKING",
+                "You are not blocking that user.",
+                "291b2efa-60c6-45c0-9f6a-045c8f9b02cd",
+            ),
             E::UsernameTaken => Self::bad(
                 "DUPLICATED_USERNAME",
                 "This username is already taken.",

@@ -29,7 +29,7 @@ impl From<FollowRow> for Follow {
 /// the same transaction as the relation itself so the counters never drift, and the
 /// follower's `following_version` on, so copies of their followees held in memory are dropped.
 /// Callers hold a [`super::token_owners::Changing`] guard for both users.
-const ADJUST_COUNTS: &str = "UPDATE users SET \
+pub(super) const ADJUST_COUNTS: &str = "UPDATE users SET \
     following_count = following_count + CASE WHEN id = $1 THEN $3 ELSE 0 END, \
     following_version = following_version + CASE WHEN id = $1 THEN 1 ELSE 0 END, \
     followers_count = followers_count + CASE WHEN id = $2 THEN $3 ELSE 0 END, \
@@ -116,17 +116,6 @@ impl Store {
         })
     }
 
-    pub async fn is_following(&self, follower: &str, followee: &str) -> Result<bool> {
-        Ok(with_pool!(&self.read, |p| sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM follows WHERE follower_id = $1 AND followee_id = $2"
-        )
-        .bind(follower)
-        .bind(followee)
-        .fetch_one(p)
-        .await)?
-            > 0)
-    }
-
     /// The relations between `me` and each of `others`, in the same order.
     pub async fn relations(&self, me: &str, others: &[String]) -> Result<Vec<Relation>> {
         if others.is_empty() {
@@ -137,7 +126,9 @@ impl Store {
             "SELECT 'following', followee_id FROM follows WHERE follower_id = $1 AND followee_id IN ({list}) \
              UNION ALL SELECT 'followed', follower_id FROM follows WHERE followee_id = $1 AND follower_id IN ({list}) \
              UNION ALL SELECT 'req_out', followee_id FROM follow_requests WHERE follower_id = $1 AND followee_id IN ({list}) \
-             UNION ALL SELECT 'req_in', follower_id FROM follow_requests WHERE followee_id = $1 AND follower_id IN ({list})"
+             UNION ALL SELECT 'req_in', follower_id FROM follow_requests WHERE followee_id = $1 AND follower_id IN ({list}) \
+             UNION ALL SELECT 'blocking', blockee_id FROM blockings WHERE blocker_id = $1 AND blockee_id IN ({list}) \
+             UNION ALL SELECT 'blocked', blocker_id FROM blockings WHERE blockee_id = $1 AND blocker_id IN ({list})"
         );
         let rows: Vec<(String, String)> = with_pool!(&self.read, |p| {
             let mut q = sqlx::query_as::<_, (String, String)>(&sql).bind(me);
@@ -155,6 +146,8 @@ impl Store {
                     is_followed: has("followed"),
                     has_pending_follow_request_from_you: has("req_out"),
                     has_pending_follow_request_to_you: has("req_in"),
+                    is_blocking: has("blocking"),
+                    is_blocked: has("blocked"),
                 }
             })
             .collect())
@@ -217,12 +210,7 @@ impl Store {
             FollowSide::Followers => "followee_id",
             FollowSide::Following => "follower_id",
         };
-        // With only sinceId, Misskey returns the oldest matching page in ascending order.
-        let order = if since_id.is_some() && until_id.is_none() {
-            "ASC"
-        } else {
-            "DESC"
-        };
+        let order = super::page_order(since_id, until_id);
         let sql = format!(
             "SELECT id, follower_id, followee_id, created_at FROM {table} \
              WHERE {column} = $1 AND id > $2 AND id < $3 ORDER BY id {order} LIMIT $4"

@@ -104,6 +104,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "note tags",
         include_str!("../../../migrations/sqlite/0015_note_tags.sql"),
     ),
+    (
+        16,
+        "blockings",
+        include_str!("../../../migrations/sqlite/0016_blockings.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -180,6 +185,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         15,
         "note tags",
         include_str!("../../../migrations/postgres/0015_note_tags.sql"),
+    ),
+    (
+        16,
+        "blockings",
+        include_str!("../../../migrations/postgres/0016_blockings.sql"),
     ),
 ];
 

@@ -10,7 +10,7 @@ use tsudoi_store::NewNote;
 
 use super::visible_to;
 use crate::moderation::{self, Flags};
-use crate::{Core, Error, Result, Settings};
+use crate::{Core, Error, Interaction, Result, Settings, blocks};
 
 /// Misskey's limits for notes.
 pub const CW_MAX: usize = 100;
@@ -192,6 +192,7 @@ pub async fn receive(core: &Core, author: &User, remote: RemoteNote) -> Result<N
         reply: remote.reply,
         renote: remote.renote,
     };
+    refuse_blocked_targets(core, author, &targets).await?;
     let id = ids::aidx_at(published);
     let flags = moderate(
         core,
@@ -366,7 +367,19 @@ pub async fn resolve_targets(core: &Core, author: &User, input: &CreateNote) -> 
         }
         None => None,
     };
-    Ok(Targets { reply, renote })
+    let targets = Targets { reply, renote };
+    refuse_blocked_targets(core, author, &targets).await?;
+    Ok(targets)
+}
+
+/// Nobody replies to, renotes or quotes a note of someone who blocks them.
+async fn refuse_blocked_targets(core: &Core, author: &User, targets: &Targets) -> Result<()> {
+    let owners: Vec<&str> = [&targets.reply, &targets.renote]
+        .into_iter()
+        .flatten()
+        .map(|n| n.user_id.as_str())
+        .collect();
+    blocks::refuse_if_blocked(core, author, &owners, Interaction::Note).await
 }
 
 async fn visible_target(core: &Core, author: &User, id: &str) -> Result<Option<Note>> {

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use tsudoi_model::{FederationEvent, Job, Note, User, Visibility, ids, may_see};
 use tsudoi_store::StoreError;
 
-use crate::{Core, Error, Result};
+use crate::{Core, Error, Interaction, Result, blocks};
 
 /// For each note, whether `viewer` may see it: the visibility rule applied to a batch. A
 /// note carries its own audience; only whether the viewer follows the authors of others'
@@ -166,6 +166,7 @@ async fn poll_of(core: &Core, note: &Note) -> Result<tsudoi_model::Poll> {
 /// votes in a remote poll; the servers that have a local poll when a remote user votes in
 /// it (Misskey sends the new counts then).
 async fn cast(core: &Core, voter: &User, note: &Note, choice: i64) -> Result<()> {
+    blocks::refuse_if_blocked(core, voter, &[&note.user_id], Interaction::Vote).await?;
     let poll = poll_of(core, note).await?;
     let now = ids::now_ms();
     if poll.expires_at.is_some_and(|at| at <= now) {

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod blocking;
 pub mod emojis;
 pub mod federation;
 pub mod following;
@@ -24,6 +25,7 @@ pub fn all() -> Vec<Endpoint> {
     v.extend(account::endpoints());
     v.extend(admin::endpoints());
     v.extend(auth::endpoints());
+    v.extend(blocking::endpoints());
     v.extend(emojis::endpoints());
     v.extend(federation::endpoints());
     v.extend(following::endpoints());

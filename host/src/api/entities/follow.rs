@@ -1,10 +1,11 @@
-//! `Following` (an entry of `users/followers` and `users/following`) and `FollowRequest`.
+//! `Following` (an entry of `users/followers` and `users/following`), `FollowRequest`, and
+//! `Blocking` (an entry of `blocking/list`).
 
 use serde::Serialize;
 use tsudoi_core::Settings;
-use tsudoi_model::{Follow, User};
+use tsudoi_model::{Block, Follow, User};
 
-use super::{UserLite, UserView, iso};
+use super::{UserDetailed, UserLite, UserView, iso};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -61,6 +62,26 @@ impl<'a> FollowRequest<'a> {
             id: &r.id,
             follower: UserLite::of_user(follower, settings),
             followee: UserLite::of_user(followee, settings),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Blocking<'a> {
+    id: &'a str,
+    created_at: String,
+    blockee_id: &'a str,
+    blockee: UserDetailed<'a>,
+}
+
+impl<'a> Blocking<'a> {
+    pub fn pack(b: &'a Block, blockee: UserDetailed<'a>) -> Self {
+        Blocking {
+            id: &b.id,
+            created_at: iso(b.created_at),
+            blockee_id: &b.blockee_id,
+            blockee,
         }
     }
 }

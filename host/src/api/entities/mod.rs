@@ -14,7 +14,7 @@ mod user;
 pub use admin::{Flag, InstalledPlugin, Notice, PluginEntry};
 pub use app::{AppCreated, AuthSessionShown, MiauthChecked, SignedIn};
 pub use emoji::{EmojiDetailed, EmojiSimple, EmojisList, NoteReaction};
-pub use follow::{FollowRequest, Following};
+pub use follow::{Blocking, FollowRequest, Following};
 pub use note::{CreatedNote, Note};
 pub use user::{MeDetailed, Policies, RelationEntry, UserDetailed, UserLite, UserView, WithToken};
 

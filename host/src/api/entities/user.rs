@@ -118,8 +118,8 @@ impl From<&Relation> for RelationFlags {
             is_followed: r.is_followed,
             has_pending_follow_request_from_you: r.has_pending_follow_request_from_you,
             has_pending_follow_request_to_you: r.has_pending_follow_request_to_you,
-            is_blocking: false,
-            is_blocked: false,
+            is_blocking: r.is_blocking,
+            is_blocked: r.is_blocked,
             is_muted: false,
             is_renote_muted: false,
         }
