@@ -26,6 +26,11 @@
 //   POST /_control/note {content, to, inReplyTo?, mentions?}   send a Create(Note); returns {id, activityId}
 //   POST /_control/delete {id}                 send a Delete of one of its notes to its followers
 //   POST /_control/like {object}, /_control/announce {object}  like or boost a remote note
+//   POST /_control/react {object, emoji}       an EmojiReact (Pleroma's, as Fedify's vocabulary has it)
+//   POST /_control/undo {id}                   Undo a Like, EmojiReact or Announce it sent
+//   POST /_control/question {content, choices, multiple?, endTime?}   send a Create(Question) to its followers
+//   POST /_control/question-update {id, counts}                       send an Update(Question) with new counts
+//   POST /_control/vote {question, choice}     vote as Mastodon does: a Create(Note) naming the choice, to the author
 //   POST /_control/reset                       forget everything recorded (keeps followers and follows)
 //
 // Settings from the environment: PORT (required), FEDIFY_ACTOR (default "fedi"), FEDIFY_FIRST_KNOCK
@@ -42,7 +47,9 @@ import {
   Activity,
   Announce,
   Create,
+  Collection,
   Delete,
+  EmojiReact,
   Endpoints,
   Follow,
   isActor,
@@ -51,6 +58,7 @@ import {
   Note,
   Person,
   PUBLIC_COLLECTION,
+  Question,
   Reject,
   Tombstone,
   Undo,
@@ -108,6 +116,8 @@ const state = {
   followers: new Map(), // actor id -> { id, inboxId, endpoints: { sharedInbox } }, accepted ones
   following: new Map(), // actor id -> { actor, followId, follow (Follow), state }
   notes: new Map(), // local note id (uuid) -> { note: Note, create: Create }
+  questions: new Map(), // local question id (uuid) -> { question: Question, choices, multiple, endTime }
+  undoable: new Map(), // id of a Like, EmojiReact or Announce it sent -> { activity, recipients }
 };
 
 const hrefs = (urls) => urls.map((u) => u.href);
@@ -206,6 +216,11 @@ federation.setObjectDispatcher(Note, '/users/{identifier}/notes/{id}', (_ctx, va
   return state.notes.get(values.id)?.note ?? null;
 });
 
+federation.setObjectDispatcher(Question, '/users/{identifier}/questions/{id}', (_ctx, values) => {
+  if (values.identifier !== ACTOR) return null;
+  return state.questions.get(values.id)?.question ?? null;
+});
+
 // What a received activity's object was, as a test wants to see it. An embedded object is taken
 // as the sender wrote it (crossOrigin: "trust"): by default Fedify would fetch an embedded object
 // of another origin anew by its id (an Accept embeds the follower's own Follow, whose id, with a
@@ -228,14 +243,40 @@ async function describeObject(ctx, activity) {
       to: hrefs(object.toIds),
       cc: hrefs(object.ccIds),
       inReplyTo: href(object.replyTargetId),
+      name: object.name?.toString() ?? null,
       sensitive: object.sensitive,
       published: object.published?.toString() ?? null,
     };
+  } else if (object instanceof Question) {
+    described.question = await describeQuestion(ctx, object);
   } else if (object instanceof Activity) {
     described.innerActor = href(object.actorId);
     described.innerObject = href(object.objectId);
   }
   return described;
+}
+
+/** A poll as a test wants to see it: its options with their counts, and how it ends. */
+async function describeQuestion(ctx, question) {
+  const options = async (iter) => {
+    const out = [];
+    for await (const option of iter) {
+      const replies = await option.getReplies?.(ctxLoaders(ctx));
+      out.push({ name: option.name?.toString() ?? null, votes: replies?.totalItems ?? null });
+    }
+    return out;
+  };
+  const exclusive = await options(question.getExclusiveOptions(ctxLoaders(ctx)));
+  const inclusive = await options(question.getInclusiveOptions(ctxLoaders(ctx)));
+  return {
+    id: href(question.id),
+    content: question.content?.toString() ?? null,
+    attributedTo: href(question.attributionId),
+    multiple: inclusive.length > 0,
+    options: inclusive.length > 0 ? inclusive : exclusive,
+    endTime: question.endTime?.toString() ?? null,
+    voters: question.voters ?? null,
+  };
 }
 
 function ctxLoaders(ctx) {
@@ -278,6 +319,25 @@ async function send(ctx, recipients, activity, options = {}) {
 }
 
 const localActor = (ctx) => ctx.getActorUri(ACTOR);
+
+/** Question `uuid` of the actor's, with `counts` votes per choice (Mastodon's shape). */
+function makeQuestion(ctx, uuid, content, { choices, multiple, endTime, published }, counts) {
+  const options = choices.map((name, i) => new Note({ name, replies: new Collection({ totalItems: counts[i] }) }));
+  const id = ctx.getObjectUri(Question, { identifier: ACTOR, id: uuid });
+  return new Question({
+    id,
+    attribution: localActor(ctx),
+    content,
+    mediaType: 'text/html',
+    url: id,
+    published,
+    endTime,
+    voters: counts.reduce((a, b) => a + b, 0),
+    ...(multiple ? { inclusiveOptions: options } : { exclusiveOptions: options }),
+    tos: [PUBLIC_COLLECTION],
+    ccs: [ctx.getFollowersUri(ACTOR)],
+  });
+}
 const newId = (ctx, kind) => new URL(`${localActor(ctx).href}#${kind}/${randomUUID()}`);
 
 federation
@@ -486,6 +546,7 @@ const controlRoutes = {
     if (author == null || !isActor(author)) throw new ControlError(400, `no author for ${body.object}`);
     const like = new Like({ id: newId(ctx, 'likes'), actor: localActor(ctx), object: object.id, tos: [author.id] });
     await send(ctx, author, like);
+    state.undoable.set(like.id.href, { activity: like, recipients: [author] });
     return { id: like.id.href };
   },
   'POST /_control/announce': async (ctx, body) => {
@@ -502,7 +563,81 @@ const controlRoutes = {
     });
     await send(ctx, 'followers', announce, { preferSharedInbox: true });
     await send(ctx, author, announce);
+    state.undoable.set(announce.id.href, { activity: announce, recipients: [author] });
     return { id: announce.id.href };
+  },
+  'POST /_control/react': async (ctx, body) => {
+    if (typeof body.emoji !== 'string') throw new ControlError(400, 'emoji: a string');
+    const object = await lookup(ctx, body.object);
+    const author = await object.getAttribution?.({ ...ctxLoaders(ctx), suppressError: true });
+    if (author == null || !isActor(author)) throw new ControlError(400, `no author for ${body.object}`);
+    const react = new EmojiReact({ id: newId(ctx, 'reacts'), actor: localActor(ctx), object: object.id, content: body.emoji, tos: [author.id] });
+    await send(ctx, author, react);
+    state.undoable.set(react.id.href, { activity: react, recipients: [author] });
+    return { id: react.id.href };
+  },
+  'POST /_control/undo': async (ctx, body) => {
+    const sent = state.undoable.get(body.id);
+    if (sent == null) throw new ControlError(404, `sent nothing undoable with id ${body.id}`);
+    state.undoable.delete(body.id);
+    const undo = new Undo({ id: newId(ctx, 'undos'), actor: localActor(ctx), object: sent.activity, tos: sent.activity.toIds });
+    await send(ctx, sent.recipients, undo);
+    return { id: undo.id.href };
+  },
+  'POST /_control/question': async (ctx, body) => {
+    if (typeof body.content !== 'string') throw new ControlError(400, 'content: an HTML string');
+    if (!Array.isArray(body.choices) || body.choices.length < 2) throw new ControlError(400, 'choices: two or more strings');
+    const uuid = randomUUID();
+    const entry = {
+      choices: body.choices,
+      multiple: body.multiple === true,
+      endTime: body.endTime ? Temporal.Instant.from(body.endTime) : Temporal.Now.instant().add({ hours: 24 }),
+      published: Temporal.Now.instant(),
+    };
+    entry.question = makeQuestion(ctx, uuid, body.content, entry, body.choices.map(() => 0));
+    state.questions.set(uuid, entry);
+    const create = new Create({
+      id: new URL(`${entry.question.id.href}/activity`),
+      actor: localActor(ctx),
+      object: entry.question,
+      published: entry.question.published,
+      tos: [PUBLIC_COLLECTION],
+      ccs: [ctx.getFollowersUri(ACTOR)],
+    });
+    await send(ctx, 'followers', create, { preferSharedInbox: true });
+    return { id: entry.question.id.href, activityId: create.id.href };
+  },
+  'POST /_control/question-update': async (ctx, body) => {
+    const found = [...state.questions.entries()].find(([, q]) => q.question.id.href === body.id);
+    if (found == null) throw new ControlError(404, `no question ${body.id}`);
+    const [uuid, entry] = found;
+    if (!Array.isArray(body.counts) || body.counts.length !== entry.choices.length) throw new ControlError(400, 'counts: one number per choice');
+    entry.question = makeQuestion(ctx, uuid, entry.question.content.toString(), entry, body.counts);
+    const update = new Update({
+      id: newId(ctx, 'updates'),
+      actor: localActor(ctx),
+      object: entry.question,
+      tos: [PUBLIC_COLLECTION],
+      ccs: [ctx.getFollowersUri(ACTOR)],
+    });
+    await send(ctx, 'followers', update, { preferSharedInbox: true });
+    return { id: update.id.href };
+  },
+  'POST /_control/vote': async (ctx, body) => {
+    const question = await lookup(ctx, body.question);
+    const author = await question.getAttribution?.({ ...ctxLoaders(ctx), suppressError: true });
+    if (author == null || !isActor(author)) throw new ControlError(400, `no author for ${body.question}`);
+    const uuid = randomUUID();
+    const vote = new Note({
+      id: new URL(`${localActor(ctx).href}/votes/${uuid}`),
+      attribution: localActor(ctx),
+      name: body.choice,
+      replyTarget: question.id,
+      tos: [author.id],
+    });
+    const create = new Create({ id: new URL(`${vote.id.href}/activity`), actor: localActor(ctx), object: vote, tos: [author.id] });
+    await send(ctx, author, create);
+    return { id: vote.id.href, activityId: create.id.href };
   },
 };
 
