@@ -315,7 +315,12 @@ async fn main() -> anyhow::Result<()> {
         .env("TSUDOI_DATA_DIR", &args.data_dir)
         .env("TSUDOI_DATABASE_URL", &database_url)
         .env("TSUDOI_FEDERATION_ALLOW_PRIVATE", "true")
-        .env("TSUDOI_LOG", "warn")
+        // The server's log filter: quiet unless asked (`TSUDOI_LOG=warn,sqlx::query=debug`
+        // lists the statements a stored note costs).
+        .env(
+            "TSUDOI_LOG",
+            std::env::var("TSUDOI_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("cannot start {}", server_bin.display()))?;

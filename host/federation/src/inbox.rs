@@ -455,6 +455,9 @@ impl Federation {
                 "{id} is not on {actor_uri}'s server"
             )));
         }
+        if self.store().note_by_uri(id).await?.is_some() {
+            return Ok(()); // delivered again
+        }
         let target = activity
             .object
             .as_ref()
@@ -723,8 +726,7 @@ impl Federation {
         fetch_quote: bool,
         raw_activity: Option<&str>,
     ) -> Result<Note> {
-        // Whether it is stored already was asked by the caller, and `receive` asks again in
-        // the same breath as it stores.
+        // Whether it is stored already was asked by the caller; `receive` settles a race.
         let uri =
             o.id.clone()
                 .ok_or_else(|| Error::invalid("the note has no id"))?;
