@@ -384,6 +384,23 @@ test('moderation plugins see what arrives: notes through check-note, other activ
     assert.ok(!(await victimFollowers()).includes('judge'));
     assert.equal((await remote.send('judge', `${victimUri()}/inbox`, follow(`${judge.id}#follow-ok`))).status, 202);
     await eventually(async () => assert.ok((await victimFollowers()).includes('judge')));
+
+    // A vote is no note: it meets check-activity, and a refused one is not counted.
+    const { createdNote: poll } = await victim.api.request('notes/create', { text: 'judge me', poll: { choices: ['yes', 'no'] } });
+    const vote = (id) => ({
+      '@context': 'https://www.w3.org/ns/activitystreams',
+      id: `${id}/activity`,
+      type: 'Create',
+      actor: judge.id,
+      to: [victimUri()],
+      object: { id, type: 'Note', attributedTo: judge.id, to: [victimUri()], inReplyTo: `${server.origin}/notes/${poll.id}`, name: 'no' },
+    });
+    const votes = async () => (await victim.api.request('notes/show', { noteId: poll.id })).poll.choices.map((c) => c.votes);
+    assert.equal((await remote.send('judge', `${server.origin}/inbox`, vote(`${remote.origin}/votes/refuse-this-activity`))).status, 202);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.deepEqual(await votes(), [0, 0]);
+    assert.equal((await remote.send('judge', `${server.origin}/inbox`, vote(`${remote.origin}/votes/judge-ok`))).status, 202);
+    await eventually(async () => assert.deepEqual(await votes(), [0, 1]));
   } finally {
     await cli('remove', 'hostile');
   }

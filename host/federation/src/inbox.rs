@@ -176,7 +176,7 @@ impl Federation {
         let kind = activity.kind();
         // The moderation chain sees every activity after its signature checked out: a note
         // through `check-note` when it is stored, anything else through `check-activity`.
-        if kind != "Create" {
+        let check_activity = || {
             tsudoi_core::moderation::check_activity(
                 self.core(),
                 ActivityDraft {
@@ -188,7 +188,9 @@ impl Federation {
                     object_id: object.and_then(Ref::id),
                 },
             )
-            .await?;
+        };
+        if kind != "Create" {
+            check_activity().await?;
         }
         match kind {
             "Follow" => self.on_follow(actor, activity).await,
@@ -216,6 +218,8 @@ impl Federation {
                     && poll_note.has_poll
                     && poll_note.user_host.is_none()
                 {
+                    // A vote is no note: the chain sees it as an activity.
+                    check_activity().await?;
                     return Ok(tsudoi_core::notes::vote_remote(
                         self.core(),
                         actor,
