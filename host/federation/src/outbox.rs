@@ -36,12 +36,7 @@ impl Federation {
             } => {
                 let (follower, followee) = self.pair(follower_id, followee_id).await?;
                 let follow = self.follow_out(&follower, &followee)?;
-                let undo = Activity::new(
-                    self.ids().activity(&follower.id, "undo", &ids::aidx()),
-                    "Undo",
-                    self.ids().user(&follower.id),
-                    follow,
-                );
+                let undo = self.undo(&follower, &ids::aidx(), follow);
                 one(&followee, &follower, WithContext::new(undo).to_json())
             }
             FederationEvent::FollowAccepted {
@@ -114,12 +109,7 @@ impl Federation {
             } => {
                 let (blocker, blockee) = self.pair(blocker_id, blockee_id).await?;
                 let block = self.block_out(block_id, &blocker, &blockee)?;
-                let undo = Activity::new(
-                    self.ids().activity(&blocker.id, "undo", &ids::aidx()),
-                    "Undo",
-                    self.ids().user(&blocker.id),
-                    block,
-                );
+                let undo = self.undo(&blocker, &ids::aidx(), block);
                 one(&blockee, &blocker, WithContext::new(undo).to_json())
             }
         };
@@ -170,6 +160,17 @@ impl Federation {
             self.ids().user(&follower.id),
             actor_uri(followee)?.to_owned(),
         ))
+    }
+
+    /// Local `actor`'s Undo of `inner`, one of their own activities; `unique` tells it apart
+    /// from their other Undos.
+    fn undo<O: serde::Serialize>(&self, actor: &User, unique: &str, inner: O) -> Activity<O> {
+        Activity::new(
+            self.ids().activity(&actor.id, "undo", unique),
+            "Undo",
+            self.ids().user(&actor.id),
+            inner,
+        )
     }
 
     /// Block `block_id` of local `blocker` on remote `blockee`.
@@ -535,10 +536,9 @@ impl Federation {
                 kind: &'static str,
                 actor: String,
             }
-            let undo = Activity::new(
-                self.ids().activity(&author.id, "undo", note_id),
-                "Undo",
-                self.ids().user(&author.id),
+            let undo = self.undo(
+                &author,
+                note_id,
                 AnnounceRef {
                     id: self.ids().note_activity(note_id),
                     kind: "Announce",

@@ -151,22 +151,19 @@ impl Store {
         until_id: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Block>> {
-        let order = super::page_order(since_id, until_id);
-        let sql = format!(
-            "SELECT id, blocker_id, blockee_id, created_at FROM blockings \
-             WHERE blocker_id = $1 AND id > $2 AND id < $3 ORDER BY id {order} LIMIT $4"
-        );
-        Ok(
-            with_pool!(&self.read, |p| sqlx::query_as::<_, BlockRow>(&sql)
-                .bind(blocker)
-                .bind(since_id.unwrap_or(""))
-                .bind(until_id.unwrap_or("~"))
-                .bind(limit)
-                .fetch_all(p)
-                .await)?
+        Ok(self
+            .page_by_id::<BlockRow>(
+                "blockings",
+                "id, blocker_id, blockee_id, created_at",
+                "blocker_id",
+                blocker,
+                since_id,
+                until_id,
+                limit,
+            )
+            .await?
             .into_iter()
             .map(Block::from)
-            .collect(),
-        )
+            .collect())
     }
 }

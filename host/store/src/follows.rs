@@ -210,23 +210,58 @@ impl Store {
             FollowSide::Followers => "followee_id",
             FollowSide::Following => "follower_id",
         };
-        let order = super::page_order(since_id, until_id);
-        let sql = format!(
-            "SELECT id, follower_id, followee_id, created_at FROM {table} \
-             WHERE {column} = $1 AND id > $2 AND id < $3 ORDER BY id {order} LIMIT $4"
-        );
-        Ok(
-            with_pool!(&self.read, |p| sqlx::query_as::<_, FollowRow>(&sql)
-                .bind(user_id)
-                .bind(since_id.unwrap_or(""))
-                .bind(until_id.unwrap_or("~"))
-                .bind(limit)
-                .fetch_all(p)
-                .await)?
+        Ok(self
+            .page_by_id::<FollowRow>(
+                table,
+                "id, follower_id, followee_id, created_at",
+                column,
+                user_id,
+                since_id,
+                until_id,
+                limit,
+            )
+            .await?
             .into_iter()
             .map(Follow::from)
-            .collect(),
-        )
+            .collect())
+    }
+
+    /// A page by id of the rows of a relation table (follows, follow requests, blocks) whose
+    /// `column` is `user_id`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn page_by_id<R>(
+        &self,
+        table: &str,
+        columns: &str,
+        column: &str,
+        user_id: &str,
+        since_id: Option<&str>,
+        until_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<R>>
+    where
+        R: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        // With only `sinceId`, Misskey returns the oldest matching page, ascending.
+        let order = if since_id.is_some() && until_id.is_none() {
+            "ASC"
+        } else {
+            "DESC"
+        };
+        let sql = format!(
+            "SELECT {columns} FROM {table} \
+             WHERE {column} = $1 AND id > $2 AND id < $3 ORDER BY id {order} LIMIT $4"
+        );
+        Ok(with_pool!(&self.read, |p| sqlx::query_as::<_, R>(&sql)
+            .bind(user_id)
+            .bind(since_id.unwrap_or(""))
+            .bind(until_id.unwrap_or("~"))
+            .bind(limit)
+            .fetch_all(p)
+            .await)?)
     }
 
     /// Records a follow request (from the remote Follow `activity_id`, if it came from

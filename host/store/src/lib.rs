@@ -348,16 +348,6 @@ pub(crate) fn names_from_json<T: std::str::FromStr<Err = tsudoi_model::UnknownNa
     names.iter().map(|n| from_name(column, n)).collect()
 }
 
-/// The order of a page of relations (follows, requests, blocks) by id: with only `sinceId`,
-/// Misskey returns the oldest matching page, ascending; otherwise the newest, descending.
-pub(crate) fn page_order(since_id: Option<&str>, until_id: Option<&str>) -> &'static str {
-    if since_id.is_some() && until_id.is_none() {
-        "ASC"
-    } else {
-        "DESC"
-    }
-}
-
 /// Builds `$a, $b, …` for an `IN (…)` list whose first placeholder is `$first`.
 pub(crate) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
