@@ -97,20 +97,20 @@ impl Federation {
                 block_id,
                 blocker_id,
                 blockee_id,
-            } => {
-                let (blocker, blockee) = self.pair(blocker_id, blockee_id).await?;
-                let block = self.block_out(block_id, &blocker, &blockee)?;
-                one(&blockee, &blocker, WithContext::new(block).to_json())
             }
-            FederationEvent::Unblocked {
+            | FederationEvent::Unblocked {
                 block_id,
                 blocker_id,
                 blockee_id,
             } => {
                 let (blocker, blockee) = self.pair(blocker_id, blockee_id).await?;
                 let block = self.block_out(block_id, &blocker, &blockee)?;
-                let undo = self.undo(&blocker, &ids::aidx(), block);
-                one(&blockee, &blocker, WithContext::new(undo).to_json())
+                let activity = if matches!(event, FederationEvent::Blocked { .. }) {
+                    WithContext::new(block).to_json()
+                } else {
+                    WithContext::new(self.undo(&blocker, &ids::aidx(), block)).to_json()
+                };
+                one(&blockee, &blocker, activity)
             }
         };
         // Notes met the moderation chain when they were posted; everything else meets it
