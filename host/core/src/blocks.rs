@@ -5,7 +5,7 @@
 
 use tsudoi_model::{Block, FederationEvent, Job, Page, Severed, User, ids};
 
-use crate::{Core, Error, Interaction, Result};
+use crate::{Core, Error, Interaction, Result, follows};
 
 /// `me` blocks `blockee_id` (`blocking/create`).
 pub async fn block(core: &Core, me: &User, blockee_id: &str) -> Result<User> {
@@ -37,7 +37,7 @@ pub async fn block_user(
         blockee_id: blockee.id.clone(),
         created_at: now,
     };
-    let federates = blocker.is_local() && !blockee.is_local();
+    let federates = follows::federates(blocker, blockee);
     let jobs = |severed: &Severed| -> Vec<Job> {
         if !federates {
             return Vec::new();
@@ -85,7 +85,7 @@ pub async fn unblock(core: &Core, me: &User, blockee_id: &str) -> Result<User> {
 
 /// `blocker` lifts their block of `blockee`; a local user's Undo is sent to the remote one.
 pub async fn unblock_user(core: &Core, blocker: &User, blockee: &User) -> Result<()> {
-    let federates = blocker.is_local() && !blockee.is_local();
+    let federates = follows::federates(blocker, blockee);
     core.store()
         .unblock(&blocker.id, &blockee.id, ids::now_ms(), |block| {
             federates

@@ -103,7 +103,7 @@ pub async fn follow_user(
 /// Whether what `actor` does to `target` must be told to another server: a local user
 /// acting on a remote one. (A remote user's acts arrive from their server, which already
 /// knows.)
-fn federates(actor: &User, target: &User) -> bool {
+pub(crate) fn federates(actor: &User, target: &User) -> bool {
     actor.is_local() && !target.is_local()
 }
 
