@@ -65,6 +65,12 @@ test('responses satisfy misskey-js response types under tsc --strict', async () 
   await call(a.api, 'following/requests/sent', {});
   const app = await call(anon, 'app/create', { name: 'x', description: 'y', permission: ['read:account'] });
   await call(anon, 'auth/session/generate', { appSecret: app.secret });
+  await call(anon, 'endpoints', {});
+  await call(anon, 'endpoint', { endpoint: 'notes/create' });
+  await call(anon, 'endpoint', { endpoint: 'no/such/endpoint' });
+  await call(a.api, 'blocking/create', { userId: b.id });
+  await call(a.api, 'blocking/list', {});
+  await call(a.api, 'blocking/delete', { userId: b.id });
   const session = randomUUID();
   await fetch(`${server.origin}/miauth/${session}?name=S&permission=read:account`);
   await fetch(`${server.origin}/miauth/${session}`, {
@@ -111,4 +117,28 @@ test('responses satisfy misskey-js response types under tsc --strict', async () 
     // TSUDOI_KEEP_SHAPES=1 keeps the generated file to read alongside tsc's message.
     if (!process.env.TSUDOI_KEEP_SHAPES) await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('endpoints lists what the server answers, readable without a token; endpoint describes the parameters', async () => {
+  const anon = server.client();
+  const names = await anon.request('endpoints', {});
+  // Miria refuses a server whose list lacks `emojis`.
+  for (const name of ['emojis', 'endpoints', 'endpoint', 'meta', 'notes/create', 'blocking/create']) assert.ok(names.includes(name), name);
+  assert.deepEqual([...names].sort(), names);
+  // Every name it lists answers (a 404 would mean the list lies), asked without a token.
+  for (const name of names) {
+    const res = await fetch(`${server.origin}/api/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.notEqual(res.status, 404, name);
+    await res.arrayBuffer();
+  }
+  const create = await anon.request('endpoint', { endpoint: 'notes/create' });
+  const types = Object.fromEntries(create.params.map((p) => [p.name, p.type]));
+  assert.equal(types.text, 'String');
+  assert.equal(types.visibleUserIds, 'Array');
+  assert.equal(types.localOnly, 'Boolean');
+  assert.equal(types.poll, 'Object');
+  const timeline = Object.fromEntries((await anon.request('endpoint', { endpoint: 'notes/local-timeline' })).params.map((p) => [p.name, p.type]));
+  assert.equal(timeline.limit, 'Integer');
+  assert.equal(timeline.untilId, 'String');
+  assert.equal(await anon.request('endpoint', { endpoint: 'no/such/endpoint' }), null);
 });

@@ -6,7 +6,7 @@ use tsudoi_core::accounts::{self, Origin};
 use tsudoi_core::{follows, users};
 use tsudoi_model::{FollowSide, ProfileField, ProfilePatch, Relation, User};
 
-use super::{Paging, check_id, double_option};
+use super::{NoParams, Paging, check_id, double_option};
 use crate::api::entities::{
     Following, MeDetailed, RelationEntry, SignedIn, UserDetailed, UserView, WithToken,
 };
@@ -114,9 +114,6 @@ async fn signin_flow(ctx: Ctx, p: SigninParams) -> ApiResult<Reply> {
         i: &token,
     })
 }
-
-#[derive(Deserialize, JsonSchema)]
-struct NoParams {}
 
 async fn i(ctx: Ctx, _: NoParams) -> ApiResult<Reply> {
     me(&ctx, ctx.me()?).await

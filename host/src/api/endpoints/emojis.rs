@@ -6,7 +6,7 @@ use serde::Deserialize;
 use tsudoi_core::emojis::{self, EmojiRef, ImageSource, NewEmoji};
 use tsudoi_model::EmojiPatch;
 
-use super::{check_id, double_option};
+use super::{NoParams, check_id, double_option};
 use crate::api::entities::{EmojiDetailed, EmojiSimple, EmojisList};
 use crate::api::{ApiError, ApiResult, Ctx, Endpoint, Reply, json};
 
@@ -46,9 +46,6 @@ pub fn endpoints() -> Vec<Endpoint> {
         .admin(),
     ]
 }
-
-#[derive(Deserialize, JsonSchema)]
-struct NoParams {}
 
 async fn list_public(ctx: Ctx, _: NoParams) -> ApiResult<Reply> {
     let local = emojis::local(&ctx.core).await?;

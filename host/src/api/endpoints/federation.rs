@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use tsudoi_core::{admin, host_policy};
 use tsudoi_model::{HostPolicy, HostPolicyKind};
 
+use super::NoParams;
 use crate::api::entities::iso;
 use crate::api::{ApiError, ApiResult, Ctx, Endpoint, Reply, json};
 
@@ -167,9 +168,6 @@ struct AdminMeta<'a> {
     silenced_hosts: &'a [String],
     media_silenced_hosts: &'a [String],
 }
-
-#[derive(Deserialize, JsonSchema)]
-struct NoParams {}
 
 async fn admin_meta(ctx: Ctx, _: NoParams) -> ApiResult<Reply> {
     let policy = host_policy::host_policy(&ctx.core).await?;

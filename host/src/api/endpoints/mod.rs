@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod blocking;
+pub mod catalog;
 pub mod emojis;
 pub mod federation;
 pub mod following;
@@ -26,6 +27,7 @@ pub fn all() -> Vec<Endpoint> {
     v.extend(admin::endpoints());
     v.extend(auth::endpoints());
     v.extend(blocking::endpoints());
+    v.extend(catalog::endpoints());
     v.extend(emojis::endpoints());
     v.extend(federation::endpoints());
     v.extend(following::endpoints());
@@ -35,6 +37,10 @@ pub fn all() -> Vec<Endpoint> {
     v.extend(meta::endpoints());
     v
 }
+
+/// The parameters of an endpoint that takes none (beside the token).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct NoParams {}
 
 /// Paging parameters shared by every list endpoint.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
