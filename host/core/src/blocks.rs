@@ -66,11 +66,10 @@ pub async fn block_user(
             .map(Job::federate)
             .collect()
     };
-    core.store()
-        .block(&block, uri, jobs)
-        .await?
-        .map(drop)
-        .ok_or(Error::AlreadyBlocking)
+    if !core.store().block(&block, uri, jobs).await? {
+        return Err(Error::AlreadyBlocking);
+    }
+    Ok(())
 }
 
 /// `me` lifts their block of `blockee_id` (`blocking/delete`).
@@ -86,7 +85,8 @@ pub async fn unblock(core: &Core, me: &User, blockee_id: &str) -> Result<User> {
 /// `blocker` lifts their block of `blockee`; a local user's Undo is sent to the remote one.
 pub async fn unblock_user(core: &Core, blocker: &User, blockee: &User) -> Result<()> {
     let federates = follows::federates(blocker, blockee);
-    core.store()
+    let ended = core
+        .store()
         .unblock(&blocker.id, &blockee.id, ids::now_ms(), |block| {
             federates
                 .then(|| {
@@ -99,9 +99,11 @@ pub async fn unblock_user(core: &Core, blocker: &User, blockee: &User) -> Result
                 .into_iter()
                 .collect()
         })
-        .await?
-        .map(drop)
-        .ok_or(Error::NotBlocking)
+        .await?;
+    if !ended {
+        return Err(Error::NotBlocking);
+    }
+    Ok(())
 }
 
 /// A page of the blocks `me` made, newest first, each with the blocked user.

@@ -320,37 +320,32 @@ impl Federation {
     }
 
     async fn on_follow(&self, follower: &User, activity: &Object) -> Result<()> {
-        let followee = self.local_user(activity.object.as_ref())?;
-        let followee = tsudoi_core::users::by_id(self.core(), followee).await?;
-        let activity_id = activity.id.as_deref();
-        match follows::follow_user(self.core(), follower, &followee, activity_id).await {
-            Ok(FollowOutcome::Followed | FollowOutcome::Requested) => Ok(()),
-            // Someone the followee blocks is answered with a Reject, as Misskey answers.
-            Err(CoreError::Blocked) => Ok(self
-                .store()
-                .enqueue(
-                    &[Job::federate(FederationEvent::FollowRejected {
-                        follower_id: follower.id.clone(),
-                        followee_id: followee.id.clone(),
-                        activity_id: activity_id.map(str::to_owned),
-                    })],
-                    ids::now_ms(),
-                )
-                .await?),
-            // Their server asks again (it lost our Accept): accept again.
-            Err(CoreError::AlreadyFollowing) => Ok(self
-                .store()
-                .enqueue(
-                    &[Job::federate(FederationEvent::FollowAccepted {
-                        follower_id: follower.id.clone(),
-                        followee_id: followee.id.clone(),
-                        activity_id: activity_id.map(str::to_owned),
-                    })],
-                    ids::now_ms(),
-                )
-                .await?),
-            Err(e) => Err(e.into()),
-        }
+        let followee = self.local_target(activity.object.as_ref()).await?;
+        let activity_id = activity.id.as_deref().map(str::to_owned);
+        let (follower_id, followee_id) = (follower.id.clone(), followee.id.clone());
+        let answer =
+            match follows::follow_user(self.core(), follower, &followee, activity_id.as_deref())
+                .await
+            {
+                Ok(FollowOutcome::Followed | FollowOutcome::Requested) => return Ok(()),
+                // Someone the followee blocks is answered with a Reject, as Misskey answers.
+                Err(CoreError::Blocked) => FederationEvent::FollowRejected {
+                    follower_id,
+                    followee_id,
+                    activity_id,
+                },
+                // Their server asks again (it lost our Accept): accept again.
+                Err(CoreError::AlreadyFollowing) => FederationEvent::FollowAccepted {
+                    follower_id,
+                    followee_id,
+                    activity_id,
+                },
+                Err(e) => return Err(e.into()),
+            };
+        Ok(self
+            .store()
+            .enqueue(&[Job::federate(answer)], ids::now_ms())
+            .await?)
     }
 
     async fn on_undo(&self, actor: &User, object: Option<&Ref>) -> Result<()> {
@@ -379,16 +374,14 @@ impl Federation {
             return Ok(());
         }
         if inner.is("Block") {
-            let blockee = self.local_user(inner.object.as_ref())?;
-            let blockee = tsudoi_core::users::by_id(self.core(), blockee).await?;
+            let blockee = self.local_target(inner.object.as_ref()).await?;
             return match blocks::unblock_user(self.core(), actor, &blockee).await {
                 Ok(()) | Err(CoreError::NotBlocking) => Ok(()),
                 Err(e) => Err(e.into()),
             };
         }
         if inner.is("Follow") {
-            let followee = self.local_user(inner.object.as_ref())?;
-            let followee = tsudoi_core::users::by_id(self.core(), followee).await?;
+            let followee = self.local_target(inner.object.as_ref()).await?;
             match follows::unfollow_user(self.core(), actor, &followee).await {
                 Ok(()) => {}
                 Err(CoreError::NotFollowing) => {
@@ -498,8 +491,7 @@ impl Federation {
     /// The remote `actor` blocks a local user: the follows between them end, and the actor
     /// can no longer interact with the local user's notes (nor the local user follow them).
     async fn on_block(&self, actor: &User, activity: &Object) -> Result<()> {
-        let blockee = self.local_user(activity.object.as_ref())?;
-        let blockee = tsudoi_core::users::by_id(self.core(), blockee).await?;
+        let blockee = self.local_target(activity.object.as_ref()).await?;
         match blocks::block_user(self.core(), actor, &blockee, activity.id.as_deref()).await {
             Ok(()) | Err(CoreError::AlreadyBlocking) => Ok(()),
             Err(e) => Err(e.into()),
@@ -640,6 +632,13 @@ impl Federation {
         } else {
             visibility
         })
+    }
+
+    /// The local user a reference names (the object of a Follow or Block), or an error if
+    /// it is not one of ours.
+    async fn local_target(&self, r: Option<&Ref>) -> Result<User> {
+        let id = self.local_user(r)?;
+        Ok(tsudoi_core::users::by_id(self.core(), id).await?)
     }
 
     /// The local user id a reference names, or an error if it is not ours.

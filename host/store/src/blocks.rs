@@ -3,7 +3,7 @@
 
 use tsudoi_model::{Block, Job, Severed};
 
-use super::follows::ADJUST_COUNTS;
+use super::follows::end_follow;
 use super::jobs::insert_jobs;
 use super::{Result, Store, placeholders, with_pool};
 
@@ -29,14 +29,14 @@ impl From<BlockRow> for Block {
 impl Store {
     /// Records that `block.blocker_id` blocks `block.blockee_id` (`uri`: the Block activity
     /// it arrived as), ends the follows and requests between them both ways, and enqueues
-    /// what `jobs` makes of what was ended. Returns `None`, changing nothing, if the block
+    /// what `jobs` makes of what was ended. Returns false, changing nothing, if the block
     /// already existed.
     pub async fn block(
         &self,
         block: &Block,
         uri: Option<&str>,
         jobs: impl FnOnce(&Severed) -> Vec<Job>,
-    ) -> Result<Option<Severed>> {
+    ) -> Result<bool> {
         let (blocker, blockee) = (block.blocker_id.as_str(), block.blockee_id.as_str());
         let _change = self.token_owners.changing(&[blocker, blockee]);
         with_pool!(&self.write, |p| {
@@ -54,26 +54,11 @@ impl Store {
             .await?
             .rows_affected();
             if inserted == 0 {
-                return Ok(None);
+                return Ok(false);
             }
             let mut severed = Severed::default();
             for (follower, followee) in [(blocker, blockee), (blockee, blocker)] {
-                let followed =
-                    sqlx::query("DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2")
-                        .bind(follower)
-                        .bind(followee)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected()
-                        > 0;
-                if followed {
-                    sqlx::query(ADJUST_COUNTS)
-                        .bind(follower)
-                        .bind(followee)
-                        .bind(-1i64)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                let followed = end_follow!(tx, follower, followee);
                 let request: Option<Option<String>> = sqlx::query_scalar(
                     "DELETE FROM follow_requests WHERE follower_id = $1 AND followee_id = $2 \
                      RETURNING activity_id",
@@ -92,19 +77,19 @@ impl Store {
             }
             insert_jobs!(tx, &jobs(&severed), block.created_at);
             tx.commit().await?;
-            Ok::<_, super::StoreError>(Some(severed))
+            Ok::<_, super::StoreError>(true)
         })
     }
 
-    /// Ends `blocker`'s block of `blockee` and enqueues what `jobs` makes of it. Returns the
-    /// block that was ended, or `None` (enqueueing nothing) if there was none.
+    /// Ends `blocker`'s block of `blockee` and enqueues what `jobs` makes of the block that
+    /// was ended. Returns false (enqueueing nothing) if there was none.
     pub async fn unblock(
         &self,
         blocker: &str,
         blockee: &str,
         now: i64,
         jobs: impl FnOnce(&Block) -> Vec<Job>,
-    ) -> Result<Option<Block>> {
+    ) -> Result<bool> {
         with_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
             let Some(block) = sqlx::query_as::<_, BlockRow>(
@@ -116,11 +101,11 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?
             .map(Block::from) else {
-                return Ok(None);
+                return Ok(false);
             };
             insert_jobs!(tx, &jobs(&block), now);
             tx.commit().await?;
-            Ok::<_, super::StoreError>(Some(block))
+            Ok::<_, super::StoreError>(true)
         })
     }
 

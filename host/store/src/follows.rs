@@ -37,6 +37,31 @@ pub(super) const ADJUST_COUNTS: &str = "UPDATE users SET \
         (SELECT f.host FROM users f WHERE f.id = $1) IS NOT NULL THEN $3 ELSE 0 END \
     WHERE id IN ($1, $2)";
 
+/// Ends `$follower`'s follow of `$followee` inside transaction `$tx`, with the counters;
+/// evaluates to whether there was one. Callers hold a [`super::token_owners::Changing`] guard
+/// for both users.
+macro_rules! end_follow {
+    ($tx:expr, $follower:expr, $followee:expr) => {{
+        let ended = sqlx::query("DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2")
+            .bind($follower)
+            .bind($followee)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if ended {
+            sqlx::query($crate::follows::ADJUST_COUNTS)
+                .bind($follower)
+                .bind($followee)
+                .bind(-1i64)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        ended
+    }};
+}
+pub(crate) use end_follow;
+
 impl Store {
     /// Makes `follower` follow `followee` and enqueues `jobs` with it. Returns false (and
     /// enqueues nothing) if it already did.
@@ -94,22 +119,9 @@ impl Store {
         let _change = self.token_owners.changing(&[follower, followee]);
         with_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
-            let deleted =
-                sqlx::query("DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2")
-                    .bind(follower)
-                    .bind(followee)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            if deleted == 0 {
+            if !end_follow!(tx, follower, followee) {
                 return Ok(false);
             }
-            sqlx::query(ADJUST_COUNTS)
-                .bind(follower)
-                .bind(followee)
-                .bind(-1i64)
-                .execute(&mut *tx)
-                .await?;
             insert_jobs!(tx, jobs, now);
             tx.commit().await?;
             Ok::<_, super::StoreError>(true)
