@@ -221,7 +221,7 @@ async fn open_seed(
         _ => None,
     })?;
     let local = measure::Local {
-        core: tsudoi::wiring::core_over(&config, store.clone()),
+        core: tsudoi::wiring::core_over(&config, store.clone())?,
         store,
     };
     if seed::is_seeded(&db, shape).await? {

@@ -1,6 +1,7 @@
 //! Builds the core from the configuration: opens (and migrates) the database and makes the
 //! guarded HTTP client; for the server, the federation layer over them.
 
+use tsudoi_bus::Bus;
 use tsudoi_core::Core;
 use tsudoi_federation::Federation;
 use tsudoi_net::{AddressPolicy, GuardedClient};
@@ -11,13 +12,13 @@ use crate::config::{Config, redact};
 /// Opens the database named by the configuration, migrating it (with progress on a
 /// terminal), and builds the core over it.
 pub async fn open(config: &Config) -> anyhow::Result<Core> {
-    Ok(core_over(config, open_store(config).await?))
+    core_over(config, open_store(config).await?)
 }
 
 /// The core and the federation layer over it: what a server runs.
 pub async fn open_federated(config: &Config) -> anyhow::Result<Federation> {
     let store = open_store(config).await?;
-    let core = core_over(config, store.clone());
+    let core = core_over(config, store.clone())?;
     Ok(federation_over(config, core, store))
 }
 
@@ -51,10 +52,15 @@ fn cannot_open(config: &Config, e: tsudoi_store::StoreError) -> anyhow::Error {
     anyhow::anyhow!("cannot open database {}: {e}", redact(&config.database_url))
 }
 
-/// The core over an open store.
-pub fn core_over(config: &Config, store: Store) -> Core {
+/// The core over an open store. Its events go out through Redis when the configuration
+/// names one (several nodes), else they stay in this process.
+pub fn core_over(config: &Config, store: Store) -> anyhow::Result<Core> {
     let http = GuardedClient::new(AddressPolicy {
         allowed_private: config.allowed_private_networks.clone(),
     });
-    Core::new(config.settings.clone(), store, http)
+    let bus = match &config.redis_url {
+        Some(url) => Bus::redis(url).map_err(|e| anyhow::anyhow!("{e}: {}", redact(url)))?,
+        None => Bus::in_process(),
+    };
+    Ok(Core::new(config.settings.clone(), store, http, bus))
 }

@@ -2,7 +2,9 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use tsudoi_model::{FederationEvent, FollowSide, Job, ProfilePatch, RegistrationMode, User, ids};
+use tsudoi_model::{
+    Event, FederationEvent, FollowSide, Job, ProfilePatch, RegistrationMode, User, ids,
+};
 use tsudoi_store::{NewLocalUser, StoreError};
 
 use crate::{Core, Error, Result, random_token};
@@ -308,8 +310,13 @@ pub async fn update_profile(core: &Core, user: &User, up: ProfilePatch) -> Resul
         .update_profile(&user.id, &patch, ids::now_ms(), update.as_slice())
         .await?;
     core.authors().forget(&user.id);
-    core.store()
+    let updated = core
+        .store()
         .user_by_id(&user.id)
         .await?
-        .ok_or(Error::NoSuchUser)
+        .ok_or(Error::NoSuchUser)?;
+    core.publish(Event::MeUpdated {
+        user_id: user.id.clone(),
+    });
+    Ok(updated)
 }

@@ -3,7 +3,7 @@
 //! they post. A local user's block of a remote one reaches the remote's server as a Block
 //! (and its lifting as an Undo); a remote user's block of a local one arrives the same way.
 
-use tsudoi_model::{Block, FederationEvent, Job, Page, Severed, User, ids};
+use tsudoi_model::{Block, Event, FederationEvent, Job, Page, Severed, User, ids};
 
 use crate::{Core, Error, Interaction, Result, follows};
 
@@ -38,7 +38,9 @@ pub async fn block_user(
         created_at: now,
     };
     let federates = follows::federates(blocker, blockee);
+    let mut ended = Severed::default();
     let jobs = |severed: &Severed| -> Vec<Job> {
+        ended = severed.clone();
         if !federates {
             return Vec::new();
         }
@@ -69,6 +71,23 @@ pub async fn block_user(
     if !core.store().block(&block, uri, jobs).await? {
         return Err(Error::AlreadyBlocking);
     }
+    // The follows it ended, as the streams of both are told of an unfollow.
+    for (follower, followee) in [
+        ended.blocker_followed.then_some((blocker, blockee)),
+        ended.blockee_followed.then_some((blockee, blocker)),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        core.publish(Event::Unfollowed {
+            follower_id: follower.id.clone(),
+            followee_id: followee.id.clone(),
+        });
+    }
+    core.publish(Event::Blocked {
+        blocker_id: blocker.id.clone(),
+        blockee_id: blockee.id.clone(),
+    });
     Ok(())
 }
 
@@ -103,6 +122,10 @@ pub async fn unblock_user(core: &Core, blocker: &User, blockee: &User) -> Result
     if !ended {
         return Err(Error::NotBlocking);
     }
+    core.publish(Event::Unblocked {
+        blocker_id: blocker.id.clone(),
+        blockee_id: blockee.id.clone(),
+    });
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use tsudoi_model::{FederationEvent, Follow, FollowSide, Job, Page, Relation, User, ids};
+use tsudoi_model::{Event, FederationEvent, Follow, FollowSide, Job, Page, Relation, User, ids};
 
 use crate::{Core, Error, Result, blocks};
 
@@ -80,6 +80,10 @@ pub async fn follow_user(
                 outward.as_slice(),
             )
             .await?;
+        core.publish(Event::FollowRequested {
+            follower_id: follower.id.clone(),
+            followee_id: followee.id.clone(),
+        });
         return Ok(FollowOutcome::Requested);
     }
     let accept = federates(followee, follower).then(|| {
@@ -97,6 +101,7 @@ pub async fn follow_user(
     {
         return Err(Error::AlreadyFollowing);
     }
+    publish_follow(core, follower, followee);
     Ok(FollowOutcome::Followed)
 }
 
@@ -135,6 +140,10 @@ pub async fn unfollow_user(core: &Core, follower: &User, followee: &User) -> Res
     {
         return Err(Error::NotFollowing);
     }
+    core.publish(Event::Unfollowed {
+        follower_id: follower.id.clone(),
+        followee_id: followee.id.clone(),
+    });
     Ok(())
 }
 
@@ -180,7 +189,16 @@ pub async fn accept(core: &Core, followee: &User, follower: &User) -> Result<()>
             accept.as_slice(),
         )
         .await?;
+    publish_follow(core, follower, followee);
     Ok(())
+}
+
+/// Tells the streams that `follower` follows `followee` now.
+fn publish_follow(core: &Core, follower: &User, followee: &User) {
+    core.publish(Event::Followed {
+        follower_id: follower.id.clone(),
+        followee_id: followee.id.clone(),
+    });
 }
 
 /// `me` rejects `follower_id`'s request, if there is one.

@@ -21,6 +21,7 @@ pub mod notes;
 pub mod plugins;
 pub mod reactions;
 pub mod render;
+pub mod stream;
 pub mod timelines;
 pub mod users;
 
@@ -29,7 +30,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
-use tsudoi_model::{Deadlines, RegistrationMode, User};
+use tsudoi_model::{Deadlines, Event, RegistrationMode, User};
 use tsudoi_store::{Store, StoreError};
 
 pub use tsudoi_model as model;
@@ -119,12 +120,18 @@ struct Inner {
     host_policy: fresh::Fresh<tsudoi_model::HostPolicy>,
     local_emojis: fresh::Fresh<emojis::LocalEmojis>,
     http: tsudoi_net::GuardedClient,
+    bus: tsudoi_bus::Bus,
 }
 
 impl Core {
-    /// The core over `store`, whose plugins' `http` goes through `http`. Plugins are not
-    /// loaded until [`Core::refresh_plugins`] is called.
-    pub fn new(settings: Settings, store: Store, http: tsudoi_net::GuardedClient) -> Self {
+    /// The core over `store`, whose plugins' `http` goes through `http` and whose events go
+    /// out on `bus`. Plugins are not loaded until [`Core::refresh_plugins`] is called.
+    pub fn new(
+        settings: Settings,
+        store: Store,
+        http: tsudoi_net::GuardedClient,
+        bus: tsudoi_bus::Bus,
+    ) -> Self {
         let plugins = plugins::Runtime::new(&settings, &store, http.clone());
         Core(Arc::new(Inner {
             store,
@@ -136,7 +143,18 @@ impl Core {
             host_policy: fresh::Fresh::default(),
             local_emojis: fresh::Fresh::default(),
             http,
+            bus,
         }))
+    }
+
+    /// Every event committed from now on, on this node and (with Redis) on the others.
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<Arc<Event>> {
+        self.0.bus.subscribe()
+    }
+
+    /// Tells the streaming connections what was just committed.
+    pub(crate) fn publish(&self, event: Event) {
+        self.0.bus.publish(event)
     }
 
     /// Lets new notes mention users this server does not know yet (a server without

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use tsudoi_model::{
-    Author, FederationEvent, HostPolicyKind, Job, Note, Page, Reaction, ReactionEvent, User,
+    Author, Event, FederationEvent, HostPolicyKind, Job, Note, Page, Reaction, ReactionEvent, User,
     Visibility, ids,
 };
 use tsudoi_store::StoreError;
@@ -223,7 +223,17 @@ async fn put(
         },
     );
     match core.store().react(&new, existing.as_ref(), &jobs).await {
-        Ok(()) => Ok(()),
+        Ok(()) => {
+            if let Some(old) = existing {
+                publish_unreacted(core, old);
+            }
+            core.publish(Event::Reacted {
+                note_id: new.note_id,
+                user_id: new.user_id,
+                reaction: new.reaction,
+            });
+            Ok(())
+        }
         // Another request of the same user got there first.
         Err(StoreError::Conflict(_)) => Err(Error::AlreadyReacted),
         Err(e) if e.is_unique_violation() => Err(Error::AlreadyReacted),
@@ -255,10 +265,19 @@ async fn take_back(core: &Core, user: &User, note: &Note, uri: Option<&str>) -> 
         .unreact(&existing, &jobs, ids::now_ms())
         .await?
     {
+        publish_unreacted(core, existing);
         Ok(())
     } else {
         Err(Error::NotReacted)
     }
+}
+
+fn publish_unreacted(core: &Core, r: Reaction) {
+    core.publish(Event::Unreacted {
+        note_id: r.note_id,
+        user_id: r.user_id,
+        reaction: r.reaction,
+    });
 }
 
 /// A local user reacts to a note they may see.

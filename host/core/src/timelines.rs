@@ -14,8 +14,11 @@
 //! many) the followees ever wrote, and nothing has to be written per follower when a note is
 //! posted (no fan-out on write).
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use tsudoi_model::{Listing, Note, NoteFilter, NoteSource, Page, RankedTimeline, User, ids};
-use tsudoi_plugin_host::hooks::ranking::{Candidate, MAX_CANDIDATES, Viewer};
+use tsudoi_plugin_host::hooks::ranking::{Candidate, MAX_CANDIDATES, RankingPlugin, Viewer};
 
 use crate::{Core, Error, Result};
 
@@ -216,7 +219,33 @@ pub async fn ranked(
     if gathered.notes.is_empty() {
         return Ok(gathered);
     }
-    let candidates = candidates(core, viewer, &gathered.notes).await?;
+    match rank(core, &ranker, timeline, viewer, &gathered.notes).await? {
+        Ok(order) => {
+            let mut slots: Vec<Option<Note>> = gathered.notes.into_iter().map(Some).collect();
+            gathered.notes = order
+                .into_iter()
+                .filter_map(|i| slots[i].take())
+                .take(want)
+                .collect();
+        }
+        Err(e) => {
+            tracing::warn!(plugin = %ranker.name, %timeline, error = %e, "ranker failed; chronological order");
+            gathered.notes.truncate(want);
+        }
+    }
+    Ok(gathered)
+}
+
+/// The order `ranker` gives `notes` (indices of those it keeps, best first), or why it
+/// failed.
+async fn rank(
+    core: &Core,
+    ranker: &Arc<RankingPlugin>,
+    timeline: RankedTimeline,
+    viewer: Option<&str>,
+    notes: &[Note],
+) -> Result<std::result::Result<Vec<usize>, String>> {
+    let candidates = candidates(core, viewer, notes).await?;
     let plugin_viewer = Viewer {
         id: viewer.unwrap_or_default().to_owned(),
         languages: vec![],
@@ -233,21 +262,33 @@ pub async fn ranked(
         })
         .await
         .map_err(|e| Error::Internal(e.to_string()))?;
-    match outcome {
-        Ok(order) => {
-            let mut slots: Vec<Option<Note>> = gathered.notes.into_iter().map(Some).collect();
-            gathered.notes = order
-                .into_iter()
-                .filter_map(|i| slots[i].take())
-                .take(want)
-                .collect();
-        }
+    Ok(outcome.map_err(|e| e.to_string()))
+}
+
+/// Whether the stream of a public timeline carries `note` (just posted), given the notes
+/// it carried lately, newest first. Without a ranker it carries everything. With one, it
+/// carries the note when the ranker, shown it with those, keeps them all: a ranker that
+/// thins the timeline (no author filling the page, say) keeps the newest of a burst and
+/// drops older ones, which a client has on screen already, so the burst is thinned where it
+/// starts to crowd them out, as the REST page thins it. A failing ranker leaves the
+/// timeline whole, as it leaves the REST page chronological.
+pub async fn streams(
+    core: &Core,
+    timeline: RankedTimeline,
+    note: &Note,
+    carried: &[Note],
+) -> Result<bool> {
+    let Some(ranker) = core.plugins().registry().ranker(timeline) else {
+        return Ok(true);
+    };
+    let shown: Vec<Note> = std::iter::once(note).chain(carried).cloned().collect();
+    Ok(match rank(core, &ranker, timeline, None, &shown).await? {
+        Ok(kept) => kept.into_iter().collect::<HashSet<_>>().len() == shown.len(),
         Err(e) => {
-            tracing::warn!(plugin = %ranker.name, %timeline, error = %e, "ranker failed; chronological order");
-            gathered.notes.truncate(want);
+            tracing::warn!(plugin = %ranker.name, %timeline, error = %e, "ranker failed; streaming whole");
+            true
         }
-    }
-    Ok(gathered)
+    })
 }
 
 /// What a ranker knows about each candidate, computed here so plugins need no database.

@@ -2,6 +2,7 @@
 //! records the store returns and the core, the API and the plugin host pass around. Plain
 //! data with serde and no I/O, so depending on it costs nothing and rebuilds nothing.
 
+pub mod event;
 pub mod ids;
 pub mod job;
 pub mod listing;
@@ -12,8 +13,9 @@ pub mod reaction;
 pub mod user;
 pub mod visibility;
 
+pub use event::Event;
 pub use job::{ClaimedJob, FederationEvent, Job, JobQueue, ReactionEvent};
-pub use listing::{FollowSide, Listing, NoteFilter, NoteSource, Page};
+pub use listing::{FollowSide, Listing, NoteFilter, NoteSource, Page, may_list};
 pub use note::{ChoiceTally, Note, Poll, is_pure_renote};
 pub use plugin::{
     Capability, Deadlines, FailurePolicy, Flag, InstalledPlugin, KvKey, KvRefusal, Notice,

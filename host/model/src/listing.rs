@@ -1,7 +1,7 @@
 //! What a listing of notes asks for: where the notes come from, which to keep, and which page.
 
 use crate::note::Note;
-use crate::visibility::Visibility;
+use crate::visibility::{Visibility, may_see};
 
 /// Id bounds (both exclusive), size and order of one page. Dates are turned into ids by the
 /// caller.
@@ -143,4 +143,97 @@ pub enum FollowSide {
     Followers,
     /// Whom the user follows.
     Following,
+}
+
+/// The Rust twins of the store's listing rules, for a note in hand: streaming decides with
+/// them, note by note, what the REST listings decide in SQL (`tsudoi_store::timelines`),
+/// so a timeline shows the same notes streamed as read. `follows(id)`: whether the viewer
+/// (for [`NoteSource::Followed`], its user) follows `id`.
+impl NoteSource {
+    /// Whether `note` comes from this source.
+    pub fn admits(&self, note: &Note, follows: impl Fn(&str) -> bool) -> bool {
+        match self {
+            NoteSource::Followed { user_id, .. } => {
+                let me = user_id.as_str();
+                (note.user_id == me || follows(&note.user_id))
+                    && (note.reply_id.is_none()
+                        || note.reply_user_id.as_deref() == Some(note.user_id.as_str())
+                        || note.reply_user_id.as_deref() == Some(me)
+                        || note.user_id == me)
+            }
+            NoteSource::LocalPublic => {
+                note.visibility == Visibility::Public && note.user_host.is_none()
+            }
+            NoteSource::GlobalPublic => note.visibility == Visibility::Public,
+            NoteSource::User { user_id } => note.user_id == *user_id,
+            NoteSource::Mentions { user_id } => note.mentions.contains(user_id),
+            NoteSource::Replies { note_id } => note.reply_id.as_ref() == Some(note_id),
+            NoteSource::Renotes { note_id } => note.renote_id.as_ref() == Some(note_id),
+            NoteSource::Children { note_id } => {
+                note.reply_id.as_ref() == Some(note_id)
+                    || (note.renote_id.as_ref() == Some(note_id) && !note.is_pure_renote())
+            }
+            NoteSource::Tag { tag } => note.tags.contains(tag),
+        }
+    }
+}
+
+/// Whether `viewer` may find `note` in a listing: they may see it, and for a pure renote,
+/// the note it renotes too (`renote`, if that still exists). The twin of the store's
+/// `sql_visible` with `sql_renote_visible`.
+pub fn may_list(
+    note: &Note,
+    renote: Option<&Note>,
+    viewer: Option<&str>,
+    follows: impl Fn(&str) -> bool,
+) -> bool {
+    let sees = |n: &Note| may_see(&n.audience(follows(&n.user_id)), viewer);
+    sees(note) && (!note.is_pure_renote() || renote.is_some_and(sees))
+}
+
+impl NoteFilter {
+    /// Whether the filter keeps `note` for `viewer`; `renote` is the note it renotes, if
+    /// that still exists.
+    pub fn admits(
+        &self,
+        note: &Note,
+        renote: Option<&Note>,
+        viewer: Option<&str>,
+        follows: impl Fn(&str) -> bool,
+    ) -> bool {
+        let pure = note.is_pure_renote();
+        let by_me = viewer.is_some_and(|me| note.user_id == me);
+        if pure && !self.with_renotes {
+            return false;
+        }
+        if note.reply_id.is_some() && !self.with_replies {
+            let to = note.reply_user_id.as_deref();
+            if !(to == Some(note.user_id.as_str()) || by_me || (viewer.is_some() && to == viewer)) {
+                return false;
+            }
+        }
+        if let Some(me) = viewer {
+            if pure && by_me && !self.include_my_renotes {
+                return false;
+            }
+            if pure
+                && !by_me
+                && note.renote_user_id.as_deref() == Some(me)
+                && !self.include_renoted_my_notes
+            {
+                return false;
+            }
+            if self.only_followed_authors && !by_me && !follows(&note.user_id) {
+                return false;
+            }
+        }
+        if pure && !self.include_local_renotes && renote.is_some_and(|r| r.user_host.is_none()) {
+            return false;
+        }
+        if self.visibility.is_some_and(|v| v != note.visibility) {
+            return false;
+        }
+        // No note carries files until the drive exists (the SQL says the same).
+        !self.only_with_files
+    }
 }

@@ -12,6 +12,7 @@ mod nodeinfo;
 mod openapi;
 mod pages;
 mod params;
+mod streaming;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -220,6 +221,16 @@ pub struct ApiState {
     pub core: Core,
     pub fed: Federation,
     endpoints: HashMap<&'static str, Endpoint>,
+    /// The node's streaming hub, started with the first streaming connection.
+    hub: std::sync::OnceLock<streaming::Hub>,
+}
+
+impl ApiState {
+    fn hub(&self) -> streaming::Hub {
+        self.hub
+            .get_or_init(|| streaming::Hub::start(self.core.clone()))
+            .clone()
+    }
 }
 
 /// The whole HTTP application.
@@ -229,6 +240,7 @@ pub fn router(fed: Federation) -> Router {
         core: fed.core().clone(),
         fed,
         endpoints,
+        hub: std::sync::OnceLock::new(),
     });
     Router::new()
         .route("/api/{*endpoint}", any(dispatch))
@@ -239,6 +251,7 @@ pub fn router(fed: Federation) -> Router {
         .merge(activitypub::routes())
         .merge(pages::routes())
         .merge(media::routes())
+        .merge(streaming::routes())
         .fallback(fallback)
         .with_state(state)
 }

@@ -183,6 +183,23 @@ impl Store {
         })?)
     }
 
+    /// Whom `user_id` follows, and who blocks them: what a streaming connection of theirs
+    /// keeps at hand to decide note by note (one round trip).
+    pub async fn stream_relations(&self, user_id: &str) -> Result<(Vec<String>, Vec<String>)> {
+        let rows: Vec<(bool, String)> = with_pool!(&self.read, |p| sqlx::query_as(
+            "SELECT TRUE, followee_id FROM follows WHERE follower_id = $1 \
+             UNION ALL SELECT FALSE, blocker_id FROM blockings WHERE blockee_id = $1"
+        )
+        .bind(user_id)
+        .fetch_all(p)
+        .await)?;
+        let (following, blockers): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(f, _)| *f);
+        Ok((
+            following.into_iter().map(|(_, id)| id).collect(),
+            blockers.into_iter().map(|(_, id)| id).collect(),
+        ))
+    }
+
     /// A page of a user's followers or followees, newest relation first.
     pub async fn follows_page(
         &self,

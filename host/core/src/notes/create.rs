@@ -5,7 +5,9 @@
 
 use std::collections::HashSet;
 
-use tsudoi_model::{FederationEvent, Job, Note, Poll, ReactionAcceptance, User, Visibility, ids};
+use tsudoi_model::{
+    Event, FederationEvent, Job, Note, Poll, ReactionAcceptance, User, Visibility, ids,
+};
 use tsudoi_store::NewNote;
 
 use super::visible_to;
@@ -586,6 +588,9 @@ pub async fn write(core: &Core, author: &User, w: Written) -> Result<Note> {
             .add_flag(&ids::aidx(), &new.note.id, plugin, reason, ids::now_ms())
             .await?;
     }
+    core.publish(Event::NoteCreated {
+        note_id: new.note.id.clone(),
+    });
     Ok(new.note)
 }
 
@@ -644,8 +649,6 @@ pub fn validate_poll(p: PollInput, now: i64) -> Result<ValidPoll> {
     })
 }
 
-/// Hashtags as Misskey stores them: NFKC-normalised and lower-cased, at most 128 characters
-/// each and 32 in all, without duplicates.
 /// A hashtag as notes store it (and as it is looked up): NFKC-normalised, lower-cased.
 pub fn normalize_hashtag(tag: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
@@ -667,6 +670,8 @@ fn emoji_names(trees: &[Vec<tsudoi_mfm::Node>]) -> Vec<String> {
     out
 }
 
+/// Hashtags as Misskey stores them: NFKC-normalised and lower-cased, at most 128 characters
+/// each and 32 in all, without duplicates.
 fn normalized_tags(trees: &[Vec<tsudoi_mfm::Node>]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for tree in trees {

@@ -9,7 +9,7 @@ pub use present::{PollState, Presented, ReactionState, present};
 
 use std::collections::HashSet;
 
-use tsudoi_model::{FederationEvent, Job, Note, User, Visibility, ids, may_see};
+use tsudoi_model::{Event, FederationEvent, Job, Note, User, Visibility, ids, may_see};
 use tsudoi_store::StoreError;
 
 use crate::{Core, Error, Interaction, Result, blocks};
@@ -71,15 +71,22 @@ pub async fn delete(core: &Core, me: &User, id: &str) -> Result<()> {
     if note.user_id != me.id && !me.is_admin {
         return Err(Error::AccessDenied);
     }
-    core.store()
-        .delete_note(&note, &deletion_jobs(&note))
-        .await?;
-    Ok(())
+    remove(core, &note, &deletion_jobs(&note)).await
 }
 
 /// Deletes a remote note its author's server said is gone.
 pub async fn delete_remote(core: &Core, note: &Note) -> Result<()> {
-    Ok(core.store().delete_note(note, &[]).await?)
+    remove(core, note, &[]).await
+}
+
+/// Deletes `note` with `jobs`, and tells the streams.
+async fn remove(core: &Core, note: &Note, jobs: &[Job]) -> Result<()> {
+    core.store().delete_note(note, jobs).await?;
+    core.publish(Event::NoteDeleted {
+        note_id: note.id.clone(),
+        deleted_at: ids::now_ms(),
+    });
+    Ok(())
 }
 
 /// The Delete other servers must get when a local note goes: its author's followers had it
@@ -104,9 +111,7 @@ fn deletion_jobs(note: &Note) -> Vec<Job> {
 pub async fn unrenote(core: &Core, me: &User, id: &str) -> Result<()> {
     let note = show(core, id, Some(&me.id)).await?;
     for renote in core.store().pure_renotes_by(&me.id, &note.id).await? {
-        core.store()
-            .delete_note(&renote, &deletion_jobs(&renote))
-            .await?;
+        remove(core, &renote, &deletion_jobs(&renote)).await?;
     }
     Ok(())
 }
@@ -194,7 +199,14 @@ async fn cast(core: &Core, voter: &User, note: &Note, choice: i64) -> Result<()>
         .vote(&id, &note.id, &voter.id, choice, poll.multiple, now, &jobs)
         .await
     {
-        Ok(()) => Ok(()),
+        Ok(()) => {
+            core.publish(Event::PollVoted {
+                note_id: note.id.clone(),
+                user_id: voter.id.clone(),
+                choice,
+            });
+            Ok(())
+        }
         Err(StoreError::Conflict(_)) => Err(Error::AlreadyVoted),
         Err(e) if e.is_unique_violation() => Err(Error::AlreadyVoted),
         Err(e) => Err(e.into()),

@@ -89,6 +89,14 @@ impl Presented {
         self.signed_in
     }
 
+    /// The same notes as a signed-in viewer with nothing of their own in them is shown them
+    /// (`myReaction` null): for notes presented to nobody in particular and then shown
+    /// alike to every signed-in viewer (see `stream::StreamNote::shown_alike`).
+    pub fn as_signed_in(mut self) -> Self {
+        self.signed_in = true;
+        self
+    }
+
     pub fn reactions(&self, note_id: &str) -> Option<&ReactionState> {
         self.reactions.get(note_id)
     }

@@ -38,7 +38,7 @@ pub async fn fresh_allowing(allowed: Vec<ipnet::IpNet>) -> TestCore {
         allowed_private: allowed,
     });
     TestCore {
-        core: Core::new(settings, store.clone(), http),
+        core: Core::new(settings, store.clone(), http, tsudoi_bus::Bus::in_process()),
         store,
         _db: db,
     }

@@ -1,0 +1,86 @@
+//! What the bus carries: something that was committed, told to every node's streaming
+//! connections. Events carry ids (and the little that is gone from the database once it
+//! happened, such as a removed reaction); each node reads what it needs once and each
+//! connection decides, for its own viewer, whether and how to show it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Event {
+    /// A note was posted here or received from another server.
+    NoteCreated { note_id: String },
+    /// A note was deleted (by its author, a moderator, or its server).
+    NoteDeleted { note_id: String, deleted_at: i64 },
+    /// `user_id` reacted to `note_id` with `reaction` as stored (`:name@host:` for another
+    /// server's emoji, `:name:` for this server's, or a Unicode emoji).
+    Reacted {
+        note_id: String,
+        user_id: String,
+        reaction: String,
+    },
+    /// `user_id` took back their `reaction` to `note_id`.
+    Unreacted {
+        note_id: String,
+        user_id: String,
+        reaction: String,
+    },
+    /// `user_id` voted for `choice` in the poll of `note_id`.
+    PollVoted {
+        note_id: String,
+        user_id: String,
+        choice: i64,
+    },
+    /// `follower_id` now follows `followee_id` (directly, or by an accepted request).
+    Followed {
+        follower_id: String,
+        followee_id: String,
+    },
+    /// `follower_id` no longer follows `followee_id`.
+    Unfollowed {
+        follower_id: String,
+        followee_id: String,
+    },
+    /// `follower_id` asked to follow the locked `followee_id`.
+    FollowRequested {
+        follower_id: String,
+        followee_id: String,
+    },
+    /// `blocker_id` blocked `blockee_id` (which ended their follows both ways).
+    Blocked {
+        blocker_id: String,
+        blockee_id: String,
+    },
+    Unblocked {
+        blocker_id: String,
+        blockee_id: String,
+    },
+    /// `user_id`'s own account changed (profile, counters a client shows).
+    MeUpdated { user_id: String },
+}
+
+impl Event {
+    /// The users whose own view of relations this event changes: a connection of theirs
+    /// reloads whom it follows and who blocks it.
+    pub fn relation_parties(&self) -> Option<[&str; 2]> {
+        match self {
+            Event::Followed {
+                follower_id,
+                followee_id,
+            }
+            | Event::Unfollowed {
+                follower_id,
+                followee_id,
+            } => Some([follower_id, followee_id]),
+            Event::Blocked {
+                blocker_id,
+                blockee_id,
+            }
+            | Event::Unblocked {
+                blocker_id,
+                blockee_id,
+            } => Some([blocker_id, blockee_id]),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,429 @@
+//! One streaming connection: the channels its client connected, the notes it subscribed
+//! to, and its viewer's relations; what the hub prepared goes out through here, filtered
+//! for this viewer by the same rules as the REST timelines.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::broadcast::error::RecvError;
+use tsudoi_core::notes::create::normalize_hashtag;
+use tsudoi_core::stream::Viewer;
+use tsudoi_core::{Core, accounts, users};
+use tsudoi_model::{Event, NoteFilter, NoteSource, User};
+
+use super::hub::{Hub, Prepared, PreparedNote, pack_note};
+use crate::api::entities::{MeDetailed, UserDetailed, UserLite};
+
+/// How often the server pings. Clients that answer nothing for [`IDLE_LIMIT`] are dropped
+/// (Misskey drops them after two minutes without a pong).
+const PING_EVERY: Duration = Duration::from_secs(60);
+const IDLE_LIMIT: Duration = Duration::from_secs(150);
+
+/// Most channels and note subscriptions one connection holds: a client shows a handful of
+/// timelines and the notes on screen; more is a runaway client using memory.
+const MAX_CHANNELS: usize = 64;
+const MAX_SUBSCRIBED_NOTES: usize = 1_024;
+
+pub async fn run(socket: WebSocket, core: Core, hub: Hub, me: Option<User>) {
+    let viewer = match &me {
+        Some(u) => match Viewer::load(&core, &u.id).await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot open a stream");
+                return;
+            }
+        },
+        None => None,
+    };
+    let mut conn = Connection {
+        core,
+        me,
+        viewer,
+        main: None,
+        channels: HashMap::new(),
+        notes: HashMap::new(),
+        out: Vec::new(),
+    };
+    let mut prepared = hub.subscribe();
+    let (mut sink, mut incoming) = socket.split();
+    let mut keepalive =
+        tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    let mut heard = Instant::now();
+    loop {
+        tokio::select! {
+            msg = incoming.next() => match msg {
+                Some(Ok(msg)) => {
+                    heard = Instant::now();
+                    match msg {
+                        Message::Text(text) => conn.on_client(text.as_str()),
+                        Message::Close(_) => break,
+                        _ => {}
+                    }
+                }
+                Some(Err(_)) | None => break,
+            },
+            p = prepared.recv() => match p {
+                Ok(p) => conn.on_prepared(&p).await,
+                Err(RecvError::Lagged(n)) => {
+                    tracing::debug!(missed = n, "a streaming connection fell behind");
+                }
+                Err(RecvError::Closed) => break,
+            },
+            _ = keepalive.tick() => {
+                if heard.elapsed() > IDLE_LIMIT || sink.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
+        }
+        for text in conn.out.drain(..) {
+            if sink.send(Message::Text(text.into())).await.is_err() {
+                return;
+            }
+        }
+    }
+    let _ = sink.close().await;
+}
+
+/// A channel the client connected, by the id it chose.
+enum Channel {
+    Timeline(Timeline, NoteFilter),
+    /// Notes with all the tags of any one group (`q: [["a", "b"], ["c"]]`).
+    Hashtag(Vec<Vec<String>>),
+}
+
+#[derive(Clone, Copy)]
+enum Timeline {
+    Home,
+    Local,
+    Hybrid,
+    Global,
+}
+
+struct Connection {
+    core: Core,
+    me: Option<User>,
+    viewer: Option<Viewer>,
+    /// The id of the client's `main` channel (one per connection, as Misskey has it).
+    main: Option<String>,
+    channels: HashMap<String, Channel>,
+    /// Notes subscribed to with `s`/`sr`, with how many times (each `un` takes one back).
+    notes: HashMap<String, u32>,
+    /// Messages to send once the current step is done.
+    out: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", content = "body")]
+enum ClientMessage {
+    #[serde(rename = "connect")]
+    Connect {
+        channel: String,
+        id: String,
+        #[serde(default)]
+        params: Option<Value>,
+        #[serde(default)]
+        pong: Option<bool>,
+    },
+    #[serde(rename = "disconnect")]
+    Disconnect { id: String },
+    #[serde(rename = "s", alias = "subNote", alias = "sr")]
+    Subscribe { id: String },
+    #[serde(rename = "un", alias = "unsubNote")]
+    Unsubscribe { id: String },
+}
+
+/// A timeline channel's parameters, with Misskey's defaults.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct TimelineParams {
+    with_renotes: Option<bool>,
+    with_replies: Option<bool>,
+    with_files: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+struct HashtagParams {
+    #[serde(default)]
+    q: Vec<Vec<String>>,
+}
+
+impl Connection {
+    /// A message from the client. Anything unreadable (the web client's `h`, `ping`,
+    /// message types this server does not know) is ignored without a reply: clients parse
+    /// every message they get as JSON.
+    fn on_client(&mut self, text: &str) {
+        let Ok(msg) = serde_json::from_str::<ClientMessage>(text) else {
+            return;
+        };
+        match msg {
+            ClientMessage::Connect {
+                channel,
+                id,
+                params,
+                pong,
+            } => {
+                if self.connect(&channel, &id, params) && pong == Some(true) {
+                    self.out.push(
+                        serde_json::json!({"type": "connected", "body": {"id": id}}).to_string(),
+                    );
+                }
+            }
+            ClientMessage::Disconnect { id } => {
+                if self.main.as_deref() == Some(id.as_str()) {
+                    self.main = None;
+                }
+                self.channels.remove(&id);
+            }
+            ClientMessage::Subscribe { id } => {
+                if self.notes.len() < MAX_SUBSCRIBED_NOTES || self.notes.contains_key(&id) {
+                    *self.notes.entry(id).or_default() += 1;
+                }
+            }
+            ClientMessage::Unsubscribe { id } => {
+                if let Some(n) = self.notes.get_mut(&id) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.notes.remove(&id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Connects channel `name` as `id`; false if it cannot be (unknown, needs a signed-in
+    /// viewer, too many channels, or a second `main`).
+    fn connect(&mut self, name: &str, id: &str, params: Option<Value>) -> bool {
+        let signed_in = self.me.is_some();
+        if self.channels.len() >= MAX_CHANNELS {
+            return false;
+        }
+        let params = params.unwrap_or(Value::Null);
+        let timeline = |t: Timeline| {
+            let p: TimelineParams = serde_json::from_value(params.clone()).unwrap_or_default();
+            let filter = NoteFilter {
+                with_renotes: p.with_renotes.unwrap_or(true),
+                // The home timeline's own rule decides which replies it shows.
+                with_replies: matches!(t, Timeline::Home) || p.with_replies.unwrap_or(false),
+                only_with_files: p.with_files.unwrap_or(false),
+                ..NoteFilter::default()
+            };
+            Channel::Timeline(t, filter)
+        };
+        let channel = match name {
+            "main" if signed_in => {
+                if self.main.is_some() {
+                    return false;
+                }
+                self.main = Some(id.to_owned());
+                return true;
+            }
+            "homeTimeline" if signed_in => timeline(Timeline::Home),
+            "hybridTimeline" if signed_in => timeline(Timeline::Hybrid),
+            "localTimeline" => timeline(Timeline::Local),
+            "globalTimeline" => timeline(Timeline::Global),
+            "hashtag" => {
+                let p: HashtagParams = serde_json::from_value(params).unwrap_or_default();
+                Channel::Hashtag(
+                    p.q.into_iter()
+                        .map(|group| group.iter().map(|t| normalize_hashtag(t)).collect())
+                        .filter(|group: &Vec<String>| !group.is_empty())
+                        .collect(),
+                )
+            }
+            _ => return false,
+        };
+        self.channels.insert(id.to_owned(), channel);
+        true
+    }
+
+    async fn on_prepared(&mut self, p: &Prepared) {
+        match p {
+            Prepared::Note(note) => self.on_note(note).await,
+            Prepared::NoteUpdated { note_id, message } => {
+                if self.notes.contains_key(note_id) {
+                    self.out.push(message.to_string());
+                }
+            }
+            Prepared::Other(event) => self.on_event(event).await,
+        }
+    }
+
+    async fn on_note(&mut self, p: &PreparedNote) {
+        let viewer = self.viewer.as_ref();
+        let note = &p.note;
+        let mut sends: Vec<(&str, &'static str)> = Vec::new();
+        for (id, channel) in &self.channels {
+            let shown = match channel {
+                Channel::Timeline(t, filter) => timeline_shows(*t, filter, p, viewer),
+                Channel::Hashtag(q) => {
+                    q.iter()
+                        .any(|group| group.iter().all(|t| note.note.tags.contains(t)))
+                        && note.visible_to(viewer)
+                }
+            };
+            if shown {
+                sends.push((id, "note"));
+            }
+        }
+        if let (Some(main), Some(v)) = (&self.main, viewer)
+            && note.note.user_id != v.id()
+        {
+            let me = v.id();
+            let n = &note.note;
+            let kind = if n.reply_user_id.as_deref() == Some(me) {
+                Some("reply")
+            } else if n.is_pure_renote() && n.renote_user_id.as_deref() == Some(me) {
+                Some("renote")
+            } else if n.mentions.iter().any(|m| m == me) {
+                Some("mention")
+            } else {
+                None
+            };
+            if let Some(kind) = kind.filter(|_| note.visible_to(viewer)) {
+                sends.push((main, kind));
+            }
+        }
+        if sends.is_empty() {
+            return;
+        }
+        let body = match &p.packed {
+            Some(packed) => packed.clone(),
+            None => match pack_note(&self.core, note, viewer.map(Viewer::id)).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot pack a streamed note");
+                    return;
+                }
+            },
+        };
+        let messages: Vec<String> = sends
+            .into_iter()
+            .map(|(id, kind)| channel_message(id, kind, &body))
+            .collect();
+        self.out.extend(messages);
+    }
+
+    /// Relation and account events: the viewer's relations are read again when they
+    /// change, and `main` tells the client.
+    async fn on_event(&mut self, event: &Event) {
+        let Some(me) = self.me.as_ref().map(|u| u.id.clone()) else {
+            return;
+        };
+        if event
+            .relation_parties()
+            .is_some_and(|parties| parties.contains(&me.as_str()))
+        {
+            match Viewer::load(&self.core, &me).await {
+                Ok(v) => self.viewer = Some(v),
+                Err(e) => tracing::warn!(error = %e, "cannot reload a stream's relations"),
+            }
+        }
+        let Some(main) = self.main.clone() else {
+            return;
+        };
+        let settings = self.core.settings().clone();
+        let (kind, body) = match event {
+            Event::Followed {
+                follower_id,
+                followee_id,
+            } if *follower_id == me => {
+                let Some(u) = self.user(followee_id).await else {
+                    return;
+                };
+                ("follow", to_json(&UserDetailed::pack(&u, None, &settings)))
+            }
+            Event::Followed {
+                follower_id,
+                followee_id,
+            } if *followee_id == me => {
+                let Some(u) = self.user(follower_id).await else {
+                    return;
+                };
+                ("followed", to_json(&UserLite::of_user(&u, &settings)))
+            }
+            Event::Unfollowed {
+                follower_id,
+                followee_id,
+            } if *follower_id == me => {
+                let Some(u) = self.user(followee_id).await else {
+                    return;
+                };
+                (
+                    "unfollow",
+                    to_json(&UserDetailed::pack(&u, None, &settings)),
+                )
+            }
+            Event::FollowRequested {
+                follower_id,
+                followee_id,
+            } if *followee_id == me => {
+                let Some(u) = self.user(follower_id).await else {
+                    return;
+                };
+                (
+                    "receiveFollowRequest",
+                    to_json(&UserLite::of_user(&u, &settings)),
+                )
+            }
+            Event::MeUpdated { user_id } if *user_id == me => {
+                let Some(u) = self.user(&me).await else {
+                    return;
+                };
+                let pending = accounts::has_pending_follow_request(&self.core, &u)
+                    .await
+                    .unwrap_or(false);
+                (
+                    "meUpdated",
+                    to_json(&MeDetailed::pack(&u, pending, &settings)),
+                )
+            }
+            _ => return,
+        };
+        self.out.push(channel_message(&main, kind, &body));
+    }
+
+    async fn user(&self, id: &str) -> Option<User> {
+        users::by_id(&self.core, id).await.ok()
+    }
+}
+
+/// Whether timeline channel `t` shows the note to `viewer`, as its REST twin lists it.
+fn timeline_shows(
+    t: Timeline,
+    filter: &NoteFilter,
+    p: &PreparedNote,
+    viewer: Option<&Viewer>,
+) -> bool {
+    let home = |v: &Viewer| NoteSource::Followed {
+        user_id: v.id().to_owned(),
+        following_version: 0,
+    };
+    match (t, viewer) {
+        (Timeline::Home, Some(v)) => p.note.listed(&home(v), filter, viewer),
+        (Timeline::Hybrid, Some(v)) => {
+            p.note.listed(&home(v), filter, viewer)
+                || (p.on_local && p.note.listed(&NoteSource::LocalPublic, filter, viewer))
+        }
+        (Timeline::Local, _) => {
+            p.on_local && p.note.listed(&NoteSource::LocalPublic, filter, viewer)
+        }
+        (Timeline::Global, _) => {
+            p.on_global && p.note.listed(&NoteSource::GlobalPublic, filter, viewer)
+        }
+        _ => false,
+    }
+}
+
+/// `{type: 'channel', body: {id, type, body}}` with `body` already JSON.
+fn channel_message(id: &str, kind: &str, body: &str) -> String {
+    let id = serde_json::to_string(id).unwrap_or_default();
+    format!(r#"{{"type":"channel","body":{{"id":{id},"type":"{kind}","body":{body}}}}}"#)
+}
+
+fn to_json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
+}
