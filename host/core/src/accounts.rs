@@ -3,7 +3,7 @@
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use tsudoi_model::{
-    Event, FederationEvent, FollowSide, Job, ProfilePatch, RegistrationMode, User, ids,
+    AppGrant, Event, FederationEvent, FollowSide, Job, ProfilePatch, RegistrationMode, User, ids,
 };
 use tsudoi_store::{NewLocalUser, StoreError};
 
@@ -208,9 +208,9 @@ async fn check_password(core: &Core, username: &str, password: &str) -> Result<(
 #[derive(Debug, Clone)]
 pub struct Session {
     pub user: User,
-    /// The permissions of an app's token; `None` for the account's own (native) token, which
-    /// carries every permission.
-    pub app_permission: Option<Vec<String>>,
+    /// The app's token; `None` for the account's own (native) token, which carries every
+    /// permission.
+    pub app: Option<AppGrant>,
 }
 
 /// The account a token (native, app, or a legacy app's hash) belongs to; `None` if it
@@ -218,7 +218,7 @@ pub struct Session {
 pub async fn authenticate(core: &Core, token: &str) -> Result<Option<Session>> {
     Ok(core.store().token_owner(token).await?.map(|o| Session {
         user: o.user,
-        app_permission: o.permission,
+        app: o.app,
     }))
 }
 

@@ -20,6 +20,7 @@ pub mod moderation;
 pub mod notes;
 pub mod plugins;
 pub mod reactions;
+pub mod registry;
 pub mod render;
 pub mod stream;
 pub mod timelines;

@@ -57,6 +57,13 @@ pub enum Event {
     },
     /// `user_id`'s own account changed (profile, counters a client shows).
     MeUpdated { user_id: String },
+    /// `user_id` set `key` of their own registry under `scope` to `value` (JSON text).
+    RegistryUpdated {
+        user_id: String,
+        scope: Vec<String>,
+        key: String,
+        value: String,
+    },
 }
 
 impl Event {

@@ -10,6 +10,7 @@ pub mod note;
 pub mod plugin;
 pub mod policy;
 pub mod reaction;
+pub mod registry;
 pub mod user;
 pub mod visibility;
 
@@ -23,9 +24,10 @@ pub use plugin::{
 };
 pub use policy::{HostPolicy, HostPolicyKind};
 pub use reaction::{Emoji, EmojiImage, EmojiPatch, Reaction, ReactionAcceptance};
+pub use registry::{RegistryItem, RegistryScope};
 pub use user::{
-    ActorKey, App, AuthSession, Author, Block, Follow, MiauthSession, ProfileField, ProfilePatch,
-    RegistrationMode, Relation, RemoteActor, RemoteProfile, Severed, User,
+    ActorKey, App, AppGrant, AuthSession, Author, Block, Follow, MiauthSession, ProfileField,
+    ProfilePatch, RegistrationMode, Relation, RemoteActor, RemoteProfile, Severed, User,
 };
 pub use visibility::{NoteAudience, Visibility, may_see};
 

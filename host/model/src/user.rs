@@ -146,6 +146,20 @@ pub struct Block {
     pub created_at: i64,
 }
 
+/// What an app's access token may do, and which token it is (an app's registry is kept
+/// per token, as Misskey keys it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppGrant {
+    pub token_id: String,
+    pub permission: Vec<String>,
+}
+
+impl AppGrant {
+    pub fn allows(&self, permission: &str) -> bool {
+        self.permission.iter().any(|p| p == permission)
+    }
+}
+
 /// What a new block ended between the two users, so their servers can be told.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Severed {

@@ -202,6 +202,11 @@ impl ApiError {
         )
     }
 
+    /// `i/registry/get` and `get-detail` found no such key (each has its own id).
+    pub fn no_such_registry_key(id: &'static str) -> Self {
+        Self::bad("NO_SUCH_KEY", "No such key.", id)
+    }
+
     fn not_found(code: &'static str, message: &'static str, id: &'static str) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, message, id)
     }

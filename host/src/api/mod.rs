@@ -32,7 +32,7 @@ use tracing::Instrument;
 use tsudoi_core::accounts::{self, Session};
 use tsudoi_core::{Core, Settings};
 use tsudoi_federation::Federation;
-use tsudoi_model::User;
+use tsudoi_model::{AppGrant, User};
 
 pub use error::ApiError;
 
@@ -60,6 +60,8 @@ pub struct Ctx {
     pub core: Core,
     pub fed: Federation,
     pub user: Option<User>,
+    /// The app token the call came with; `None` for the account's own token (or none).
+    pub app: Option<AppGrant>,
     pub ip: Option<std::net::IpAddr>,
     /// The file a multipart request carried (endpoints registered with `.file()`).
     pub file: Option<params::Upload>,
@@ -400,8 +402,8 @@ async fn call(
         (None, None, None) => None,
     };
 
-    let (user, app_permission) = match owner {
-        Some(owner) => (Some(owner.user), owner.app_permission),
+    let (user, app) = match owner {
+        Some(owner) => (Some(owner.user), owner.app),
         None => (None, None),
     };
     if endpoint.credential {
@@ -415,12 +417,12 @@ async fn call(
     if endpoint.admin && !user.as_ref().is_some_and(|u| u.is_admin) {
         return Err(ApiError::admin_only());
     }
-    if let Some(perms) = &app_permission {
+    if let Some(grant) = &app {
         if endpoint.secure {
             return Err(ApiError::access_denied());
         }
         let allowed = match endpoint.kind {
-            Some(kind) => perms.iter().any(|p| p == kind),
+            Some(kind) => grant.allows(kind),
             None => !endpoint.credential,
         };
         if !allowed {
@@ -439,6 +441,7 @@ async fn call(
         core: state.core.clone(),
         fed: state.fed.clone(),
         user,
+        app,
         ip,
         file,
     };

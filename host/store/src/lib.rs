@@ -22,6 +22,7 @@ mod plugins;
 mod policy;
 mod reactions;
 mod recent_posters;
+mod registry;
 mod remote;
 mod timelines;
 mod token_owners;

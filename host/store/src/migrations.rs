@@ -109,6 +109,16 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "blockings",
         include_str!("../../../migrations/sqlite/0016_blockings.sql"),
     ),
+    (
+        17,
+        "registry_items",
+        include_str!("../../../migrations/sqlite/0017_registry_items.sql"),
+    ),
+    (
+        18,
+        "notifications",
+        include_str!("../../../migrations/sqlite/0018_notifications.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -190,6 +200,16 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         16,
         "blockings",
         include_str!("../../../migrations/postgres/0016_blockings.sql"),
+    ),
+    (
+        17,
+        "registry_items",
+        include_str!("../../../migrations/postgres/0017_registry_items.sql"),
+    ),
+    (
+        18,
+        "notifications",
+        include_str!("../../../migrations/postgres/0018_notifications.sql"),
     ),
 ];
 

@@ -27,7 +27,7 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tsudoi_model::User;
+use tsudoi_model::{AppGrant, User};
 
 /// How long a copy of a user's row serves before it is read again. It bounds how long a change
 /// made by another process goes unseen here. A minute still covers a client's burst of calls
@@ -49,7 +49,7 @@ type Hasher = foldhash::fast::FixedState;
 pub(crate) struct Identity {
     pub(crate) user_id: String,
     /// `None` for the account's own (native) token, which carries every permission.
-    pub(crate) permission: Option<Vec<String>>,
+    pub(crate) app: Option<AppGrant>,
 }
 
 pub(crate) struct TokenOwners {
@@ -216,7 +216,10 @@ mod tests {
         assert!(o.identity("t").is_none());
         let id = Identity {
             user_id: "a".into(),
-            permission: Some(vec!["read:account".into()]),
+            app: Some(AppGrant {
+                token_id: "k".into(),
+                permission: vec!["read:account".into()],
+            }),
         };
         o.keep_identity("t", id.clone());
         assert_eq!(o.identity("t"), Some(id));

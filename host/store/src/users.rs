@@ -1,6 +1,6 @@
 //! Accounts: the `users` table and local credentials.
 
-use tsudoi_model::{Author, ProfilePatch, RemoteActor, User};
+use tsudoi_model::{AppGrant, Author, ProfilePatch, RemoteActor, User};
 
 use super::jobs::insert_jobs;
 use super::token_owners::Identity;
@@ -107,7 +107,7 @@ pub struct NewLocalUser<'a> {
 pub struct TokenOwner {
     pub user: User,
     /// `None` for the account's own (native) token, which carries every permission.
-    pub permission: Option<Vec<String>>,
+    pub app: Option<AppGrant>,
 }
 
 impl Store {
@@ -327,7 +327,7 @@ impl Store {
         };
         Ok(Some(TokenOwner {
             user,
-            permission: identity.permission,
+            app: identity.app,
         }))
     }
 
@@ -339,23 +339,25 @@ impl Store {
             .fetch_optional(p)
             .await)?
         {
-            return Ok(Some(Identity {
-                user_id,
-                permission: None,
-            }));
+            return Ok(Some(Identity { user_id, app: None }));
         }
-        let app = "SELECT user_id, permission FROM access_tokens WHERE token = $1 OR hash = $1";
-        let Some((user_id, permission)) =
-            with_pool!(&self.read, |p| sqlx::query_as::<_, (String, String)>(app)
-                .bind(token)
-                .fetch_optional(p)
-                .await)?
+        let app = "SELECT id, user_id, permission FROM access_tokens WHERE token = $1 OR hash = $1";
+        let Some((token_id, user_id, permission)) = with_pool!(&self.read, |p| sqlx::query_as::<
+            _,
+            (String, String, String),
+        >(app)
+        .bind(token)
+        .fetch_optional(p)
+        .await)?
         else {
             return Ok(None);
         };
         Ok(Some(Identity {
             user_id,
-            permission: Some(from_json("access_tokens.permission", &permission)?),
+            app: Some(AppGrant {
+                token_id,
+                permission: from_json("access_tokens.permission", &permission)?,
+            }),
         }))
     }
 

@@ -2,7 +2,7 @@
 //! row made through this store: every count, the follow version and the profile read back as
 //! the database holds them right after the write that changed them.
 
-use tsudoi_model::{MiauthSession, ProfilePatch, User, Visibility, ids};
+use tsudoi_model::{AppGrant, MiauthSession, ProfilePatch, User, Visibility, ids};
 use tsudoi_store::{NewAccessToken, Store, TokenOwner};
 use tsudoi_testkit::TestDatabase;
 
@@ -107,9 +107,10 @@ async fn an_app_token_keeps_its_permissions_and_follows_its_user() {
         })
         .await
         .unwrap();
+    let token_id = ids::aidx();
     store
         .grant_miauth_session(&NewAccessToken {
-            id: &ids::aidx(),
+            id: &token_id,
             token: "app-token",
             hash: None,
             user_id: &amy.id,
@@ -123,15 +124,19 @@ async fn an_app_token_keeps_its_permissions_and_follows_its_user() {
         .await
         .unwrap();
     let first = owner(&store, "app-token").await;
-    assert_eq!(first.permission.as_deref(), Some(&permission[..]));
+    let grant = Some(AppGrant {
+        token_id: token_id.clone(),
+        permission: permission.clone(),
+    });
+    assert_eq!(first.app, grant);
     assert_eq!(first.user, amy);
     // The account's own token is the same user, with every permission.
-    assert_eq!(owner(&store, "token-amy").await.permission, None);
+    assert_eq!(owner(&store, "token-amy").await.app, None);
 
     insert(&store, &note_ago(&amy, Visibility::Public, 0)).await;
     let second = owner(&store, "app-token").await;
     assert_eq!(second.user.notes_count, 1);
-    assert_eq!(second.permission.as_deref(), Some(&permission[..]));
+    assert_eq!(second.app, grant);
 
     assert!(store.token_owner("no-such-token").await.unwrap().is_none());
 }

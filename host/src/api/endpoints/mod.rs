@@ -12,6 +12,7 @@ pub mod following;
 pub mod meta;
 pub mod notes;
 pub mod reactions;
+pub mod registry;
 pub mod timelines;
 
 use schemars::JsonSchema;
@@ -33,6 +34,7 @@ pub fn all() -> Vec<Endpoint> {
     v.extend(following::endpoints());
     v.extend(notes::endpoints());
     v.extend(reactions::endpoints());
+    v.extend(registry::endpoints());
     v.extend(timelines::endpoints());
     v.extend(meta::endpoints());
     v

@@ -381,6 +381,20 @@ impl Connection {
                     to_json(&MeDetailed::pack(&u, pending, &settings)),
                 )
             }
+            Event::RegistryUpdated {
+                user_id,
+                scope,
+                key,
+                value,
+            } if *user_id == me => (
+                "registryUpdated",
+                // `value` is JSON already.
+                format!(
+                    r#"{{"scope":{},"key":{},"value":{value}}}"#,
+                    to_json(scope),
+                    to_json(key)
+                ),
+            ),
             _ => return,
         };
         self.out.push(channel_message(&main, kind, &body));

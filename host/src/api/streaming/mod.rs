@@ -48,9 +48,9 @@ async fn upgrade(
         Some(token) => match accounts::authenticate(&state.core, token).await {
             Ok(Some(session)) if !session.user.is_suspended => {
                 if session
-                    .app_permission
+                    .app
                     .as_ref()
-                    .is_some_and(|perms| !perms.iter().any(|p| p == "read:account"))
+                    .is_some_and(|app| !app.allows("read:account"))
                 {
                     return (
                         StatusCode::FORBIDDEN,
