@@ -71,6 +71,11 @@ test('responses satisfy misskey-js response types under tsc --strict', async () 
   await call(a.api, 'blocking/create', { userId: b.id });
   await call(a.api, 'blocking/list', {});
   await call(a.api, 'blocking/delete', { userId: b.id });
+  await b.api.request('notes/reactions/create', { noteId: root.id, reaction: '👍' });
+  await a.api.request('notifications/create', { body: 'b', header: 'h' });
+  await call(a.api, 'i/notifications', { markAsRead: false });
+  await call(a.api, 'i/notifications-grouped', {});
+  await call(locked.api, 'i/notifications', {});
   await a.api.request('i/registry/set', { scope: ['client', 'base'], key: 'k', value: { x: 1 } });
   // (get-all and get are typed Record<string, never> in misskey-js, which no stored value
   // satisfies, Misskey's own included; registry.test.mjs checks what they return.)

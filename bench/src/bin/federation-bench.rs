@@ -460,7 +460,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
         store
-            .follow(&ids::aidx(), &user.id, &star.0, now, &[])
+            .follow(&ids::aidx(), &user.id, &star.0, now, &[], &[])
             .await?;
     }
     let started = Instant::now();

@@ -222,8 +222,27 @@ pub async fn authenticate(core: &Core, token: &str) -> Result<Option<Session>> {
     }))
 }
 
+/// What a user's own view of their account shows beyond the account: whether a follow
+/// request waits for them, and how many notifications they have not read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MeState {
+    pub has_pending_follow_request: bool,
+    pub unread_notifications: i64,
+}
+
+pub async fn me_state(core: &Core, user: &User) -> Result<MeState> {
+    let (has_pending_follow_request, unread_notifications) = tokio::try_join!(
+        has_pending_follow_request(core, user),
+        crate::notifications::unread(core, user)
+    )?;
+    Ok(MeState {
+        has_pending_follow_request,
+        unread_notifications,
+    })
+}
+
 /// Whether someone's request to follow `user` waits for their answer.
-pub async fn has_pending_follow_request(core: &Core, user: &User) -> Result<bool> {
+async fn has_pending_follow_request(core: &Core, user: &User) -> Result<bool> {
     Ok(!core
         .store()
         .follow_requests_page(&user.id, FollowSide::Followers, None, None, 1)

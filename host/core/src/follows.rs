@@ -2,9 +2,12 @@
 
 use std::collections::HashMap;
 
-use tsudoi_model::{Event, FederationEvent, Follow, FollowSide, Job, Page, Relation, User, ids};
+use tsudoi_model::{
+    Event, FederationEvent, Follow, FollowSide, Job, Notification, NotificationKind, Page,
+    Relation, User, ids,
+};
 
-use crate::{Core, Error, Result, blocks};
+use crate::{Core, Error, Result, blocks, notifications};
 
 /// What `following/create` did.
 #[derive(Debug, PartialEq, Eq)]
@@ -70,7 +73,14 @@ pub async fn follow_user(
         })
     });
     if followee.is_locked {
-        core.store()
+        let told = tell(
+            followee,
+            follower,
+            NotificationKind::ReceiveFollowRequest,
+            now,
+        );
+        if core
+            .store()
             .create_follow_request(
                 &ids::aidx_at(now),
                 &follower.id,
@@ -78,12 +88,16 @@ pub async fn follow_user(
                 now,
                 activity_id,
                 outward.as_slice(),
+                &told,
             )
-            .await?;
-        core.publish(Event::FollowRequested {
-            follower_id: follower.id.clone(),
-            followee_id: followee.id.clone(),
-        });
+            .await?
+        {
+            core.publish(Event::FollowRequested {
+                follower_id: follower.id.clone(),
+                followee_id: followee.id.clone(),
+            });
+            notifications::publish(core, &told);
+        }
         return Ok(FollowOutcome::Requested);
     }
     let accept = federates(followee, follower).then(|| {
@@ -94,14 +108,23 @@ pub async fn follow_user(
         })
     });
     let jobs: Vec<Job> = outward.into_iter().chain(accept).collect();
+    let told = tell(followee, follower, NotificationKind::Follow, now);
     if !core
         .store()
-        .follow(&ids::aidx_at(now), &follower.id, &followee.id, now, &jobs)
+        .follow(
+            &ids::aidx_at(now),
+            &follower.id,
+            &followee.id,
+            now,
+            &jobs,
+            &told,
+        )
         .await?
     {
         return Err(Error::AlreadyFollowing);
     }
     publish_follow(core, follower, followee);
+    notifications::publish(core, &told);
     Ok(FollowOutcome::Followed)
 }
 
@@ -180,17 +203,38 @@ pub async fn accept(core: &Core, followee: &User, follower: &User) -> Result<()>
         None
     };
     let now = ids::now_ms();
-    core.store()
+    let told = tell(
+        follower,
+        followee,
+        NotificationKind::FollowRequestAccepted,
+        now,
+    );
+    if core
+        .store()
         .follow(
             &ids::aidx_at(now),
             &follower.id,
             &followee.id,
             now,
             accept.as_slice(),
+            &told,
         )
-        .await?;
-    publish_follow(core, follower, followee);
+        .await?
+    {
+        publish_follow(core, follower, followee);
+        notifications::publish(core, &told);
+    }
     Ok(())
+}
+
+/// A notification of `kind` for `notifiee` caused by `notifier`, if `notifiee` is local
+/// (others' servers notify them).
+fn tell(notifiee: &User, notifier: &User, kind: NotificationKind, now: i64) -> Vec<Notification> {
+    notifiee
+        .is_local()
+        .then(|| Notification::new(kind, &notifiee.id, Some(&notifier.id), now))
+        .into_iter()
+        .collect()
 }
 
 /// Tells the streams that `follower` follows `followee` now.

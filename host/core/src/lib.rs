@@ -18,6 +18,7 @@ pub mod host_policy;
 pub mod limits;
 pub mod moderation;
 pub mod notes;
+pub mod notifications;
 pub mod plugins;
 pub mod reactions;
 pub mod registry;

@@ -7,13 +7,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use tsudoi_model::{
-    Author, Event, FederationEvent, HostPolicyKind, Job, Note, Page, Reaction, ReactionEvent, User,
-    Visibility, ids,
+    Author, Event, FederationEvent, HostPolicyKind, Job, Note, Notification, NotificationKind,
+    Page, Reaction, ReactionEvent, User, Visibility, ids,
 };
 use tsudoi_store::StoreError;
 
 use crate::notes::{show, visible_to};
-use crate::{Core, Error, Interaction, Result, blocks, emojis, host_policy};
+use crate::{Core, Error, Interaction, Result, blocks, emojis, host_policy, notifications};
 
 /// What a reaction that cannot be honoured becomes, and what a plain ActivityPub `Like`
 /// means. Stored without U+FE0F, as Misskey stores it.
@@ -222,8 +222,28 @@ async fn put(
             reaction: ReactionEvent::from(&new),
         },
     );
-    match core.store().react(&new, existing.as_ref(), &jobs).await {
+    // The note's author hears of it (the store keeps it only for a local author).
+    let told: Vec<Notification> = (note.user_host.is_none() && note.user_id != user.id)
+        .then(|| {
+            let mut n = Notification::new(
+                NotificationKind::Reaction,
+                &note.user_id,
+                Some(&user.id),
+                now,
+            )
+            .about(&note.id);
+            n.reaction = Some(new.reaction.clone());
+            n
+        })
+        .into_iter()
+        .collect();
+    match core
+        .store()
+        .react(&new, existing.as_ref(), &jobs, &told)
+        .await
+    {
         Ok(()) => {
+            notifications::publish(core, &told);
             if let Some(old) = existing {
                 publish_unreacted(core, old);
             }

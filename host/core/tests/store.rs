@@ -164,6 +164,7 @@ async fn a_pure_renote_of_a_note_the_viewer_cannot_see_is_not_listed() {
             note: renote.clone(),
             poll: None,
             jobs: vec![],
+            notifications: vec![],
         })
         .await
         .unwrap();
@@ -191,6 +192,7 @@ async fn backdated(db: &common::TestCore, author: &User, ago_ms: i64, text: &str
             note: row,
             poll: None,
             jobs: vec![],
+            notifications: vec![],
         })
         .await
         .unwrap();
@@ -361,6 +363,7 @@ async fn a_failing_note_in_a_batch_does_not_take_the_others_down() {
         },
         poll: None,
         jobs: vec![],
+        notifications: vec![],
     };
     // Submitted together so they share batches; note 10 replies to a note that does not exist
     // (as if it was deleted meanwhile) and violates a foreign key.

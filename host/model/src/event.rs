@@ -55,6 +55,14 @@ pub enum Event {
         blocker_id: String,
         blockee_id: String,
     },
+    /// `notifiee_id` got notification `notification_id` (if they may have it: the store
+    /// keeps only notifications of local users who do not block their notifier).
+    Notified {
+        notifiee_id: String,
+        notification_id: String,
+    },
+    /// `user_id` read all their notifications.
+    NotificationsRead { user_id: String },
     /// `user_id`'s own account changed (profile, counters a client shows).
     MeUpdated { user_id: String },
     /// `user_id` set `key` of their own registry under `scope` to `value` (JSON text).

@@ -7,6 +7,7 @@ pub mod ids;
 pub mod job;
 pub mod listing;
 pub mod note;
+pub mod notification;
 pub mod plugin;
 pub mod policy;
 pub mod reaction;
@@ -18,6 +19,7 @@ pub use event::Event;
 pub use job::{ClaimedJob, FederationEvent, Job, JobQueue, ReactionEvent};
 pub use listing::{FollowSide, Listing, NoteFilter, NoteSource, Page, may_list};
 pub use note::{ChoiceTally, Note, Poll, is_pure_renote};
+pub use notification::{Notification, NotificationKind};
 pub use plugin::{
     Capability, Deadlines, FailurePolicy, Flag, InstalledPlugin, KvKey, KvRefusal, Notice,
     NoticeKind, PluginKind, PluginSummary, RankedTimeline, kv_exceeds_quota, kv_next_count,

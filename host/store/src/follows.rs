@@ -1,9 +1,10 @@
 //! Follow relations and follow requests. Counters on `users` change in the same transaction as
 //! the relation, so they never drift.
 
-use tsudoi_model::{Follow, FollowSide, Job, Relation};
+use tsudoi_model::{Follow, FollowSide, Job, Notification, Relation};
 
 use super::jobs::insert_jobs;
+use super::notifications::insert_notifications;
 use super::{Result, Store, placeholders, with_pool};
 
 #[derive(sqlx::FromRow)]
@@ -63,8 +64,8 @@ macro_rules! end_follow {
 pub(crate) use end_follow;
 
 impl Store {
-    /// Makes `follower` follow `followee` and enqueues `jobs` with it. Returns false (and
-    /// enqueues nothing) if it already did.
+    /// Makes `follower` follow `followee`, enqueues `jobs` and adds `notifications` with it.
+    /// Returns false (writing nothing) if it already did.
     pub async fn follow(
         &self,
         id: &str,
@@ -72,6 +73,7 @@ impl Store {
         followee: &str,
         now: i64,
         jobs: &[Job],
+        notifications: &[Notification],
     ) -> Result<bool> {
         let _change = self.token_owners.changing(&[follower, followee]);
         with_pool!(&self.write, |p| {
@@ -103,6 +105,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             insert_jobs!(tx, jobs, now);
+            insert_notifications!(tx, notifications);
             tx.commit().await?;
             Ok::<_, super::StoreError>(true)
         })
@@ -294,8 +297,8 @@ impl Store {
     }
 
     /// Records a follow request (from the remote Follow `activity_id`, if it came from
-    /// another server) and enqueues `jobs`. Returns false, enqueueing nothing, if one is
-    /// already pending.
+    /// another server), enqueues `jobs` and adds `notifications`. Returns false, writing
+    /// nothing, if one is already pending.
     pub async fn create_follow_request(
         &self,
         id: &str,
@@ -304,6 +307,7 @@ impl Store {
         now: i64,
         activity_id: Option<&str>,
         jobs: &[Job],
+        notifications: &[Notification],
     ) -> Result<bool> {
         with_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
@@ -323,6 +327,7 @@ impl Store {
                 return Ok(false);
             }
             insert_jobs!(tx, jobs, now);
+            insert_notifications!(tx, notifications);
             tx.commit().await?;
             Ok::<_, super::StoreError>(true)
         })

@@ -17,6 +17,7 @@ mod jobs;
 mod migrations;
 mod note_writer;
 mod notes;
+mod notifications;
 mod plugin_kv;
 mod plugins;
 mod policy;

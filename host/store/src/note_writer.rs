@@ -16,6 +16,7 @@ use sqlx::QueryBuilder;
 use tokio::sync::{mpsc, oneshot};
 
 use super::jobs::insert_jobs;
+use super::notifications::insert_notifications;
 use super::token_owners::TokenOwners;
 use super::{NewNote, Pool, Result, StoreError, to_json, with_pool};
 
@@ -205,6 +206,7 @@ async fn write(pool: &Pool, notes: &[&NewNote]) -> Result<()> {
         }
         for n in notes {
             insert_jobs!(tx, &n.jobs, n.note.created_at);
+            insert_notifications!(tx, &n.notifications);
         }
         tx.commit().await?;
         Ok::<_, StoreError>(())

@@ -1,7 +1,7 @@
 //! Notes, their mentions and audiences, polls and votes.
 
 use tokio::sync::oneshot;
-use tsudoi_model::{ChoiceTally, Job, Note, Poll};
+use tsudoi_model::{ChoiceTally, Job, Note, Notification, Poll};
 
 use super::jobs::insert_jobs;
 use super::{Result, Store, StoreError, from_json, from_name, placeholders, with_pool};
@@ -111,6 +111,8 @@ pub struct NewNote {
     pub poll: Option<Poll>,
     /// Work the note causes (delivering it to other servers), enqueued in its transaction.
     pub jobs: Vec<Job>,
+    /// Who hears of it (the mentioned, the replied to, the renoted), in its transaction.
+    pub notifications: Vec<Notification>,
 }
 
 impl Store {

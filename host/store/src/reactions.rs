@@ -1,9 +1,10 @@
 //! Reactions to notes: one per user per note, with the note's `reaction_count` kept in the
 //! same transaction.
 
-use tsudoi_model::{Job, Page, Reaction};
+use tsudoi_model::{Job, Notification, Page, Reaction};
 
 use super::jobs::insert_jobs;
+use super::notifications::insert_notifications;
 use super::{Result, Store, StoreError, placeholders, with_pool};
 
 #[derive(Debug, sqlx::FromRow)]
@@ -77,13 +78,14 @@ impl Store {
     }
 
     /// Records `reaction`, replacing `replacing` (the user's earlier reaction to the note, as
-    /// the caller read it), and enqueues `jobs`. Refused as a conflict, with nothing written,
+    /// the caller read it), enqueues `jobs` and adds `notifications`. Refused as a conflict, with nothing written,
     /// when the user's reaction is no longer what the caller read: a concurrent change won.
     pub async fn react(
         &self,
         reaction: &Reaction,
         replacing: Option<&Reaction>,
         jobs: &[Job],
+        notifications: &[Notification],
     ) -> Result<()> {
         with_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
@@ -120,6 +122,7 @@ impl Store {
                     .await?;
             }
             insert_jobs!(tx, jobs, reaction.created_at);
+            insert_notifications!(tx, notifications);
             tx.commit().await?;
             Ok::<_, StoreError>(())
         })

@@ -107,6 +107,7 @@ async fn a_column_that_does_not_decode_is_an_error_not_an_empty_default() {
             note: note.clone(),
             poll: None,
             jobs: vec![],
+            notifications: vec![],
         })
         .await
         .unwrap();

@@ -23,7 +23,14 @@ async fn post(store: &Store, author: &User, ago: i64) -> String {
 async fn follow(store: &Store, follower: &User, followee: &User) {
     assert!(
         store
-            .follow(&ids::aidx(), &follower.id, &followee.id, ids::now_ms(), &[])
+            .follow(
+                &ids::aidx(),
+                &follower.id,
+                &followee.id,
+                ids::now_ms(),
+                &[],
+                &[]
+            )
             .await
             .unwrap()
     );

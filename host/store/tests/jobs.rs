@@ -129,7 +129,8 @@ async fn a_job_is_enqueued_only_with_the_write_that_causes_it() {
                 &ann.id,
                 &ben.id,
                 now,
-                std::slice::from_ref(&job)
+                std::slice::from_ref(&job),
+                &[]
             )
             .await
             .unwrap()
@@ -142,7 +143,8 @@ async fn a_job_is_enqueued_only_with_the_write_that_causes_it() {
                 &ann.id,
                 &ben.id,
                 now,
-                std::slice::from_ref(&job)
+                std::slice::from_ref(&job),
+                &[]
             )
             .await
             .unwrap()

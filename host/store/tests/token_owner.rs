@@ -46,7 +46,7 @@ async fn the_owner_of_a_token_follows_every_change_to_their_row() {
 
     assert!(
         store
-            .follow(&ids::aidx(), &amy.id, &bob.id, ids::now_ms(), &[])
+            .follow(&ids::aidx(), &amy.id, &bob.id, ids::now_ms(), &[], &[])
             .await
             .unwrap()
     );

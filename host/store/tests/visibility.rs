@@ -57,7 +57,14 @@ async fn the_sql_rule_agrees_with_may_see_on_every_case() {
     let renoter = user(&store, "renoter").await;
     assert!(
         store
-            .follow(&ids::aidx(), &follower.id, &author.id, ids::now_ms(), &[])
+            .follow(
+                &ids::aidx(),
+                &follower.id,
+                &author.id,
+                ids::now_ms(),
+                &[],
+                &[]
+            )
             .await
             .unwrap()
     );
@@ -308,7 +315,7 @@ async fn the_rust_listing_rules_agree_with_the_sql() {
     let followed = user(&store, "followed").await;
     let other = user(&store, "other").await;
     store
-        .follow(&ids::aidx(), &me.id, &followed.id, ids::now_ms(), &[])
+        .follow(&ids::aidx(), &me.id, &followed.id, ids::now_ms(), &[], &[])
         .await
         .unwrap();
     let follows = |id: &str| id == followed.id;

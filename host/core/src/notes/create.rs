@@ -12,7 +12,7 @@ use tsudoi_store::NewNote;
 
 use super::visible_to;
 use crate::moderation::{self, Flags};
-use crate::{Core, Error, Interaction, Result, Settings, blocks};
+use crate::{Core, Error, Interaction, Result, Settings, blocks, notifications};
 
 /// Misskey's limits for notes.
 pub const CW_MAX: usize = 100;
@@ -547,9 +547,9 @@ pub async fn write(core: &Core, author: &User, w: Written) -> Result<Note> {
         visibility: input.visibility,
         local_only: input.local_only,
         reply_user_id: targets.reply.as_ref().map(|r| r.user_id.clone()),
-        reply_id: targets.reply.map(|r| r.id),
+        reply_id: targets.reply.as_ref().map(|r| r.id.clone()),
         renote_user_id: targets.renote.as_ref().map(|r| r.user_id.clone()),
-        renote_id: targets.renote.map(|r| r.id),
+        renote_id: targets.renote.as_ref().map(|r| r.id.clone()),
         has_poll: poll.is_some(),
         reaction_acceptance: input.reaction_acceptance,
         reaction_count: 0,
@@ -565,6 +565,11 @@ pub async fn write(core: &Core, author: &User, w: Written) -> Result<Note> {
         updated_at: None,
     };
     let new = NewNote {
+        notifications: notifications::for_note(
+            &note,
+            targets.reply.as_ref(),
+            targets.renote.as_ref(),
+        ),
         jobs: federate
             .then(|| {
                 Job::federate(FederationEvent::NoteCreated {
@@ -591,6 +596,7 @@ pub async fn write(core: &Core, author: &User, w: Written) -> Result<Note> {
     core.publish(Event::NoteCreated {
         note_id: new.note.id.clone(),
     });
+    notifications::publish(core, &new.notifications);
     Ok(new.note)
 }
 

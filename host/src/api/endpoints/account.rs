@@ -64,8 +64,8 @@ pub fn endpoints() -> Vec<Endpoint> {
 
 /// `MeDetailed` of `user`, serialised.
 async fn me(ctx: &Ctx, user: &User) -> ApiResult<Reply> {
-    let pending = accounts::has_pending_follow_request(&ctx.core, user).await?;
-    json(MeDetailed::pack(user, pending, ctx.settings()))
+    let state = accounts::me_state(&ctx.core, user).await?;
+    json(MeDetailed::pack(user, &state, ctx.settings()))
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -86,9 +86,9 @@ async fn signup(ctx: Ctx, p: SignupParams) -> ApiResult<Reply> {
         },
     )
     .await?;
-    let pending = accounts::has_pending_follow_request(&ctx.core, &user).await?;
+    let state = accounts::me_state(&ctx.core, &user).await?;
     json(WithToken {
-        entity: MeDetailed::pack(&user, pending, ctx.settings()),
+        entity: MeDetailed::pack(&user, &state, ctx.settings()),
         token,
     })
 }
@@ -176,26 +176,26 @@ async fn i_update(ctx: Ctx, p: UpdateParams) -> ApiResult<Reply> {
 /// [`view`] needs, loaded in one query.
 struct Viewing {
     relations: Vec<Relation>,
-    me_has_pending_requests: bool,
+    me_state: accounts::MeState,
 }
 
 async fn viewing(ctx: &Ctx, users: &[&User]) -> ApiResult<Viewing> {
     let Some(me) = &ctx.user else {
         return Ok(Viewing {
             relations: Vec::new(),
-            me_has_pending_requests: false,
+            me_state: Default::default(),
         });
     };
     let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
     let relations = follows::relations(&ctx.core, me, &ids).await?;
-    let me_has_pending_requests = if users.iter().any(|u| u.id == me.id) {
-        accounts::has_pending_follow_request(&ctx.core, me).await?
+    let me_state = if users.iter().any(|u| u.id == me.id) {
+        accounts::me_state(&ctx.core, me).await?
     } else {
-        false
+        Default::default()
     };
     Ok(Viewing {
         relations,
-        me_has_pending_requests,
+        me_state,
     })
 }
 
@@ -206,7 +206,7 @@ fn view<'a>(ctx: &Ctx, viewing: &Viewing, users: &[&'a User], i: usize) -> UserV
     match &ctx.user {
         Some(me) if me.id == u.id => UserView::Me(Box::new(MeDetailed::pack(
             u,
-            viewing.me_has_pending_requests,
+            &viewing.me_state,
             ctx.settings(),
         ))),
         _ => UserView::Other(Box::new(UserDetailed::pack(

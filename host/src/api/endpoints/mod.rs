@@ -11,6 +11,7 @@ pub mod federation;
 pub mod following;
 pub mod meta;
 pub mod notes;
+pub mod notifications;
 pub mod reactions;
 pub mod registry;
 pub mod timelines;
@@ -33,6 +34,7 @@ pub fn all() -> Vec<Endpoint> {
     v.extend(federation::endpoints());
     v.extend(following::endpoints());
     v.extend(notes::endpoints());
+    v.extend(notifications::endpoints());
     v.extend(reactions::endpoints());
     v.extend(registry::endpoints());
     v.extend(timelines::endpoints());

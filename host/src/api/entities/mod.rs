@@ -9,6 +9,7 @@ mod app;
 mod emoji;
 mod follow;
 mod note;
+mod notification;
 mod user;
 
 pub use admin::{Flag, InstalledPlugin, Notice, PluginEntry};
@@ -16,6 +17,7 @@ pub use app::{AppCreated, AuthSessionShown, MiauthChecked, SignedIn};
 pub use emoji::{EmojiDetailed, EmojiSimple, EmojisList, NoteReaction};
 pub use follow::{Blocking, FollowRequest, Following};
 pub use note::{CreatedNote, Note};
+pub use notification::{GroupedNotification, Notification};
 pub use user::{MeDetailed, Policies, RelationEntry, UserDetailed, UserLite, UserView, WithToken};
 
 use chrono::{TimeZone, Utc};

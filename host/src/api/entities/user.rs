@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use tsudoi_core::Settings;
+use tsudoi_core::accounts::MeState;
 use tsudoi_model::{Author, ProfileField, Relation, User};
 
 use super::{EmptyList, EmptyObject, iso};
@@ -371,7 +372,7 @@ pub struct MeDetailed<'a> {
     has_unread_chat_messages: bool,
     has_unread_notification: bool,
     has_pending_received_follow_request: bool,
-    unread_notifications_count: u32,
+    unread_notifications_count: i64,
     muted_words: EmptyList,
     hard_muted_words: EmptyList,
     muted_instances: EmptyList,
@@ -384,11 +385,7 @@ pub struct MeDetailed<'a> {
 }
 
 impl<'a> MeDetailed<'a> {
-    pub fn pack(
-        u: &'a User,
-        has_pending_received_follow_request: bool,
-        settings: &Settings,
-    ) -> Self {
+    pub fn pack(u: &'a User, state: &MeState, settings: &Settings) -> Self {
         MeDetailed {
             user: UserDetailed::pack(u, None, settings),
             avatar_id: (),
@@ -415,9 +412,9 @@ impl<'a> MeDetailed<'a> {
             has_unread_antenna: false,
             has_unread_channel: false,
             has_unread_chat_messages: false,
-            has_unread_notification: false,
-            has_pending_received_follow_request,
-            unread_notifications_count: 0,
+            has_unread_notification: state.unread_notifications > 0,
+            has_pending_received_follow_request: state.has_pending_follow_request,
+            unread_notifications_count: state.unread_notifications,
             muted_words: EmptyList,
             hard_muted_words: EmptyList,
             muted_instances: EmptyList,

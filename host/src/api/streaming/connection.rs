@@ -12,11 +12,11 @@ use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 use tsudoi_core::notes::create::normalize_hashtag;
 use tsudoi_core::stream::Viewer;
-use tsudoi_core::{Core, accounts, users};
+use tsudoi_core::{Core, accounts, notifications, users};
 use tsudoi_model::{Event, NoteFilter, NoteSource, User};
 
 use super::hub::{Hub, Prepared, PreparedNote, pack_note};
-use crate::api::entities::{MeDetailed, UserDetailed, UserLite};
+use crate::api::entities::{MeDetailed, Notification, UserDetailed, UserLite};
 
 /// How often the server pings. Clients that answer nothing for [`IDLE_LIMIT`] are dropped
 /// (Misskey drops them after two minutes without a pong).
@@ -373,13 +373,35 @@ impl Connection {
                 let Some(u) = self.user(&me).await else {
                     return;
                 };
-                let pending = accounts::has_pending_follow_request(&self.core, &u)
-                    .await
-                    .unwrap_or(false);
+                let state = accounts::me_state(&self.core, &u).await.unwrap_or_default();
                 (
                     "meUpdated",
-                    to_json(&MeDetailed::pack(&u, pending, &settings)),
+                    to_json(&MeDetailed::pack(&u, &state, &settings)),
                 )
+            }
+            Event::Notified {
+                notifiee_id,
+                notification_id,
+            } if *notifiee_id == me => {
+                let Some(user) = &self.me else { return };
+                let page = match notifications::one(&self.core, user, notification_id).await {
+                    Ok(Some(page)) => page,
+                    Ok(None) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot stream a notification");
+                        return;
+                    }
+                };
+                let Some(n) = page.items.first() else { return };
+                let body = to_json(&Notification::pack(n, &page, &settings));
+                // Misskey tells a client about a new notification twice: as it happens
+                // (`notification`) and as unread (`unreadNotification`, which web clients
+                // show as a badge and a toast).
+                self.out.push(channel_message(&main, "notification", &body));
+                ("unreadNotification", body)
+            }
+            Event::NotificationsRead { user_id } if *user_id == me => {
+                ("readAllNotifications", "null".to_owned())
             }
             Event::RegistryUpdated {
                 user_id,

@@ -34,6 +34,7 @@ pub async fn insert(store: &Store, note: &Note) {
             note: note.clone(),
             poll: None,
             jobs: vec![],
+            notifications: vec![],
         })
         .await
         .unwrap();
