@@ -82,10 +82,12 @@ pub async fn follow_user(
         if core
             .store()
             .create_follow_request(
-                &ids::aidx_at(now),
-                &follower.id,
-                &followee.id,
-                now,
+                &Follow {
+                    id: ids::aidx_at(now),
+                    follower_id: follower.id.clone(),
+                    followee_id: followee.id.clone(),
+                    created_at: now,
+                },
                 activity_id,
                 outward.as_slice(),
                 &told,

@@ -301,23 +301,21 @@ impl Store {
     /// nothing, if one is already pending.
     pub async fn create_follow_request(
         &self,
-        id: &str,
-        follower: &str,
-        followee: &str,
-        now: i64,
+        request: &Follow,
         activity_id: Option<&str>,
         jobs: &[Job],
         notifications: &[Notification],
     ) -> Result<bool> {
+        let now = request.created_at;
         with_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
             let inserted = sqlx::query(
                 "INSERT INTO follow_requests (id, follower_id, followee_id, created_at, activity_id) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             )
-            .bind(id)
-            .bind(follower)
-            .bind(followee)
+            .bind(&request.id)
+            .bind(&request.follower_id)
+            .bind(&request.followee_id)
             .bind(now)
             .bind(activity_id)
             .execute(&mut *tx)
