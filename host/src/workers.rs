@@ -23,3 +23,19 @@ pub fn watch_plugins(core: &Core) {
         }
     });
 }
+
+/// Removes ended mutes every minute. They hide nothing once ended (every read checks the
+/// end), so this only keeps the table small and `mute/list` current.
+pub fn clear_ended_mutes(core: &Core) {
+    let core = core.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = tsudoi_core::mutes::clear_ended(&core).await {
+                tracing::warn!(error = %e, "clearing ended mutes failed");
+            }
+        }
+    });
+}

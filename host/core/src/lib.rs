@@ -17,6 +17,7 @@ mod fresh;
 pub mod host_policy;
 pub mod limits;
 pub mod moderation;
+pub mod mutes;
 pub mod notes;
 pub mod notifications;
 pub mod plugins;
@@ -276,6 +277,12 @@ pub enum Error {
     AlreadyBlocking,
     #[error("you are not blocking that user")]
     NotBlocking,
+    #[error("you cannot mute yourself")]
+    MuteeIsYourself,
+    #[error("you are already muting that user")]
+    AlreadyMuting,
+    #[error("you are not muting that user")]
+    NotMuting,
     #[error("this username is already taken")]
     UsernameTaken,
     #[error("this username is not allowed: {0}")]

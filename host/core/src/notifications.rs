@@ -8,7 +8,8 @@
 //!   `receiveFollowRequest` when locked); an accepted request: the follower
 //!   (`followRequestAccepted`); an app: its user (`notifications/create`).
 //!
-//! The store keeps only those for local users who do not block whoever caused them.
+//! The store keeps only those for local users who neither block nor mute whoever caused
+//! them, nor are blocked by them.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

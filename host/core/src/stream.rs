@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use tsudoi_model::{Note, NoteFilter, NoteSource, Visibility, may_list};
+use tsudoi_model::{Exclusions, Note, NoteFilter, NoteSource, Visibility, ids, may_list};
 
 use crate::{Core, Result, emojis, reactions};
 
@@ -15,16 +15,16 @@ use crate::{Core, Result, emojis, reactions};
 pub struct Viewer {
     id: String,
     following: HashSet<String>,
-    blocked_by: HashSet<String>,
+    hidden: Exclusions,
 }
 
 impl Viewer {
     pub async fn load(core: &Core, user_id: &str) -> Result<Self> {
-        let (following, blocked_by) = core.store().stream_relations(user_id).await?;
+        let (following, hidden) = core.store().stream_relations(user_id).await?;
         Ok(Viewer {
             id: user_id.to_owned(),
             following: following.into_iter().collect(),
-            blocked_by: blocked_by.into_iter().collect(),
+            hidden,
         })
     }
 
@@ -75,8 +75,7 @@ impl StreamNote {
     }
 
     /// Whether `viewer` may see it: the visibility rule (for a pure renote, the renoted
-    /// note's too, as listings apply it), and not when its author, or the author of what it
-    /// replies to or renotes, blocks the viewer.
+    /// note's too, as listings apply it), less what the viewer's blocks and mutes hide.
     pub fn visible_to(&self, viewer: Option<&Viewer>) -> bool {
         let follows = |id: &str| viewer.is_some_and(|v| v.follows(id));
         if !may_list(
@@ -87,15 +86,7 @@ impl StreamNote {
         ) {
             return false;
         }
-        let Some(v) = viewer else { return true };
-        ![
-            Some(&self.note.user_id),
-            self.note.reply_user_id.as_ref(),
-            self.note.renote_user_id.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .any(|id| v.blocked_by.contains(id))
+        viewer.is_none_or(|v| !v.hidden.hides(&self.note, ids::now_ms(), true))
     }
 
     /// Whether a listing of `source` filtered by `filter` shows it to `viewer`.

@@ -55,14 +55,16 @@ pub enum Event {
         blocker_id: String,
         blockee_id: String,
     },
-    /// `notifiee_id` got notification `notification_id` (if they may have it: the store
-    /// keeps only notifications of local users who do not block their notifier).
+    /// `notifiee_id` got notification `notification_id`, if the store kept it (it keeps
+    /// only those it may: see `tsudoi_store::notifications`).
     Notified {
         notifiee_id: String,
         notification_id: String,
     },
     /// `user_id` read all their notifications.
     NotificationsRead { user_id: String },
+    /// `user_id` muted or unmuted someone.
+    MutesChanged { user_id: String },
     /// `user_id`'s own account changed (profile, counters a client shows).
     MeUpdated { user_id: String },
     /// `user_id` set `key` of their own registry under `scope` to `value` (JSON text).
@@ -76,7 +78,7 @@ pub enum Event {
 
 impl Event {
     /// The users whose own view of relations this event changes: a connection of theirs
-    /// reloads whom it follows and who blocks it.
+    /// reloads whom it follows and whose notes it hides.
     pub fn relation_parties(&self) -> Option<[&str; 2]> {
         match self {
             Event::Followed {
@@ -95,6 +97,7 @@ impl Event {
                 blocker_id,
                 blockee_id,
             } => Some([blocker_id, blockee_id]),
+            Event::MutesChanged { user_id } => Some([user_id, user_id]),
             _ => None,
         }
     }

@@ -17,7 +17,7 @@ pub mod visibility;
 
 pub use event::Event;
 pub use job::{ClaimedJob, FederationEvent, Job, JobQueue, ReactionEvent};
-pub use listing::{FollowSide, Listing, NoteFilter, NoteSource, Page, may_list};
+pub use listing::{Exclusions, FollowSide, Listing, NoteFilter, NoteSource, Page, may_list};
 pub use note::{ChoiceTally, Note, Poll, is_pure_renote};
 pub use notification::{Notification, NotificationKind};
 pub use plugin::{
@@ -28,8 +28,9 @@ pub use policy::{HostPolicy, HostPolicyKind};
 pub use reaction::{Emoji, EmojiImage, EmojiPatch, Reaction, ReactionAcceptance};
 pub use registry::{RegistryItem, RegistryScope};
 pub use user::{
-    ActorKey, App, AppGrant, AuthSession, Author, Block, Follow, MiauthSession, ProfileField,
-    ProfilePatch, RegistrationMode, Relation, RemoteActor, RemoteProfile, Severed, User,
+    ActorKey, App, AppGrant, AuthSession, Author, Block, Follow, MiauthSession, MuteKind, Muting,
+    ProfileField, ProfilePatch, RegistrationMode, Relation, RemoteActor, RemoteProfile, Severed,
+    User,
 };
 pub use visibility::{NoteAudience, Visibility, may_see};
 

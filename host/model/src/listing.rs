@@ -237,3 +237,38 @@ impl NoteFilter {
         !self.only_with_files
     }
 }
+
+/// Whose notes a signed-in viewer is not shown: those of users who block them or whom they
+/// block (everywhere), of users they mute (until the mute ends; not on the muted user's own
+/// page), and the pure renotes of users whose renotes they mute. A note is someone's when
+/// they wrote it, or wrote what it replies to or renotes. The Rust twin of the store's
+/// `sql_not_excluded`, for streaming.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exclusions {
+    /// Blocked either way.
+    pub blocked: std::collections::HashSet<String>,
+    /// Muted, with when the mute ends.
+    pub muted: std::collections::HashMap<String, Option<i64>>,
+    pub renote_muted: std::collections::HashSet<String>,
+}
+
+impl Exclusions {
+    /// Whether `note` is hidden at `now`; `with_mutes` false on a user's own page, where
+    /// only blocks hide.
+    pub fn hides(&self, note: &Note, now: i64, with_mutes: bool) -> bool {
+        let muted = |id: &str| {
+            self.muted
+                .get(id)
+                .is_some_and(|until| until.is_none_or(|t| t > now))
+        };
+        [
+            Some(&note.user_id),
+            note.reply_user_id.as_ref(),
+            note.renote_user_id.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|id| self.blocked.contains(id) || (with_mutes && muted(id)))
+            || (with_mutes && note.is_pure_renote() && self.renote_muted.contains(&note.user_id))
+    }
+}

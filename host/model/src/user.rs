@@ -125,6 +125,30 @@ pub struct Relation {
     pub is_blocking: bool,
     /// The other user blocks the viewer.
     pub is_blocked: bool,
+    /// The viewer mutes the other user (and the mute has not ended).
+    pub is_muted: bool,
+    /// The viewer mutes the other user's renotes.
+    pub is_renote_muted: bool,
+}
+
+/// A mute: `muter_id` is not shown `mutee_id`'s notes (or, for a renote mute, only their
+/// renotes) until `expires_at`, if it is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Muting {
+    pub id: String,
+    pub muter_id: String,
+    pub mutee_id: String,
+    pub expires_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// What a mute hides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MuteKind {
+    /// Everything by, replying to or renoting the mutee.
+    Notes,
+    /// Only the mutee's pure renotes.
+    Renotes,
 }
 
 /// A follow, or a request to follow.

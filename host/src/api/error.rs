@@ -361,6 +361,23 @@ impl From<core::Error> for ApiError {
                 "You are not blocking that user.",
                 "291b2efa-60c6-45c0-9f6a-045c8f9b02cd",
             ),
+            // `mute/create`'s and `mute/delete`'s ids; the renote mutes have their own
+            // (see `endpoints::mutes`).
+            E::MuteeIsYourself => Self::bad(
+                "MUTEE_IS_YOURSELF",
+                "Mutee is yourself.",
+                "a4619cb2-5f23-484b-9301-94c903074e10",
+            ),
+            E::AlreadyMuting => Self::bad(
+                "ALREADY_MUTING",
+                "You are already muting that user.",
+                "7e7359cb-160c-4956-b08f-4d1c653cd007",
+            ),
+            E::NotMuting => Self::bad(
+                "NOT_MUTING",
+                "You are not muting that user.",
+                "5467d020-daa9-4553-81e1-135c0c35a96d",
+            ),
             E::UsernameTaken => Self::bad(
                 "DUPLICATED_USERNAME",
                 "This username is already taken.",

@@ -11,6 +11,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let fed = tsudoi::wiring::open_federated(&config).await?;
     let core = fed.core().clone();
     tsudoi::workers::watch_plugins(&core);
+    tsudoi::workers::clear_ended_mutes(&core);
     fed.run_workers();
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -1,7 +1,7 @@
 //! Follow relations and follow requests. Counters on `users` change in the same transaction as
 //! the relation, so they never drift.
 
-use tsudoi_model::{Follow, FollowSide, Job, Notification, Relation};
+use tsudoi_model::{Exclusions, Follow, FollowSide, Job, Notification, Relation, ids};
 
 use super::jobs::insert_jobs;
 use super::notifications::insert_notifications;
@@ -143,14 +143,18 @@ impl Store {
              UNION ALL SELECT 'req_out', followee_id FROM follow_requests WHERE follower_id = $1 AND followee_id IN ({list}) \
              UNION ALL SELECT 'req_in', follower_id FROM follow_requests WHERE followee_id = $1 AND follower_id IN ({list}) \
              UNION ALL SELECT 'blocking', blockee_id FROM blockings WHERE blocker_id = $1 AND blockee_id IN ({list}) \
-             UNION ALL SELECT 'blocked', blocker_id FROM blockings WHERE blockee_id = $1 AND blocker_id IN ({list})"
+             UNION ALL SELECT 'blocked', blocker_id FROM blockings WHERE blockee_id = $1 AND blocker_id IN ({list}) \
+             UNION ALL SELECT 'muted', mutee_id FROM mutings WHERE muter_id = $1 AND mutee_id IN ({list}) \
+               AND (expires_at IS NULL OR expires_at > ${now}) \
+             UNION ALL SELECT 'renote_muted', mutee_id FROM renote_mutings WHERE muter_id = $1 AND mutee_id IN ({list})",
+            now = others.len() + 2
         );
         let rows: Vec<(String, String)> = with_pool!(&self.read, |p| {
             let mut q = sqlx::query_as::<_, (String, String)>(&sql).bind(me);
             for o in others {
                 q = q.bind(o);
             }
-            q.fetch_all(p).await
+            q.bind(ids::now_ms()).fetch_all(p).await
         })?;
         Ok(others
             .iter()
@@ -163,6 +167,8 @@ impl Store {
                     has_pending_follow_request_to_you: has("req_in"),
                     is_blocking: has("blocking"),
                     is_blocked: has("blocked"),
+                    is_muted: has("muted"),
+                    is_renote_muted: has("renote_muted"),
                 }
             })
             .collect())
@@ -186,21 +192,38 @@ impl Store {
         })?)
     }
 
-    /// Whom `user_id` follows, and who blocks them: what a streaming connection of theirs
-    /// keeps at hand to decide note by note (one round trip).
-    pub async fn stream_relations(&self, user_id: &str) -> Result<(Vec<String>, Vec<String>)> {
-        let rows: Vec<(bool, String)> = with_pool!(&self.read, |p| sqlx::query_as(
-            "SELECT TRUE, followee_id FROM follows WHERE follower_id = $1 \
-             UNION ALL SELECT FALSE, blocker_id FROM blockings WHERE blockee_id = $1"
+    /// Whom `user_id` follows, and whose notes they are not shown: what a streaming
+    /// connection of theirs keeps at hand to decide note by note (one round trip).
+    pub async fn stream_relations(&self, user_id: &str) -> Result<(Vec<String>, Exclusions)> {
+        let rows: Vec<(String, String, Option<i64>)> = with_pool!(&self.read, |p| {
+            sqlx::query_as(
+            "SELECT 'following', followee_id, CAST(NULL AS BIGINT) FROM follows WHERE follower_id = $1 \
+             UNION ALL SELECT 'blocked', blocker_id, NULL FROM blockings WHERE blockee_id = $1 \
+             UNION ALL SELECT 'blocked', blockee_id, NULL FROM blockings WHERE blocker_id = $1 \
+             UNION ALL SELECT 'muted', mutee_id, expires_at FROM mutings WHERE muter_id = $1 \
+             UNION ALL SELECT 'renote_muted', mutee_id, NULL FROM renote_mutings WHERE muter_id = $1"
         )
         .bind(user_id)
         .fetch_all(p)
-        .await)?;
-        let (following, blockers): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(f, _)| *f);
-        Ok((
-            following.into_iter().map(|(_, id)| id).collect(),
-            blockers.into_iter().map(|(_, id)| id).collect(),
-        ))
+        .await
+        })?;
+        let mut following = Vec::new();
+        let mut ex = Exclusions::default();
+        for (kind, id, until) in rows {
+            match kind.as_str() {
+                "following" => following.push(id),
+                "blocked" => {
+                    ex.blocked.insert(id);
+                }
+                "muted" => {
+                    ex.muted.insert(id, until);
+                }
+                _ => {
+                    ex.renote_muted.insert(id);
+                }
+            }
+        }
+        Ok((following, ex))
     }
 
     /// A page of a user's followers or followees, newest relation first.

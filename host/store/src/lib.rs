@@ -15,6 +15,7 @@ mod follows;
 mod instances;
 mod jobs;
 mod migrations;
+mod mutes;
 mod note_writer;
 mod notes;
 mod notifications;

@@ -119,6 +119,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "notifications",
         include_str!("../../../migrations/sqlite/0018_notifications.sql"),
     ),
+    (
+        19,
+        "mutings",
+        include_str!("../../../migrations/sqlite/0019_mutings.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -210,6 +215,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         18,
         "notifications",
         include_str!("../../../migrations/postgres/0018_notifications.sql"),
+    ),
+    (
+        19,
+        "mutings",
+        include_str!("../../../migrations/postgres/0019_mutings.sql"),
     ),
 ];
 

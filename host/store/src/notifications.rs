@@ -1,6 +1,6 @@
 //! Notifications. They are written in the same transaction as what caused them (a note, a
 //! reaction, a follow), so a crash never leaves one without the other, and only for local
-//! users who do not block whoever caused them: that rule is in the statement
+//! users who neither block nor mute whoever caused them (nor are blocked by them): that rule is in the statement
 //! ([`insert_notifications`]), so no caller can forget it.
 
 use tsudoi_model::{Notification, NotificationKind, Page};
@@ -15,7 +15,7 @@ const COLUMNS: &str = "id, notifiee_id, kind, notifier_id, note_id, target_note_
 pub const MAX_UNREAD_COUNTED: i64 = 1_000;
 
 /// Inserts `$list` (notifications) within transaction `$tx`, each only if its notifiee is
-/// a local user who does not block its notifier.
+/// a local user who neither blocks nor mutes its notifier, nor is blocked by it.
 macro_rules! insert_notifications {
     ($tx:expr, $list:expr) => {
         for n in $list {
@@ -23,8 +23,11 @@ macro_rules! insert_notifications {
                 "INSERT INTO notifications (id, notifiee_id, kind, notifier_id, note_id, \
                    target_note_id, reaction, header, body, icon, app_token_id, created_at) \
                  SELECT $1, u.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM users u \
-                 WHERE u.id = $2 AND u.host IS NULL AND ($4 IS NULL OR NOT EXISTS \
-                   (SELECT 1 FROM blockings b WHERE b.blocker_id = u.id AND b.blockee_id = $4))",
+                 WHERE u.id = $2 AND u.host IS NULL AND ($4 IS NULL OR (NOT EXISTS \
+                   (SELECT 1 FROM blockings b WHERE (b.blocker_id = u.id AND b.blockee_id = $4) \
+                      OR (b.blocker_id = $4 AND b.blockee_id = u.id)) \
+                 AND NOT EXISTS (SELECT 1 FROM mutings m WHERE m.muter_id = u.id AND m.mutee_id = $4 \
+                   AND (m.expires_at IS NULL OR m.expires_at > $12))))",
             )
             .bind(&n.id)
             .bind(&n.notifiee_id)

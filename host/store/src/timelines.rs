@@ -6,7 +6,9 @@ use tsudoi_model::{Listing, NoteFilter, NoteSource, Page, ids};
 
 use super::followings::List;
 use super::notes::{NOTE_COLUMNS, NoteRow};
-use super::visibility::{pure_renote, sql_renote_visible, sql_visible, sql_visible_by_followee};
+use super::visibility::{
+    pure_renote, sql_not_excluded, sql_renote_visible, sql_visible, sql_visible_by_followee,
+};
 use super::{Backend, Pool, Result, Store, with_pool};
 
 /// Most notes one listing returns: clients get at most 100 a page, and a timeline ranker
@@ -191,6 +193,12 @@ impl Store {
             _ => conds.push(sql_visible("n", me)),
         }
         conds.push(sql_renote_visible("n", me));
+        if let Some(me) = me {
+            // A user's own page shows what they wrote whoever the viewer mutes.
+            let with_mutes = !matches!(source, NoteSource::User { .. });
+            let now = args.push_i64(ids::now_ms());
+            conds.push(sql_not_excluded("n", me, &now, with_mutes));
+        }
         if !filter.with_renotes {
             conds.push(format!("NOT {pure}"));
         }

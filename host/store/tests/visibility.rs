@@ -435,3 +435,121 @@ async fn the_rust_listing_rules_agree_with_the_sql() {
     }
     assert_eq!(checked, 7 * (1 + 2 * 3));
 }
+
+/// Blocks (either way), mutes (ended or not) and renote mutes hide the same notes in SQL as
+/// `Exclusions::hides` says, on a public timeline and on a user's own page (where only
+/// blocks hide).
+#[tokio::test]
+async fn the_sql_exclusions_agree_with_the_rust_ones() {
+    use tsudoi_model::{Exclusions, MuteKind, Muting};
+    let db = TestDatabase::new();
+    let store = Store::open(&db.url).await.unwrap();
+    let me = user(&store, "me").await;
+    let blocker = user(&store, "blocker").await;
+    let blocked = user(&store, "blocked").await;
+    let muted = user(&store, "muted").await;
+    let ended = user(&store, "ended").await;
+    let renoter = user(&store, "renoter").await;
+    let plain = user(&store, "plain").await;
+    let now = ids::now_ms();
+    let block = |by: &User, of: &User| tsudoi_model::Block {
+        id: ids::aidx(),
+        blocker_id: by.id.clone(),
+        blockee_id: of.id.clone(),
+        created_at: now,
+    };
+    store
+        .block(&block(&blocker, &me), None, |_| vec![])
+        .await
+        .unwrap();
+    store
+        .block(&block(&me, &blocked), None, |_| vec![])
+        .await
+        .unwrap();
+    let mute = |mutee: &User, expires_at| Muting {
+        id: ids::aidx(),
+        muter_id: me.id.clone(),
+        mutee_id: mutee.id.clone(),
+        expires_at,
+        created_at: now - 10_000,
+    };
+    store
+        .mute(MuteKind::Notes, &mute(&muted, None))
+        .await
+        .unwrap();
+    store
+        .mute(MuteKind::Notes, &mute(&ended, Some(now - 1)))
+        .await
+        .unwrap();
+    store
+        .mute(MuteKind::Renotes, &mute(&renoter, None))
+        .await
+        .unwrap();
+
+    let mut ex = Exclusions::default();
+    ex.blocked.extend([blocker.id.clone(), blocked.id.clone()]);
+    ex.muted.insert(muted.id.clone(), None);
+    ex.muted.insert(ended.id.clone(), Some(now - 1));
+    ex.renote_muted.insert(renoter.id.clone());
+
+    let everyone = [&blocker, &blocked, &muted, &ended, &renoter, &plain];
+    let mut notes = Vec::new();
+    let mut ago = 5_000;
+    for author in everyone {
+        ago -= 1;
+        let own = common::note_ago(author, Visibility::Public, ago);
+        insert(&store, &own).await;
+        // What `plain` and `renoter` do with it: reply, renote, quote.
+        for by in [&plain, &renoter] {
+            for kind in 0..3 {
+                ago -= 1;
+                let mut n = common::note_ago(by, Visibility::Public, ago);
+                match kind {
+                    0 => {
+                        n.reply_id = Some(own.id.clone());
+                        n.reply_user_id = Some(author.id.clone());
+                    }
+                    _ => {
+                        n.renote_id = Some(own.id.clone());
+                        n.renote_user_id = Some(author.id.clone());
+                        if kind == 1 {
+                            n.text = None;
+                        }
+                    }
+                }
+                insert(&store, &n).await;
+                notes.push(n);
+            }
+        }
+        notes.push(own);
+    }
+    let check = |source: NoteSource, with_mutes: bool, listed: Vec<String>| {
+        for n in notes.iter().filter(|n| source.admits(n, |_| false)) {
+            assert_eq!(
+                listed.contains(&n.id),
+                !ex.hides(n, ids::now_ms(), with_mutes),
+                "{source:?}: note by {} (reply to {:?}, renote of {:?}, pure {})",
+                n.user_id,
+                n.reply_user_id,
+                n.renote_user_id,
+                n.is_pure_renote()
+            );
+        }
+    };
+    let global = source_listed(
+        &store,
+        NoteSource::GlobalPublic,
+        Some(&me.id),
+        &NoteFilter::default(),
+    )
+    .await;
+    check(NoteSource::GlobalPublic, true, global);
+    for author in [&renoter, &plain] {
+        let source = NoteSource::User {
+            user_id: author.id.clone(),
+        };
+        let page =
+            source_listed(&store, source.clone(), Some(&me.id), &NoteFilter::default()).await;
+        check(source, false, page);
+    }
+}

@@ -60,6 +60,29 @@ pub async fn show(core: &Core, id: &str, viewer: Option<&str>) -> Result<Note> {
     Ok(note)
 }
 
+/// A note as `viewer` looks at it (`notes/show`): as [`show`], and not there when the
+/// viewer and its author, or the author of what it replies to or renotes, block each other
+/// (listings hide it too). Acting on a note goes through [`show`], so that a block is
+/// answered with its own error, and one's own notes stay one's own to delete.
+pub async fn view(core: &Core, id: &str, viewer: Option<&str>) -> Result<Note> {
+    let note = show(core, id, viewer).await?;
+    if let Some(me) = viewer {
+        let others: Vec<&str> = [
+            Some(note.user_id.as_str()),
+            note.reply_user_id.as_deref(),
+            note.renote_user_id.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|id| *id != me)
+        .collect();
+        if core.store().blocked_either_way(me, &others).await? {
+            return Err(Error::NoSuchNote);
+        }
+    }
+    Ok(note)
+}
+
 /// Notes as an administrator reviews them (whoever they were for): those of `ids` that
 /// still exist.
 pub async fn for_review(core: &Core, ids: &[String]) -> Result<Vec<Note>> {

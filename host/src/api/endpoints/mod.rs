@@ -10,6 +10,7 @@ pub mod emojis;
 pub mod federation;
 pub mod following;
 pub mod meta;
+pub mod mutes;
 pub mod notes;
 pub mod notifications;
 pub mod reactions;
@@ -39,6 +40,7 @@ pub fn all() -> Vec<Endpoint> {
     v.extend(registry::endpoints());
     v.extend(timelines::endpoints());
     v.extend(meta::endpoints());
+    v.extend(mutes::endpoints());
     v
 }
 

@@ -165,7 +165,7 @@ struct NoteIdParams {
 }
 
 async fn show(ctx: Ctx, p: NoteIdParams) -> ApiResult<Reply> {
-    let note = notes::show(&ctx.core, check_id("noteId", &p.note_id)?, ctx.viewer_id()).await?;
+    let note = notes::view(&ctx.core, check_id("noteId", &p.note_id)?, ctx.viewer_id()).await?;
     respond_one(&ctx, note).await
 }
 

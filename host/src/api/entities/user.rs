@@ -121,8 +121,8 @@ impl From<&Relation> for RelationFlags {
             has_pending_follow_request_to_you: r.has_pending_follow_request_to_you,
             is_blocking: r.is_blocking,
             is_blocked: r.is_blocked,
-            is_muted: false,
-            is_renote_muted: false,
+            is_muted: r.is_muted,
+            is_renote_muted: r.is_renote_muted,
         }
     }
 }

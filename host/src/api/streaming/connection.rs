@@ -34,6 +34,9 @@ pub async fn run(socket: WebSocket, core: Core, hub: Hub, me: Option<User>) {
             Ok(v) => Some(v),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot open a stream");
+                // Clients reconnect at once; a second's pause keeps a database that is
+                // away from being asked hundreds of times a second per client.
+                tokio::time::sleep(Duration::from_secs(1)).await;
                 return;
             }
         },
