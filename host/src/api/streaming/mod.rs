@@ -28,6 +28,14 @@ use super::ApiState;
 /// flags.
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
+/// The socket's read and write buffers. tungstenite's defaults (128 KiB each) made an idle
+/// connection cost the server ~280 KiB; the messages both ways are a few KiB at most.
+const BUFFER_BYTES: usize = 4 * 1024;
+
+/// What may wait to be written to a client that does not read: past it the connection
+/// fails instead of growing without bound.
+const MAX_UNSENT_BYTES: usize = 1 << 20;
+
 pub fn routes() -> Router<Arc<ApiState>> {
     Router::new().route("/streaming", get(upgrade))
 }
@@ -74,5 +82,8 @@ async fn upgrade(
     let core = state.core.clone();
     let hub = state.hub();
     ws.max_message_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(BUFFER_BYTES)
+        .write_buffer_size(BUFFER_BYTES)
+        .max_write_buffer_size(MAX_UNSENT_BYTES)
         .on_upgrade(move |socket| connection::run(socket, core, hub, user))
 }
