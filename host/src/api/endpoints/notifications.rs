@@ -61,12 +61,8 @@ pub fn endpoints() -> Vec<Endpoint> {
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct ListParams {
-    since_id: Option<String>,
-    until_id: Option<String>,
-    since_date: Option<i64>,
-    until_date: Option<i64>,
-    /// 1–100, 10 by default.
-    limit: Option<i64>,
+    #[serde(flatten)]
+    paging: Paging,
     /// Marks every notification read (the default).
     mark_as_read: Option<bool>,
     /// Notification types to list (names this server never makes match nothing).
@@ -86,14 +82,7 @@ impl ListParams {
     }
 
     async fn read(&self, ctx: &Ctx) -> ApiResult<notifications::NotificationPage> {
-        let page = Paging {
-            since_id: self.since_id.clone(),
-            until_id: self.until_id.clone(),
-            since_date: self.since_date,
-            until_date: self.until_date,
-            limit: self.limit,
-        }
-        .page(10)?;
+        let page = self.paging.page(10)?;
         Ok(notifications::page(
             &ctx.core,
             ctx.me()?,
