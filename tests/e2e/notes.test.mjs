@@ -93,6 +93,14 @@ test('polls: vote once per choice, multiple choice, expiry', async () => {
   const amyView = await amy.api.request('notes/show', { noteId: n.id });
   assert.deepEqual(amyView.poll.choices.map((c) => c.isVoted), [false, false, false]);
 
+  // Votes on different choices sent at once: a single-choice poll keeps exactly one.
+  const { createdNote: race } = await amy.api.request('notes/create', { text: 'race', poll: { choices: ['a', 'b', 'c', 'd'] } });
+  const cast = await Promise.allSettled([0, 1, 2, 3, 0, 1, 2, 3].map((choice) => bo.api.request('notes/polls/vote', { noteId: race.id, choice })));
+  assert.equal(cast.filter((r) => r.status === 'fulfilled').length, 1);
+  assert.ok(cast.filter((r) => r.status === 'rejected').every((r) => r.reason.code === 'ALREADY_VOTED'));
+  const raced = await bo.api.request('notes/show', { noteId: race.id });
+  assert.equal(raced.poll.choices.reduce((sum, c) => sum + c.votes, 0), 1);
+
   const { createdNote: multi } = await amy.api.request('notes/create', { text: 'many', poll: { choices: ['x', 'y'], multiple: true } });
   await bo.api.request('notes/polls/vote', { noteId: multi.id, choice: 0 });
   await bo.api.request('notes/polls/vote', { noteId: multi.id, choice: 1 });

@@ -4,7 +4,7 @@ use tokio::sync::oneshot;
 use tsudoi_model::{ChoiceTally, Job, Note, Notification, Poll};
 
 use super::jobs::insert_jobs;
-use super::{Result, Store, StoreError, from_json, from_name, placeholders, with_pool};
+use super::{Backend, Result, Store, StoreError, from_json, from_name, placeholders, with_pool};
 
 /// A `notes` row as SQL returns it; [`NoteRow::decode`] makes it a [`Note`].
 #[derive(Debug, sqlx::FromRow)]
@@ -343,8 +343,9 @@ impl Store {
     }
 
     /// Records a vote and enqueues `jobs`. With `multiple == false` a second vote on the
-    /// same poll is refused inside the transaction, so two concurrent requests cannot both
-    /// win.
+    /// same poll is refused inside the transaction. The poll's row is locked first (on
+    /// PostgreSQL; SQLite has one writer), so two concurrent votes cannot both find no
+    /// earlier vote, nor both add to a remote poll's counts from the same reading.
     #[allow(clippy::too_many_arguments)]
     pub async fn vote(
         &self,
@@ -356,8 +357,17 @@ impl Store {
         now: i64,
         jobs: &[Job],
     ) -> Result<()> {
+        let lock = match self.backend() {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        let poll = format!("SELECT counts FROM polls WHERE note_id = $1{lock}");
         with_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
+            let counts: Option<Option<String>> = sqlx::query_scalar(&poll)
+                .bind(note_id)
+                .fetch_optional(&mut *tx)
+                .await?;
             let existing: Vec<i64> = sqlx::query_scalar(
                 "SELECT choice FROM poll_votes WHERE note_id = $1 AND user_id = $2",
             )
@@ -383,11 +393,6 @@ impl Store {
             .await?;
             // A remote poll counts what its server reports: add this vote until it reports
             // again.
-            let counts: Option<Option<String>> =
-                sqlx::query_scalar("SELECT counts FROM polls WHERE note_id = $1")
-                    .bind(note_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
             if let Some(Some(counts)) = counts {
                 let mut counts: Vec<i64> = from_json("polls.counts", &counts)?;
                 if let Some(n) = usize::try_from(choice).ok().and_then(|c| counts.get_mut(c)) {
