@@ -172,8 +172,7 @@ pub async fn one(core: &Core, me: &User, id: &str) -> Result<Option<Notification
     Ok((!page.items.is_empty()).then_some(page))
 }
 
-/// Marks all of `me`'s notifications read, and tells their streams if any was unread
-/// (`force`: tell them anyway, as `notifications/mark-all-as-read` does).
+/// Marks all of `me`'s notifications read, and tells their streams if any was unread.
 pub async fn read_all(core: &Core, me: &User) -> Result<()> {
     if core.store().read_all_notifications(&me.id).await? {
         core.publish(Event::NotificationsRead {
