@@ -140,15 +140,7 @@ pub async fn list(core: &Core, me: &User, page: &Page) -> Result<Vec<(Block, Use
             page.limit,
         )
         .await?;
-    let ids: Vec<String> = blocks.iter().map(|b| b.blockee_id.clone()).collect();
-    let mut users = crate::users::by_ids(core, &ids).await?;
-    Ok(blocks
-        .into_iter()
-        .filter_map(|b| {
-            let at = users.iter().position(|u| u.id == b.blockee_id)?;
-            Some((b, users.swap_remove(at)))
-        })
-        .collect())
+    crate::users::with_users(core, blocks, |b| &b.blockee_id).await
 }
 
 /// Refuses `actor` doing `what` to notes of `owners` if one of them blocks `actor` (their

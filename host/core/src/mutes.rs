@@ -79,15 +79,7 @@ pub async fn list(
             page.limit,
         )
         .await?;
-    let ids: Vec<String> = mutes.iter().map(|m| m.mutee_id.clone()).collect();
-    let mut users = users::by_ids(core, &ids).await?;
-    Ok(mutes
-        .into_iter()
-        .filter_map(|m| {
-            let at = users.iter().position(|u| u.id == m.mutee_id)?;
-            Some((m, users.swap_remove(at)))
-        })
-        .collect())
+    users::with_users(core, mutes, |m| &m.mutee_id).await
 }
 
 /// Removes the mutes that have ended (they already hide nothing; this keeps the table and

@@ -37,6 +37,24 @@ pub async fn by_ids(core: &Core, ids: &[String]) -> Result<Vec<User>> {
         .collect())
 }
 
+/// Each of `items` with the user `user_of` names (a block with its blockee, a mute with its
+/// mutee), those whose user is unknown or suspended left out.
+pub(crate) async fn with_users<T>(
+    core: &Core,
+    items: Vec<T>,
+    user_of: impl Fn(&T) -> &str,
+) -> Result<Vec<(T, User)>> {
+    let ids: Vec<String> = items.iter().map(|i| user_of(i).to_owned()).collect();
+    let mut users = by_ids(core, &ids).await?;
+    Ok(items
+        .into_iter()
+        .filter_map(|i| {
+            let at = users.iter().position(|u| u.id == user_of(&i))?;
+            Some((i, users.swap_remove(at)))
+        })
+        .collect())
+}
+
 /// Removes a remote user whose server says they are gone (a `Delete` of the actor): their
 /// follows both ways, their reactions and their notes, each through the write that keeps the
 /// counters right, then the user. Other servers are not told: it is their news.

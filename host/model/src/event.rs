@@ -77,6 +77,42 @@ pub enum Event {
 }
 
 impl Event {
+    /// Whether the event names `user_id` as one of the users it is about (not the users a
+    /// note reaches, which only the note's rules tell).
+    pub fn names(&self, user_id: &str) -> bool {
+        match self {
+            Event::NoteCreated { .. } | Event::NoteDeleted { .. } => false,
+            Event::Reacted { user_id: u, .. }
+            | Event::Unreacted { user_id: u, .. }
+            | Event::PollVoted { user_id: u, .. }
+            | Event::MutesChanged { user_id: u }
+            | Event::MeUpdated { user_id: u }
+            | Event::NotificationsRead { user_id: u }
+            | Event::RegistryUpdated { user_id: u, .. }
+            | Event::Notified { notifiee_id: u, .. } => u == user_id,
+            Event::Followed {
+                follower_id: a,
+                followee_id: b,
+            }
+            | Event::Unfollowed {
+                follower_id: a,
+                followee_id: b,
+            }
+            | Event::FollowRequested {
+                follower_id: a,
+                followee_id: b,
+            }
+            | Event::Blocked {
+                blocker_id: a,
+                blockee_id: b,
+            }
+            | Event::Unblocked {
+                blocker_id: a,
+                blockee_id: b,
+            } => a == user_id || b == user_id,
+        }
+    }
+
     /// The users whose own view of relations this event changes: a connection of theirs
     /// reloads whom it follows and whose notes it hides.
     pub fn relation_parties(&self) -> Option<[&str; 2]> {

@@ -313,7 +313,14 @@ impl Connection {
     /// Relation and account events: the viewer's relations are read again when they
     /// change, and `main` tells the client.
     async fn on_event(&mut self, event: &Event) {
-        let Some(me) = self.me.as_ref().map(|u| u.id.clone()) else {
+        // Every connection hears every event: most are about someone else, and cost it
+        // nothing more than this check.
+        let Some(me) = self
+            .me
+            .as_ref()
+            .filter(|u| event.names(&u.id))
+            .map(|u| u.id.clone())
+        else {
             return;
         };
         if event
