@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+use tsudoi_core::drive::DrivePolicy;
 use tsudoi_core::{PublicUrl, Settings};
 use tsudoi_federation::FederationSettings;
+use tsudoi_media::blobs::{Backend, S3Config};
 use tsudoi_model::{Deadlines, RegistrationMode};
 use url::Url;
 
@@ -25,6 +27,9 @@ pub struct Config {
     pub allowed_private_networks: Vec<ipnet::IpNet>,
     pub settings: Settings,
     pub federation: FederationSettings,
+    /// Where drive files' bytes are kept: `files/` in the data directory unless `[drive.s3]`
+    /// names a bucket.
+    pub file_storage: Backend,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +61,33 @@ struct FileConfig {
     allowed_private_networks: Option<Vec<String>>,
     plugins: Option<PluginFileConfig>,
     federation: Option<FederationFileConfig>,
+    drive: Option<DriveFileConfig>,
+}
+
+/// Sets one `[drive.s3]` key from an environment variable.
+type SetS3 = fn(&mut S3FileConfig, String);
+
+/// `[drive]`: what uploads may be, and (`[drive.s3]`) an S3-compatible bucket to keep them in.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DriveFileConfig {
+    capacity_mb: Option<u64>,
+    max_file_mb: Option<u64>,
+    uploadable_types: Option<Vec<String>>,
+    s3: Option<S3FileConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct S3FileConfig {
+    endpoint: Option<String>,
+    bucket: Option<String>,
+    region: Option<String>,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    prefix: Option<String>,
+    public_url: Option<String>,
+    path_style: Option<bool>,
 }
 
 /// `[federation]`: how deliveries are retried and spread, and the switch tests use to
@@ -144,17 +176,47 @@ impl Config {
                 Some(v.split(',').map(|s| s.trim().to_owned()).collect());
         }
         if let Some(v) = non_empty("TSUDOI_FEDERATION_ALLOW_PRIVATE") {
-            let allow = match v.as_str() {
-                "true" | "1" => true,
-                "false" | "0" => false,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        key: "federation.allow_private",
-                        message: format!("`{v}` is not true or false"),
-                    });
-                }
-            };
-            raw.federation.get_or_insert_default().allow_private = Some(allow);
+            raw.federation.get_or_insert_default().allow_private =
+                Some(parse_bool("federation.allow_private", &v)?);
+        }
+        if let Some(v) = non_empty("TSUDOI_DRIVE_CAPACITY_MB") {
+            raw.drive.get_or_insert_default().capacity_mb =
+                Some(parse_number("drive.capacity_mb", &v)? as u64);
+        }
+        if let Some(v) = non_empty("TSUDOI_DRIVE_MAX_FILE_MB") {
+            raw.drive.get_or_insert_default().max_file_mb =
+                Some(parse_number("drive.max_file_mb", &v)? as u64);
+        }
+        if let Some(v) = non_empty("TSUDOI_DRIVE_UPLOADABLE_TYPES") {
+            raw.drive.get_or_insert_default().uploadable_types =
+                Some(v.split(',').map(|s| s.trim().to_owned()).collect());
+        }
+        // Any of these turns the bucket on; the file's `[drive.s3]` fills in the rest.
+        let s3_env: [(&str, SetS3); 7] = [
+            ("TSUDOI_S3_ENDPOINT", |c, v| c.endpoint = Some(v)),
+            ("TSUDOI_S3_BUCKET", |c, v| c.bucket = Some(v)),
+            ("TSUDOI_S3_REGION", |c, v| c.region = Some(v)),
+            ("TSUDOI_S3_ACCESS_KEY_ID", |c, v| c.access_key_id = Some(v)),
+            ("TSUDOI_S3_SECRET_ACCESS_KEY", |c, v| {
+                c.secret_access_key = Some(v)
+            }),
+            ("TSUDOI_S3_PREFIX", |c, v| c.prefix = Some(v)),
+            ("TSUDOI_S3_PUBLIC_URL", |c, v| c.public_url = Some(v)),
+        ];
+        for (name, set) in s3_env {
+            if let Some(v) = non_empty(name) {
+                set(
+                    raw.drive.get_or_insert_default().s3.get_or_insert_default(),
+                    v,
+                );
+            }
+        }
+        if let Some(v) = non_empty("TSUDOI_S3_PATH_STYLE") {
+            raw.drive
+                .get_or_insert_default()
+                .s3
+                .get_or_insert_default()
+                .path_style = Some(parse_bool("drive.s3.path_style", &v)?);
         }
         if let Some(v) = non_empty("TSUDOI_FEDERATION_RETRY_BASE_MS") {
             raw.federation.get_or_insert_default().retry_base_ms =
@@ -310,9 +372,20 @@ impl Config {
             }
         };
         let federation = federation_settings(raw.federation.unwrap_or_default())?;
+        let drive_raw = raw.drive.unwrap_or_default();
+        let file_storage = match drive_raw.s3 {
+            Some(s3) => Backend::S3(s3_config(s3)?),
+            None => Backend::Local(data_dir.join("files")),
+        };
+        let drive = drive_policy(
+            drive_raw.capacity_mb,
+            drive_raw.max_file_mb,
+            drive_raw.uploadable_types,
+        )?;
         Ok(Self {
             listen,
             federation,
+            file_storage,
             // Compiled plugin code is cached under the data directory, shared by the shell
             // (which compiles on install) and the server (which then starts at once).
             settings: Settings {
@@ -324,6 +397,7 @@ impl Config {
                 plugin_deadlines,
                 plugin_kv_quota_bytes,
                 plugin_cache: data_dir.join("plugin-cache"),
+                drive,
             },
             data_dir,
             database_url,
@@ -377,6 +451,85 @@ fn federation_settings(raw: FederationFileConfig) -> Result<FederationSettings, 
             defaults.per_host_concurrency,
         )?,
     })
+}
+
+/// `[drive]`'s limits, Misskey's defaults where unset.
+fn drive_policy(
+    capacity_mb: Option<u64>,
+    max_file_mb: Option<u64>,
+    types: Option<Vec<String>>,
+) -> Result<DrivePolicy, ConfigError> {
+    let defaults = DrivePolicy::default();
+    let mb = |key: &'static str, v: Option<u64>, default: i64| match v {
+        None => Ok(default),
+        Some(n) if (1..=1 << 20).contains(&n) => Ok((n as i64) << 20),
+        Some(n) => Err(ConfigError::Invalid {
+            key,
+            message: format!("{n} is outside 1..=1048576 MB"),
+        }),
+    };
+    let uploadable_types = match types {
+        None => defaults.uploadable_types,
+        Some(types) => {
+            let types: Vec<String> = types.into_iter().filter(|t| !t.is_empty()).collect();
+            if let Some(bad) = types.iter().find(|t| {
+                *t != "*"
+                    && !t
+                        .split_once('/')
+                        .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+            }) {
+                return Err(ConfigError::Invalid {
+                    key: "drive.uploadable_types",
+                    message: format!("`{bad}` is not a media type such as image/png, image/* or *"),
+                });
+            }
+            types
+        }
+    };
+    Ok(DrivePolicy {
+        capacity_bytes: mb("drive.capacity_mb", capacity_mb, defaults.capacity_bytes)?,
+        max_file_bytes: mb("drive.max_file_mb", max_file_mb, defaults.max_file_bytes)?,
+        uploadable_types,
+    })
+}
+
+/// `[drive.s3]`: a bucket, the keys to it and (unless AWS) the service's URL.
+fn s3_config(raw: S3FileConfig) -> Result<S3Config, ConfigError> {
+    let required = |key: &'static str, v: Option<String>| {
+        v.filter(|v| !v.is_empty()).ok_or(ConfigError::Invalid {
+            key,
+            message: "is required when [drive.s3] is set".into(),
+        })
+    };
+    if let Some(endpoint) = &raw.endpoint
+        && Url::parse(endpoint).map_or(true, |u| !matches!(u.scheme(), "http" | "https"))
+    {
+        return Err(ConfigError::Invalid {
+            key: "drive.s3.endpoint",
+            message: format!("`{endpoint}` is not an http(s) URL"),
+        });
+    }
+    Ok(S3Config {
+        bucket: required("drive.s3.bucket", raw.bucket)?,
+        access_key_id: required("drive.s3.access_key_id", raw.access_key_id)?,
+        secret_access_key: required("drive.s3.secret_access_key", raw.secret_access_key)?,
+        region: raw.region.unwrap_or_else(|| "us-east-1".into()),
+        path_style: raw.path_style.unwrap_or(raw.endpoint.is_some()),
+        endpoint: raw.endpoint,
+        prefix: raw.prefix.filter(|p| !p.is_empty()),
+        public_url: raw.public_url.filter(|u| !u.is_empty()),
+    })
+}
+
+fn parse_bool(key: &'static str, v: &str) -> Result<bool, ConfigError> {
+    match v {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            key,
+            message: format!("`{v}` is not true or false"),
+        }),
+    }
 }
 
 fn parse_number(key: &'static str, v: &str) -> Result<usize, ConfigError> {
@@ -462,6 +615,71 @@ mod tests {
                 err.to_string().contains("plugins.kv_quota_bytes"),
                 "{bad}: {err}"
             );
+        }
+    }
+
+    #[test]
+    fn the_drive_keeps_files_on_disk_with_misskeys_limits_unless_told_otherwise() {
+        let c = Config::load_with_env(None, env_of(&[("TSUDOI_DATA_DIR", "/srv/t")])).unwrap();
+        assert!(matches!(&c.file_storage, Backend::Local(p) if p == Path::new("/srv/t/files")));
+        assert_eq!(c.settings.drive.capacity_bytes, 100 << 20);
+        assert_eq!(c.settings.drive.max_file_bytes, 30 << 20);
+        assert!(
+            c.settings
+                .drive
+                .uploadable_types
+                .contains(&"image/*".to_owned())
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "[drive]\ncapacity_mb = 2048\nuploadable_types = [\"image/*\"]\n\
+             [drive.s3]\nbucket = \"b\"\naccess_key_id = \"k\"\nsecret_access_key = \"s\"\n",
+        )
+        .unwrap();
+        let env = [
+            ("TSUDOI_S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("TSUDOI_DRIVE_MAX_FILE_MB", "5"),
+        ];
+        let c = Config::load_with_env(Some(&path), env_of(&env)).unwrap();
+        assert_eq!(c.settings.drive.capacity_bytes, 2048 << 20);
+        assert_eq!(c.settings.drive.max_file_bytes, 5 << 20);
+        assert_eq!(c.settings.drive.uploadable_types, ["image/*"]);
+        let Backend::S3(s3) = &c.file_storage else {
+            panic!("expected S3, got {:?}", c.file_storage);
+        };
+        assert_eq!(s3.bucket, "b");
+        assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert!(
+            s3.path_style,
+            "a self-hosted endpoint takes the bucket in the path"
+        );
+        assert_eq!(s3.region, "us-east-1");
+
+        for (pairs, key) in [
+            (
+                vec![("TSUDOI_S3_BUCKET", "only-a-bucket")],
+                "drive.s3.access_key_id",
+            ),
+            (vec![("TSUDOI_DRIVE_CAPACITY_MB", "0")], "drive.capacity_mb"),
+            (
+                vec![("TSUDOI_DRIVE_UPLOADABLE_TYPES", "images")],
+                "drive.uploadable_types",
+            ),
+            (
+                vec![
+                    ("TSUDOI_S3_ENDPOINT", "ftp://x"),
+                    ("TSUDOI_S3_BUCKET", "b"),
+                    ("TSUDOI_S3_ACCESS_KEY_ID", "k"),
+                    ("TSUDOI_S3_SECRET_ACCESS_KEY", "s"),
+                ],
+                "drive.s3.endpoint",
+            ),
+        ] {
+            let err = Config::load_with_env(None, env_of(&pairs)).unwrap_err();
+            assert!(err.to_string().contains(key), "{key}: {err}");
         }
     }
 

@@ -62,5 +62,6 @@ pub fn core_over(config: &Config, store: Store) -> anyhow::Result<Core> {
         Some(url) => Bus::redis(url).map_err(|e| anyhow::anyhow!("{e}: {}", redact(url)))?,
         None => Bus::in_process(),
     };
-    Ok(Core::new(config.settings.clone(), store, http, bus))
+    let blobs = tsudoi_media::blobs::Blobs::open(&config.file_storage)?;
+    Ok(Core::new(config.settings.clone(), store, http, bus, blobs))
 }

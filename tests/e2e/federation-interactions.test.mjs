@@ -13,8 +13,13 @@ const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR
 
 const federating = {
   TSUDOI_FEDERATION_ALLOW_PRIVATE: 'true',
+  // The media proxy fetches the other servers' emoji, on loopback here.
+  TSUDOI_ALLOWED_PRIVATE_NETWORKS: '127.0.0.1/32',
   TSUDOI_FEDERATION_RETRY_BASE_MS: '200',
 };
+
+/** Where `server` shows another server's emoji image: through its media proxy. */
+const proxied = (server, url) => `${server.origin}/proxy/emoji.webp?url=${encodeURIComponent(url)}&emoji=1`;
 
 let a;
 let b;
@@ -88,7 +93,7 @@ test('a custom emoji reaction reaches the author and the reacting user\'s follow
     const n = await alice.api.request('notes/show', { noteId: original.id });
     assert.deepEqual(n.reactions, { [remoteKey]: 1 });
     assert.equal(n.reactionCount, 1);
-    assert.deepEqual(n.reactionEmojis, { [`blobcat@${hostOf(b)}`]: blobcat.url });
+    assert.deepEqual(n.reactionEmojis, { [`blobcat@${hostOf(b)}`]: proxied(a, blobcat.url) });
     assert.equal(n.myReaction, null);
   });
   const [reaction] = await alice.api.request('notes/reactions', { noteId: original.id });
@@ -97,9 +102,10 @@ test('a custom emoji reaction reaches the author and the reacting user\'s follow
   assert.equal(reaction.user.host, hostOf(b));
   const image = await fetch((await alice.api.request('notes/show', { noteId: original.id })).reactionEmojis[`blobcat@${hostOf(b)}`]);
   assert.equal(image.headers.get('content-type'), 'image/png');
-  // Misskey's web client asks alice's server for the emoji by name; it points at bob's.
+  // Misskey's web client asks alice's server for the emoji by name; it points at bob's
+  // image through the proxy.
   const byName = await fetch(`${a.origin}/emoji/blobcat@${hostOf(b)}.webp`, { redirect: 'manual' });
-  assert.equal(byName.headers.get('location'), blobcat.url);
+  assert.equal(byName.headers.get('location'), proxied(a, blobcat.url));
 
   // Carol's server has the note and follows bob: it got the Like as well.
   await eventually(async () => {
@@ -168,7 +174,7 @@ test('custom emoji in a note\'s text travel as Emoji tags and show with their im
   assert.equal(emojiDoc.type, 'Emoji');
 
   const onB = await arrived(gus, 'time to :party: and :unknown:');
-  assert.deepEqual(onB.emojis, { party: party.url });
+  assert.deepEqual(onB.emojis, { party: proxied(b, party.url) });
 });
 
 test('polls cross servers as Questions; a vote reaches the poll\'s server, and the new counts the others', async () => {

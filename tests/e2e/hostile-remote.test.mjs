@@ -462,7 +462,8 @@ test('reactions as other software sends them: a plain Like, an EmojiReact, Missk
   await eventually(async () => {
     const n = await reactions();
     assert.deepEqual(n.reactions, { '❤': 1, '🎉': 1, [nekoKey]: 1 });
-    assert.deepEqual(n.reactionEmojis, { [`neko@${remote.host}`]: neko });
+    const proxied = `${server.origin}/proxy/emoji.webp?url=${encodeURIComponent(neko)}&emoji=1`;
+    assert.deepEqual(n.reactionEmojis, { [`neko@${remote.host}`]: proxied });
   });
   // A Like of a note this server does not have is accepted and changes nothing.
   assert.equal((await remote.send('mika', `${server.origin}/inbox`, { ...like(mika, 'm0'), object: `${remote.origin}/notes/elsewhere` })).status, 202);

@@ -84,6 +84,18 @@ test('responses satisfy misskey-js response types under tsc --strict', async () 
   }
   await call(a.api, 'i/registry/get-detail', { scope: ['client', 'base'], key: 'k' });
   await call(a.api, 'i/registry/scopes-with-domain', {});
+  // The drive: a real picture (a 1x1 PNG), in a folder, on a note.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  const folder = await call(a.api, 'drive/folders/create', { name: 'f' });
+  const file = await call(a.api, 'drive/files/create', { file: new File([png], 'dot.png'), folderId: folder.id });
+  await call(a.api, 'drive/folders/show', { folderId: folder.id });
+  await call(a.api, 'drive/folders', {});
+  await call(a.api, 'drive/files', { folderId: folder.id });
+  await call(a.api, 'drive/stream', {});
+  await call(a.api, 'drive/files/show', { fileId: file.id });
+  await call(a.api, 'drive/files/update', { fileId: file.id, comment: 'alt' });
+  await call(a.api, 'drive', {});
+  await call(a.api, 'notes/create', { text: 'with a file', fileIds: [file.id] });
   const session = randomUUID();
   await fetch(`${server.origin}/miauth/${session}?name=S&permission=read:account`);
   await fetch(`${server.origin}/miauth/${session}`, {

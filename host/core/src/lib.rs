@@ -11,11 +11,13 @@ pub mod admin;
 pub mod apps;
 mod authors;
 pub mod blocks;
+pub mod drive;
 pub mod emojis;
 pub mod follows;
 mod fresh;
 pub mod host_policy;
 pub mod limits;
+pub mod media_proxy;
 pub mod moderation;
 pub mod mutes;
 pub mod notes;
@@ -77,6 +79,8 @@ pub struct Settings {
     /// Where compiled plugin code is cached (shared by the shell, which compiles on install,
     /// and the server, which then starts without compiling).
     pub plugin_cache: PathBuf,
+    /// What uploads may be and how much each user may keep.
+    pub drive: drive::DrivePolicy,
 }
 
 impl Settings {
@@ -124,17 +128,24 @@ struct Inner {
     local_emojis: fresh::Fresh<emojis::LocalEmojis>,
     http: tsudoi_net::GuardedClient,
     bus: tsudoi_bus::Bus,
+    blobs: tsudoi_media::blobs::Blobs,
+    /// Decoding and encoding pictures is CPU work: at most one per core at a time, so a burst
+    /// of uploads queues instead of holding every picture in memory at once.
+    media_slots: tokio::sync::Semaphore,
 }
 
 impl Core {
-    /// The core over `store`, whose plugins' `http` goes through `http` and whose events go
-    /// out on `bus`. Plugins are not loaded until [`Core::refresh_plugins`] is called.
+    /// The core over `store`, whose plugins' `http` goes through `http`, whose events go
+    /// out on `bus` and whose files' bytes are kept in `blobs`. Plugins are not loaded until
+    /// [`Core::refresh_plugins`] is called.
     pub fn new(
         settings: Settings,
         store: Store,
         http: tsudoi_net::GuardedClient,
         bus: tsudoi_bus::Bus,
+        blobs: tsudoi_media::blobs::Blobs,
     ) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let plugins = plugins::Runtime::new(&settings, &store, http.clone());
         Core(Arc::new(Inner {
             store,
@@ -147,7 +158,24 @@ impl Core {
             local_emojis: fresh::Fresh::default(),
             http,
             bus,
+            blobs,
+            media_slots: tokio::sync::Semaphore::new(cores),
         }))
+    }
+
+    /// Where files' bytes are kept.
+    pub(crate) fn blobs(&self) -> &tsudoi_media::blobs::Blobs {
+        &self.0.blobs
+    }
+
+    /// Whether files are kept in an object store (S3) rather than on this machine's disk.
+    pub fn stores_files_remotely(&self) -> bool {
+        self.0.blobs.is_object_storage()
+    }
+
+    /// Waits for a turn to decode or encode pictures.
+    pub(crate) async fn media_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.0.media_slots.acquire().await.ok()
     }
 
     /// Every event committed from now on, on this node and (with Redis) on the others.
@@ -329,6 +357,28 @@ pub enum Error {
     NotReacted,
     #[error("you cannot react to a renote")]
     CannotReactToRenote,
+    #[error("no such file")]
+    NoSuchFile,
+    #[error("no such folder")]
+    NoSuchFolder,
+    #[error("no such parent folder")]
+    NoSuchParentFolder,
+    #[error("a folder cannot be put inside itself or its own subfolders")]
+    RecursiveNesting,
+    #[error("the folder is not empty")]
+    HasChildFilesOrFolders,
+    #[error("invalid file name")]
+    InvalidFileName,
+    #[error("the file is larger than uploads may be")]
+    FileTooLarge,
+    #[error("files of this type cannot be uploaded")]
+    UnallowedFileType,
+    #[error("the drive has no room for the file")]
+    NoFreeSpace,
+    #[error("the file cannot be used: {0}")]
+    BadFile(String),
+    #[error("the requested range is outside the file")]
+    RangeNotSatisfiable,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]

@@ -23,6 +23,7 @@ fn note(text: &str, visibility: Visibility) -> CreateNote {
         cw: None,
         visibility,
         visible_user_ids: vec![],
+        file_ids: vec![],
         local_only: false,
         reply_id: None,
         renote_id: None,

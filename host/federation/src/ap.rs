@@ -255,7 +255,8 @@ pub struct Tag {
     pub icon: Option<Box<Object>>,
 }
 
-/// A profile field (`PropertyValue`).
+/// An attachment: a profile field (`PropertyValue`: `name`, `value`) on an actor, a file
+/// (`Document`, `Image`, …: `url`, `mediaType`, its description as `name`) on a note.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Attachment {
@@ -263,6 +264,13 @@ pub struct Attachment {
     pub kind: Option<String>,
     pub name: Option<String>,
     pub value: Option<String>,
+    pub url: Option<Ref>,
+    pub media_type: Option<String>,
+    pub sensitive: Option<bool>,
+    pub blurhash: Option<String>,
+    /// Numbers, but read leniently: a server that sends them as text loses only them.
+    pub width: Option<serde_json::Value>,
+    pub height: Option<serde_json::Value>,
 }
 
 /// One choice of a `Question`.

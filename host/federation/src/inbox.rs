@@ -6,6 +6,7 @@
 
 use tsudoi_core::Error as CoreError;
 use tsudoi_core::blocks;
+use tsudoi_core::drive::RemoteFile;
 use tsudoi_core::emojis::RemoteEmoji;
 use tsudoi_core::follows::{self, FollowOutcome};
 use tsudoi_core::moderation::ActivityDraft;
@@ -480,6 +481,7 @@ impl Federation {
             mentions: Vec::new(),
             visible_user_ids: Vec::new(),
             emojis: Vec::new(),
+            file_ids: Vec::new(),
             published,
             // Checked as an activity already.
             raw_activity: None,
@@ -596,6 +598,40 @@ impl Federation {
             return Ok(Vec::new());
         }
         Ok(tsudoi_core::emojis::learn_remote(self.core(), host, found).await?)
+    }
+
+    /// Records the files `o` shows (its `attachment`s with a URL) as `author`'s, kept on
+    /// their server, and returns their ids in order. A file that cannot be recorded (a bad
+    /// URL) is left out; the note stands without it.
+    async fn link_files(&self, author: &User, o: &Object) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        for a in o
+            .attachment
+            .iter()
+            .take(tsudoi_core::notes::create::MAX_FILES)
+        {
+            let Some(uri) = a.url.as_ref().and_then(Ref::id) else {
+                continue;
+            };
+            let size =
+                |v: &Option<serde_json::Value>| v.as_ref().and_then(serde_json::Value::as_i64);
+            let remote = RemoteFile {
+                uri: uri.to_owned(),
+                media_type: a.media_type.clone(),
+                comment: a.name.clone().filter(|n| !n.is_empty()),
+                is_sensitive: a.sensitive.unwrap_or(false) || o.sensitive == Some(true),
+                blurhash: a.blurhash.clone(),
+                width: size(&a.width),
+                height: size(&a.height),
+            };
+            match tsudoi_core::drive::link_remote(self.core(), author, remote).await {
+                Ok(file) if !ids.contains(&file.id) => ids.push(file.id),
+                Ok(_) => {}
+                Err(CoreError::BadFile(e)) => tracing::debug!(%uri, error = %e, "file left out"),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(ids)
     }
 
     async fn on_delete(&self, actor: &User, object: Option<&Ref>) -> Result<()> {
@@ -796,6 +832,7 @@ impl Federation {
             None => None,
         };
         let emojis = self.learn_emojis(author, o).await?;
+        let file_ids = self.link_files(author, o).await?;
         let poll = remote_poll(o);
         let published = o.published_ms();
         let remote = RemoteNote {
@@ -812,6 +849,7 @@ impl Federation {
             mentions,
             visible_user_ids,
             emojis,
+            file_ids,
             published,
             raw_activity: raw_activity.map(str::to_owned),
         };

@@ -249,6 +249,11 @@ impl Federation {
             content_html,
             emojis: self.emoji_tags(&note.emojis).await?,
             poll: self.poll_links(note).await?,
+            attachments: tsudoi_core::drive::by_ids(self.core(), &note.file_ids)
+                .await?
+                .into_iter()
+                .map(|f| render::DocumentOut::of(tsudoi_core::drive::shown(self.core(), f)))
+                .collect(),
         };
         Ok(render::note(
             self.ids(),

@@ -188,7 +188,7 @@ pub struct NoteOut {
     pub misskey_quote: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quote_url: Option<String>,
-    pub attachment: Vec<serde_json::Value>,
+    pub attachment: Vec<DocumentOut>,
     pub tag: Vec<Tag>,
     /// A poll makes the note a `Question` with its choices in `oneOf` (or `anyOf` when
     /// several may be chosen) and the votes so far in each choice's `replies`.
@@ -318,6 +318,41 @@ pub struct LikeOut {
     pub tag: Vec<EmojiTag>,
 }
 
+/// A file a note shows, as Misskey and Mastodon describe one: its URL and type, its
+/// description as `name`, and (Mastodon's extensions) blurhash and size.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentOut {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub media_type: String,
+    pub url: String,
+    pub name: Option<String>,
+    pub sensitive: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blurhash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
+}
+
+impl DocumentOut {
+    pub fn of(shown: tsudoi_core::drive::ShownFile) -> Self {
+        let f = shown.file;
+        DocumentOut {
+            kind: "Document",
+            media_type: f.media_type,
+            url: shown.url,
+            name: f.comment,
+            sensitive: f.is_sensitive,
+            blurhash: f.blurhash,
+            width: f.width,
+            height: f.height,
+        }
+    }
+}
+
 /// What a note refers to, resolved to ActivityPub ids.
 pub struct NoteLinks {
     /// The author's actor id and followers collection.
@@ -334,6 +369,8 @@ pub struct NoteLinks {
     /// The custom emoji of this server its text uses.
     pub emojis: Vec<EmojiTag>,
     pub poll: Option<PollLinks>,
+    /// The files it shows, in order.
+    pub attachments: Vec<DocumentOut>,
 }
 
 /// Misskey's mapping of the four visibilities to `to` and `cc`: public to everyone with
@@ -440,7 +477,7 @@ pub fn note(ids: &LocalIds, note: &Note, links: NoteLinks, base_url: &str) -> No
             media_type: "text/x.misskeymarkdown",
         }),
         summary: note.cw.clone(),
-        sensitive: note.cw.is_some(),
+        sensitive: note.cw.is_some() || links.attachments.iter().any(|d| d.sensitive),
         published: iso(note.created_at),
         url: ids.note(&note.id),
         to,
@@ -448,7 +485,7 @@ pub fn note(ids: &LocalIds, note: &Note, links: NoteLinks, base_url: &str) -> No
         in_reply_to: links.in_reply_to,
         misskey_quote: links.quote.clone(),
         quote_url: links.quote,
-        attachment: Vec::new(),
+        attachment: links.attachments,
         tag,
         one_of,
         any_of,

@@ -67,6 +67,15 @@ pub enum Event {
     MutesChanged { user_id: String },
     /// `user_id`'s own account changed (profile, counters a client shows).
     MeUpdated { user_id: String },
+    /// `user_id` added `file_id` to their drive.
+    DriveFileCreated { user_id: String, file_id: String },
+    /// A file `user_id` asked to be fetched from a URL is in their drive; `marker` is what
+    /// they tagged the request with.
+    UrlUploadFinished {
+        user_id: String,
+        file_id: String,
+        marker: Option<String>,
+    },
     /// `user_id` set `key` of their own registry under `scope` to `value` (JSON text).
     RegistryUpdated {
         user_id: String,
@@ -89,6 +98,8 @@ impl Event {
             | Event::MeUpdated { user_id: u }
             | Event::NotificationsRead { user_id: u }
             | Event::RegistryUpdated { user_id: u, .. }
+            | Event::DriveFileCreated { user_id: u, .. }
+            | Event::UrlUploadFinished { user_id: u, .. }
             | Event::Notified { notifiee_id: u, .. } => u == user_id,
             Event::Followed {
                 follower_id: a,

@@ -2,6 +2,7 @@
 //! records the store returns and the core, the API and the plugin host pass around. Plain
 //! data with serde and no I/O, so depending on it costs nothing and rebuilds nothing.
 
+pub mod drive;
 pub mod event;
 pub mod ids;
 pub mod job;
@@ -15,6 +16,7 @@ pub mod registry;
 pub mod user;
 pub mod visibility;
 
+pub use drive::{DriveFile, DriveFilePatch, DriveFolder, type_admitted};
 pub use event::Event;
 pub use job::{ClaimedJob, FederationEvent, Job, JobQueue, ReactionEvent};
 pub use listing::{Exclusions, FollowSide, Listing, NoteFilter, NoteSource, Page, may_list};

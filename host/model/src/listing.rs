@@ -233,8 +233,7 @@ impl NoteFilter {
         if self.visibility.is_some_and(|v| v != note.visibility) {
             return false;
         }
-        // No note carries files until the drive exists (the SQL says the same).
-        !self.only_with_files
+        !self.only_with_files || !note.file_ids.is_empty()
     }
 }
 

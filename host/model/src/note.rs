@@ -29,6 +29,8 @@ pub struct Note {
     pub mentions: Vec<String>,
     /// Who a specified note is for, beside its author; empty for other visibilities.
     pub visible_user_ids: Vec<String>,
+    /// The drive files it shows, in order.
+    pub file_ids: Vec<String>,
     pub replies_count: i64,
     pub renote_count: i64,
     pub uri: Option<String>,
@@ -44,6 +46,7 @@ impl Note {
             self.text.is_some(),
             self.cw.is_some(),
             self.has_poll,
+            !self.file_ids.is_empty(),
         )
     }
 
@@ -60,12 +63,18 @@ impl Note {
     }
 }
 
-/// A pure renote carries nothing of its own (no text, no CW, no poll): it only spreads the
-/// note it renotes. Replies to it and renotes of it are refused, and it is listed only where
-/// its renoted note may be seen. The store's SQL twin (`tsudoi_store::visibility::PURE_RENOTE`)
-/// is tested against this function.
-pub fn is_pure_renote(renotes: bool, has_text: bool, has_cw: bool, has_poll: bool) -> bool {
-    renotes && !has_text && !has_cw && !has_poll
+/// A pure renote carries nothing of its own (no text, no CW, no poll, no files): it only
+/// spreads the note it renotes. Replies to it and renotes of it are refused, and it is listed
+/// only where its renoted note may be seen. The store's SQL twin
+/// (`tsudoi_store::visibility::pure_renote`) is tested against this function.
+pub fn is_pure_renote(
+    renotes: bool,
+    has_text: bool,
+    has_cw: bool,
+    has_poll: bool,
+    has_files: bool,
+) -> bool {
+    renotes && !has_text && !has_cw && !has_poll && !has_files
 }
 
 /// A poll attached to a note.

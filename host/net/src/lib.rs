@@ -203,6 +203,47 @@ impl GuardedClient {
             .map_err(|_| FetchError::Timeout(timeout))?
     }
 
+    /// GETs `url`, following up to five redirects, each to a URL checked as the first was
+    /// (a redirect to a private address is refused like a link to one). `timeout` covers
+    /// each hop.
+    pub async fn get_following_redirects(
+        &self,
+        url: &str,
+        accept: &str,
+        timeout: Duration,
+        max_body: usize,
+    ) -> Result<FetchedResponse, FetchError> {
+        const MAX_REDIRECTS: usize = 5;
+        let mut current =
+            url::Url::parse(url).map_err(|e| FetchError::Denied(format!("{url}: {e}")))?;
+        for _ in 0..=MAX_REDIRECTS {
+            let request = self
+                .client
+                .get(current.clone())
+                .header(reqwest::header::ACCEPT, accept)
+                .build()
+                .map_err(transport_error)?;
+            let response = self.fetch(request, timeout, max_body).await?;
+            if !(300..400).contains(&response.status) {
+                return Ok(response);
+            }
+            let location = response
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+                .map(|(_, v)| v.as_str())
+                .ok_or_else(|| {
+                    FetchError::Transport(format!("{current} redirects without a Location"))
+                })?;
+            current = current
+                .join(location)
+                .map_err(|e| FetchError::Transport(format!("bad redirect to {location}: {e}")))?;
+        }
+        Err(FetchError::Transport(format!(
+            "more than {MAX_REDIRECTS} redirects from {url}"
+        )))
+    }
+
     pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
         self.client.request(method, url)
     }

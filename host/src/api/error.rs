@@ -483,6 +483,65 @@ impl From<core::Error> for ApiError {
                 "You cannot react to Renote.",
                 "eaccdc08-ddef-43fe-908f-d108faad57f5",
             ),
+            // The drive's errors, with `drive/files/create`'s and `show`'s ids (endpoints
+            // whose Misskey ids differ map them themselves).
+            E::NoSuchFile => Self::bad(
+                "NO_SUCH_FILE",
+                "No such file.",
+                "067bc436-2718-4795-b0fb-ecbe43949e31",
+            ),
+            E::NoSuchFolder => Self::bad(
+                "NO_SUCH_FOLDER",
+                "No such folder.",
+                "d74ab9eb-bb09-4bba-bf24-fb58f761e1e9",
+            ),
+            E::NoSuchParentFolder => Self::bad(
+                "NO_SUCH_PARENT_FOLDER",
+                "No such parent folder.",
+                "ce104e3a-faaf-49d5-b459-10ff0cbbcaa1",
+            ),
+            E::RecursiveNesting => Self::bad(
+                "RECURSIVE_NESTING",
+                "It can not be structured like nesting folders recursively.",
+                "dbeb024837894013aed44279f9199740",
+            ),
+            E::HasChildFilesOrFolders => Self::bad(
+                "HAS_CHILD_FILES_OR_FOLDERS",
+                "This folder has child files or folders.",
+                "b0fc8a17-963c-405d-bfbc-859a487295e1",
+            ),
+            E::InvalidFileName => Self::bad(
+                "INVALID_FILE_NAME",
+                "Invalid file name.",
+                "f449b209-0c60-4e51-84d5-29486263bfd4",
+            ),
+            E::FileTooLarge => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "MAX_FILE_SIZE_EXCEEDED",
+                "Cannot upload the file because it exceeds the maximum file size.",
+                "b9d8c348-33f0-4673-b9a9-5d4da058977a",
+            ),
+            E::UnallowedFileType => Self::bad(
+                "UNALLOWED_FILE_TYPE",
+                "Cannot upload the file because it is an unallowed file type.",
+                "4becd248-7f2c-48c4-a9f0-75edc4f9a1ea",
+            ),
+            E::NoFreeSpace => Self::bad(
+                "NO_FREE_SPACE",
+                "Cannot upload the file because you have no free space of drive.",
+                "d08dbc37-a6a9-463a-8c47-96c32ab5f064",
+            ),
+            E::BadFile(reason) => Self::bad(
+                "INVALID_FILE",
+                format!("The file cannot be used: {reason}"),
+                "3b1bd5a2-6f0e-4c57-9d8e-2a4c1f7e0b93",
+            ),
+            E::RangeNotSatisfiable => Self::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "RANGE_NOT_SATISFIABLE",
+                "The requested range is outside the file.",
+                "8e0f5c61-4d2b-4a79-b3c6-0f1e2d3c4b5a",
+            ),
             E::Store(e) => ApiError::internal(e),
             E::Internal(e) => ApiError::internal(e),
         }

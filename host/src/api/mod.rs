@@ -129,6 +129,9 @@ pub struct Endpoint {
     /// Takes a multipart form whose `file` part is an upload (beside the other parameters
     /// and the token `i` as form fields).
     pub file: bool,
+    /// Its form may be as large as the drive's largest file (set when the table is built for
+    /// a server's settings).
+    sized_by_drive: bool,
     /// Names of the parameters that are numbers or booleans, which a query string or a
     /// form carries as text (worked out from the schema on first use).
     scalar_params: std::sync::OnceLock<std::collections::HashMap<String, params::Scalar>>,
@@ -159,6 +162,7 @@ impl Endpoint {
             max_body: MAX_BODY_BYTES,
             get: false,
             file: false,
+            sized_by_drive: false,
             scalar_params: std::sync::OnceLock::new(),
             description,
             params: |g| g.subschema_for::<P>(),
@@ -208,6 +212,13 @@ impl Endpoint {
         self.file = true;
         self.max_body(max_body)
     }
+
+    /// Takes an upload to the drive: a form up to the drive's largest file.
+    pub fn drive_upload(mut self) -> Self {
+        self.file = true;
+        self.sized_by_drive = true;
+        self
+    }
 }
 
 /// Deserialises the body into the endpoint's parameters; errors name the parameter at fault.
@@ -235,9 +246,25 @@ impl ApiState {
     }
 }
 
+/// The largest upload form: the largest file the drive takes, with room for the form's
+/// other fields.
+fn upload_form_limit(settings: &tsudoi_core::Settings) -> usize {
+    const FORM_FIELDS: usize = 64 << 10;
+    usize::try_from(settings.drive.max_file_bytes).unwrap_or(usize::MAX) + FORM_FIELDS
+}
+
 /// The whole HTTP application.
 pub fn router(fed: Federation) -> Router {
-    let endpoints = endpoints::all().into_iter().map(|e| (e.name, e)).collect();
+    let drive_form = upload_form_limit(fed.core().settings());
+    let endpoints = endpoints::all()
+        .into_iter()
+        .map(|mut e| {
+            if e.sized_by_drive {
+                e.max_body = drive_form;
+            }
+            (e.name, e)
+        })
+        .collect();
     let state = Arc::new(ApiState {
         core: fed.core().clone(),
         fed,

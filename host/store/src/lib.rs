@@ -9,6 +9,7 @@
 mod actor_keys;
 mod auth;
 mod blocks;
+pub mod drive;
 mod emojis;
 mod followings;
 mod follows;

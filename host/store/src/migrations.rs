@@ -124,6 +124,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "mutings",
         include_str!("../../../migrations/sqlite/0019_mutings.sql"),
     ),
+    (
+        20,
+        "drive",
+        include_str!("../../../migrations/sqlite/0020_drive.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -220,6 +225,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         19,
         "mutings",
         include_str!("../../../migrations/postgres/0019_mutings.sql"),
+    ),
+    (
+        20,
+        "drive",
+        include_str!("../../../migrations/postgres/0020_drive.sql"),
     ),
 ];
 

@@ -107,7 +107,7 @@ async fn write(pool: &Pool, notes: &[&NewNote]) -> Result<()> {
         let mut q = QueryBuilder::new(
             "INSERT INTO notes (id, user_id, user_host, text, cw, visibility, local_only, reply_id, \
              reply_user_id, renote_id, renote_user_id, has_poll, reaction_acceptance, emojis, tags, \
-             mentions, visible_user_ids, uri, url, created_at) ",
+             mentions, visible_user_ids, file_ids, uri, url, created_at) ",
         );
         q.push_values(notes, |mut b, n| {
             let n = &n.note;
@@ -128,6 +128,7 @@ async fn write(pool: &Pool, notes: &[&NewNote]) -> Result<()> {
                 .push_bind(to_json(&n.tags))
                 .push_bind(to_json(&n.mentions))
                 .push_bind(to_json(&n.visible_user_ids))
+                .push_bind(to_json(&n.file_ids))
                 .push_bind(&n.uri)
                 .push_bind(&n.url)
                 .push_bind(n.created_at);

@@ -27,6 +27,7 @@ pub(crate) struct NoteRow {
     tags: String,
     mentions: String,
     visible_user_ids: String,
+    file_ids: String,
     replies_count: i64,
     renote_count: i64,
     uri: Option<String>,
@@ -48,6 +49,7 @@ impl NoteRow {
             reaction_count: self.reaction_count,
             mentions: from_json("notes.mentions", &self.mentions)?,
             visible_user_ids: from_json("notes.visible_user_ids", &self.visible_user_ids)?,
+            file_ids: from_json("notes.file_ids", &self.file_ids)?,
             id: self.id,
             user_id: self.user_id,
             user_host: self.user_host,
@@ -77,7 +79,7 @@ fn decode_notes(rows: Vec<NoteRow>) -> Result<Vec<Note>> {
 pub(crate) const NOTE_COLUMNS: &str = "n.id, n.user_id, n.user_host, n.text, n.cw, n.visibility, \
     n.local_only, n.reply_id, n.reply_user_id, n.renote_id, n.renote_user_id, n.has_poll, \
     n.reaction_acceptance, n.reaction_count, n.emojis, n.tags, n.mentions, n.visible_user_ids, \
-    n.replies_count, n.renote_count, n.uri, n.url, n.created_at, n.updated_at";
+    n.file_ids, n.replies_count, n.renote_count, n.uri, n.url, n.created_at, n.updated_at";
 
 #[derive(Debug, sqlx::FromRow)]
 struct PollRow {

@@ -238,8 +238,7 @@ impl Store {
             ));
         }
         if filter.only_with_files {
-            // No note carries files until the drive exists; keep the filter honest.
-            conds.push("1 = 0".to_owned());
+            conds.push("n.file_ids <> '[]'".to_owned());
         }
         if let Some(since) = &page.since_id {
             conds.push(format!("{key} > {}", args.push(since.clone())));

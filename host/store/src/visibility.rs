@@ -6,7 +6,8 @@
 /// `tsudoi_model::is_pure_renote`.
 pub fn pure_renote(a: &str) -> String {
     format!(
-        "({a}.renote_id IS NOT NULL AND {a}.text IS NULL AND {a}.cw IS NULL AND NOT {a}.has_poll)"
+        "({a}.renote_id IS NOT NULL AND {a}.text IS NULL AND {a}.cw IS NULL AND NOT {a}.has_poll \
+         AND {a}.file_ids = '[]')"
     )
 }
 

@@ -267,14 +267,19 @@ async fn the_sql_pure_renote_agrees_with_is_pure_renote() {
     let target = note(&author, Visibility::Public);
     insert(&store, &target).await;
     let mut made = Vec::new();
-    for bits in 0..16u8 {
-        let [renote, text, cw, poll] = [1, 2, 4, 8].map(|b| bits & b != 0);
+    for bits in 0..32u8 {
+        let [renote, text, cw, poll, files] = [1, 2, 4, 8, 16].map(|b| bits & b != 0);
         let mut n = note(&author, Visibility::Public);
         n.renote_id = renote.then(|| target.id.clone());
         n.renote_user_id = renote.then(|| author.id.clone());
         n.text = text.then(|| "text".to_owned());
         n.cw = cw.then(|| "cw".to_owned());
         n.has_poll = poll;
+        n.file_ids = if files {
+            vec!["somefile".to_owned()]
+        } else {
+            Vec::new()
+        };
         insert(&store, &n).await;
         made.push(n);
     }
@@ -296,7 +301,8 @@ async fn the_sql_pure_renote_agrees_with_is_pure_renote() {
                 n.renote_id.is_some(),
                 n.text.is_some(),
                 n.cw.is_some(),
-                n.has_poll
+                n.has_poll,
+                !n.file_ids.is_empty()
             ),
             "{n:?}"
         );
@@ -355,8 +361,17 @@ async fn the_rust_listing_rules_agree_with_the_sql() {
                 let mut quote = next(author, visibility);
                 quote.renote_id = Some(t.id.clone());
                 quote.renote_user_id = Some(t.user_id.clone());
-                notes.extend([reply, renote, quote]);
+                // Files alone make a renote a quote.
+                let mut with_files = next(author, visibility);
+                with_files.text = None;
+                with_files.renote_id = Some(t.id.clone());
+                with_files.renote_user_id = Some(t.user_id.clone());
+                with_files.file_ids = vec!["f1".to_owned()];
+                notes.extend([reply, renote, quote, with_files]);
             }
+            let mut pictures = next(author, visibility);
+            pictures.file_ids = vec!["f1".to_owned(), "f2".to_owned()];
+            notes.push(pictures);
         }
     }
     for n in &notes {
@@ -393,6 +408,10 @@ async fn the_rust_listing_rules_agree_with_the_sql() {
         },
         NoteFilter {
             visibility: Some(Visibility::Home),
+            ..NoteFilter::default()
+        },
+        NoteFilter {
+            only_with_files: true,
             ..NoteFilter::default()
         },
     ];
@@ -433,7 +452,7 @@ async fn the_rust_listing_rules_agree_with_the_sql() {
             }
         }
     }
-    assert_eq!(checked, 7 * (1 + 2 * 3));
+    assert_eq!(checked, filters.len() * (1 + 2 * 3));
 }
 
 /// Blocks (either way), mutes (ended or not) and renote mutes hide the same notes in SQL as

@@ -114,6 +114,7 @@ pub fn note_at(author_id: &str, visibility: Visibility, at_ms: i64) -> Note {
         tags: vec![],
         mentions: vec![],
         visible_user_ids: vec![],
+        file_ids: vec![],
         replies_count: 0,
         renote_count: 0,
         uri: None,

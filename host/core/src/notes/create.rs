@@ -71,6 +71,8 @@ pub struct CreateNote {
     pub poll: Option<PollInput>,
     /// What others may react with; `None` accepts every reaction.
     pub reaction_acceptance: Option<ReactionAcceptance>,
+    /// Files of the author's drive to show, in order.
+    pub file_ids: Vec<String>,
 }
 
 /// A poll that passed validation.
@@ -118,9 +120,15 @@ pub async fn create(core: &Core, author: &User, mut input: CreateNote) -> Result
     narrow_visibility(&mut input, &targets);
     let id = ids::aidx_at(now);
     let flags = moderate(core, author, &id, now, &mut input, &targets, None).await?;
-    if input.text.is_none() && input.cw.is_none() && targets.renote.is_none() && poll.is_none() {
+    if input.text.is_none()
+        && input.cw.is_none()
+        && targets.renote.is_none()
+        && poll.is_none()
+        && input.file_ids.is_empty()
+    {
         return Err(Error::EmptyNote);
     }
+    check_files(core, author, &input.file_ids).await?;
     let refs = extract(core, author, &input, poll.as_ref(), &targets).await?;
     write(
         core,
@@ -159,6 +167,8 @@ pub struct RemoteNote {
     pub visible_user_ids: Vec<String>,
     /// Custom emoji names it uses, as its `Emoji` tags list them (already recorded).
     pub emojis: Vec<String>,
+    /// The files it shows (recorded with `drive::link_remote`), in order.
+    pub file_ids: Vec<String>,
     /// When the author's server says it was posted.
     pub published: i64,
     /// The activity it arrived in, as JSON, for plugins granted `raw-activity`.
@@ -191,6 +201,7 @@ pub async fn receive(core: &Core, author: &User, remote: RemoteNote) -> Result<N
         renote_id: remote.renote.as_ref().map(|n| n.id.clone()),
         poll: None,
         reaction_acceptance: None,
+        file_ids: remote.file_ids,
     };
     let targets = Targets {
         reply: remote.reply,
@@ -212,6 +223,7 @@ pub async fn receive(core: &Core, author: &User, remote: RemoteNote) -> Result<N
         && input.cw.is_none()
         && targets.renote.is_none()
         && remote.poll.is_none()
+        && input.file_ids.is_empty()
     {
         return Err(Error::EmptyNote);
     }
@@ -286,6 +298,7 @@ pub async fn edit_remote(
         renote_id: note.renote_id.clone(),
         poll: None,
         reaction_acceptance: None,
+        file_ids: note.file_ids.clone(),
     };
     let targets = Targets::default();
     let now = ids::now_ms();
@@ -327,8 +340,40 @@ pub fn validate(settings: &Settings, input: &mut CreateNote) -> Result<()> {
     if input.text.as_deref().is_some_and(|t| t.trim().is_empty()) {
         input.text = None;
     }
-    if input.text.is_none() && input.renote_id.is_none() && input.poll.is_none() {
+    if input.text.is_none()
+        && input.renote_id.is_none()
+        && input.poll.is_none()
+        && input.file_ids.is_empty()
+    {
         return Err(Error::EmptyNote);
+    }
+    if input.file_ids.len() > MAX_FILES {
+        return Err(Error::InvalidParam {
+            param: "fileIds",
+            reason: format!("at most {MAX_FILES} files"),
+        });
+    }
+    let mut seen = std::collections::HashSet::new();
+    if !input.file_ids.iter().all(|id| seen.insert(id)) {
+        return Err(Error::InvalidParam {
+            param: "fileIds",
+            reason: "must not list a file twice".into(),
+        });
+    }
+    Ok(())
+}
+
+/// How many files a note may show (Misskey's limit).
+pub const MAX_FILES: usize = 16;
+
+/// Every file a new note shows must be in its author's drive.
+async fn check_files(core: &Core, author: &User, file_ids: &[String]) -> Result<()> {
+    if file_ids.is_empty() {
+        return Ok(());
+    }
+    let found = crate::drive::by_ids(core, file_ids).await?;
+    if found.len() != file_ids.len() || found.iter().any(|f| f.user_id != author.id) {
+        return Err(Error::NoSuchFile);
     }
     Ok(())
 }
@@ -557,6 +602,7 @@ pub async fn write(core: &Core, author: &User, w: Written) -> Result<Note> {
         tags: refs.tags,
         mentions: refs.mentions,
         visible_user_ids: refs.visible_user_ids,
+        file_ids: input.file_ids,
         replies_count: 0,
         renote_count: 0,
         uri: origin.as_ref().map(|o| o.uri.clone()),

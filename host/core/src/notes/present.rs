@@ -10,6 +10,8 @@ use std::sync::Arc;
 use tsudoi_model::{Author, ChoiceTally, Listing, Note, Poll};
 
 use super::visible_to;
+use crate::drive::{self, ShownFile};
+use crate::media_proxy::{self, Variant};
 use crate::{Core, Result, emojis, reactions};
 
 /// How deep embedded notes go: a renote's renote is shown too, so a renoted quote shows
@@ -69,6 +71,8 @@ pub struct Presented {
     /// Image URLs of the other servers' custom emoji the notes and reactions use, by
     /// `(name, host)`.
     remote_emojis: HashMap<(String, String), String>,
+    /// The drive files the notes show, by id.
+    files: HashMap<String, ShownFile>,
 }
 
 impl Presented {
@@ -79,6 +83,14 @@ impl Presented {
     /// An embedded reply or renote, if it exists and the viewer may see it.
     pub fn embedded(&self, id: &str) -> Option<&Note> {
         self.embedded.get(id)
+    }
+
+    /// The files `note` shows that still exist, in its order.
+    pub fn files(&self, note: &Note) -> Vec<&ShownFile> {
+        note.file_ids
+            .iter()
+            .filter_map(|id| self.files.get(id))
+            .collect()
     }
 
     pub fn poll(&self, note_id: &str) -> Option<&PollState> {
@@ -192,6 +204,18 @@ pub async fn present(core: &Core, listing: Listing, viewer: Option<&str>) -> Res
         .map(|n| n.id.clone())
         .collect();
     let authors = core.authors().get(store, &user_ids).await?;
+    let file_ids: Vec<String> = all
+        .iter()
+        .flat_map(|n| n.file_ids.iter().cloned())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let files = store
+        .drive_files_by_ids(&file_ids)
+        .await?
+        .into_iter()
+        .map(|f| (f.id.clone(), drive::shown(core, f)))
+        .collect();
     let mut polls: HashMap<String, PollState> = HashMap::new();
     if !poll_ids.is_empty() {
         for poll in store.polls_by_note_ids(&poll_ids).await? {
@@ -228,7 +252,11 @@ pub async fn present(core: &Core, listing: Listing, viewer: Option<&str>) -> Res
     let remote_emojis = emojis::remote(core, &wanted)
         .await?
         .into_iter()
-        .filter_map(|e| Some(((e.name, e.host?), e.remote_url?)))
+        // Other servers' emoji are shown through the media proxy, like their files.
+        .filter_map(|e| {
+            let url = media_proxy::url(core, &e.remote_url?, Variant::Emoji);
+            Some(((e.name, e.host?), url))
+        })
         .collect();
     Ok(Presented {
         notes,
@@ -238,6 +266,7 @@ pub async fn present(core: &Core, listing: Listing, viewer: Option<&str>) -> Res
         reactions,
         signed_in: viewer.is_some(),
         remote_emojis,
+        files,
     })
 }
 

@@ -33,12 +33,23 @@ pub async fn fresh_allowing(allowed: Vec<ipnet::IpNet>) -> TestCore {
         plugin_deadlines: Deadlines::default(),
         plugin_kv_quota_bytes: tsudoi_plugin_host::KV_QUOTA_BYTES,
         plugin_cache: db.dir().join("plugin-cache"),
+        drive: tsudoi_core::drive::DrivePolicy::default(),
     };
+    let blobs = tsudoi_media::blobs::Blobs::open(&tsudoi_media::blobs::Backend::Local(
+        db.dir().join("files"),
+    ))
+    .expect("open the file store");
     let http = tsudoi_net::GuardedClient::new(tsudoi_net::AddressPolicy {
         allowed_private: allowed,
     });
     TestCore {
-        core: Core::new(settings, store.clone(), http, tsudoi_bus::Bus::in_process()),
+        core: Core::new(
+            settings,
+            store.clone(),
+            http,
+            tsudoi_bus::Bus::in_process(),
+            blobs,
+        ),
         store,
         _db: db,
     }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod blocking;
 pub mod catalog;
+pub mod drive;
 pub mod emojis;
 pub mod federation;
 pub mod following;
@@ -31,6 +32,7 @@ pub fn all() -> Vec<Endpoint> {
     v.extend(auth::endpoints());
     v.extend(blocking::endpoints());
     v.extend(catalog::endpoints());
+    v.extend(drive::endpoints());
     v.extend(emojis::endpoints());
     v.extend(federation::endpoints());
     v.extend(following::endpoints());

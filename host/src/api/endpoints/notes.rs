@@ -77,22 +77,17 @@ struct CreateParams {
     /// Who may react how: likeOnly, likeOnlyForRemote, nonSensitiveOnly,
     /// nonSensitiveOnlyForLocalLikeOnlyForRemote, or null for everything.
     reaction_acceptance: Option<String>,
-    /// Not supported yet: notes with files are refused rather than posted without them.
+    /// Files of your drive to show (at most 16), in order.
     file_ids: Option<Vec<String>>,
+    /// The same, under its older name (used when `fileIds` is absent).
     media_ids: Option<Vec<String>>,
 }
 
 async fn create(ctx: Ctx, p: CreateParams) -> ApiResult<Reply> {
     let me = ctx.me()?;
-    if p.file_ids
-        .iter()
-        .chain(p.media_ids.iter())
-        .any(|v| !v.is_empty())
-    {
-        return Err(ApiError::invalid_param(
-            "fileIds",
-            "attaching files is not supported yet",
-        ));
+    let file_ids = p.file_ids.or(p.media_ids).unwrap_or_default();
+    for id in &file_ids {
+        check_id("fileIds", id)?;
     }
     if p.text.as_deref() == Some("") {
         return Err(ApiError::invalid_param(
@@ -149,9 +144,19 @@ async fn create(ctx: Ctx, p: CreateParams) -> ApiResult<Reply> {
                 expired_after: p.expired_after,
             }),
             reaction_acceptance,
+            file_ids,
         },
     )
-    .await?;
+    .await
+    .map_err(|e| match e {
+        tsudoi_core::Error::NoSuchFile => ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "NO_SUCH_FILE",
+            "Some files are not found.",
+            "b6992544-63e7-67f0-fa7f-32444b1b5306",
+        ),
+        e => e.into(),
+    })?;
     let presented = notes::present(&ctx.core, vec![note].into(), Some(&me.id)).await?;
     json(CreatedNote {
         created_note: entities::Note::pack_first(&presented, ctx.settings()),

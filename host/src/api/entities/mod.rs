@@ -6,6 +6,7 @@
 
 mod admin;
 mod app;
+mod drive;
 mod emoji;
 mod follow;
 mod note;
@@ -14,6 +15,7 @@ mod user;
 
 pub use admin::{Flag, InstalledPlugin, Notice, PluginEntry};
 pub use app::{AppCreated, AuthSessionShown, MiauthChecked, SignedIn};
+pub use drive::{DriveFile, DriveFolder};
 pub use emoji::{EmojiDetailed, EmojiSimple, EmojisList, NoteReaction};
 pub use follow::{Blocking, FollowRequest, Following};
 pub use note::{CreatedNote, Note};

@@ -6,7 +6,7 @@ use tsudoi_core::Settings;
 use tsudoi_core::notes::{PollState, Presented};
 use tsudoi_model::Visibility;
 
-use super::{EmptyList, PairMap, UserLite, iso};
+use super::{DriveFile, PairMap, UserLite, iso};
 
 /// How many levels of embedded notes a note carries (its reply is shown without its own).
 const EMBED_DEPTH: u8 = 2;
@@ -34,8 +34,8 @@ pub struct Note<'a> {
     /// The custom emoji a remote note's text uses; absent on local notes.
     #[serde(skip_serializing_if = "Option::is_none")]
     emojis: Option<PairMap<&'a str, &'a str>>,
-    file_ids: EmptyList,
-    files: EmptyList,
+    file_ids: &'a [String],
+    files: Vec<DriveFile<'a>>,
     reply_id: Option<&'a str>,
     renote_id: Option<&'a str>,
     clipped_count: u32,
@@ -138,8 +138,8 @@ impl<'a> Note<'a> {
                 .signed_in()
                 .then(|| reactions.and_then(|r| r.mine.as_deref())),
             emojis: ctx.note_emojis(n).map(PairMap),
-            file_ids: EmptyList,
-            files: EmptyList,
+            file_ids: &n.file_ids,
+            files: ctx.files(n).into_iter().map(DriveFile::pack).collect(),
             reply_id: n.reply_id.as_deref(),
             renote_id: n.renote_id.as_deref(),
             clipped_count: 0,

@@ -267,9 +267,9 @@ pub struct Policies {
     can_use_translator: bool,
     can_hide_ads: bool,
     can_create_channel: bool,
-    drive_capacity_mb: u32,
-    max_file_size_mb: u32,
-    uploadable_file_types: EmptyList,
+    drive_capacity_mb: i64,
+    max_file_size_mb: i64,
+    uploadable_file_types: Vec<String>,
     always_mark_nsfw: bool,
     can_update_bio_media: bool,
     pin_limit: u32,
@@ -295,7 +295,8 @@ pub struct Policies {
 
 impl Policies {
     /// What every account may do on this server.
-    pub fn current() -> Self {
+    pub fn current(settings: &Settings) -> Self {
+        let drive = &settings.drive;
         Policies {
             gtl_available: true,
             ltl_available: true,
@@ -312,9 +313,9 @@ impl Policies {
             can_use_translator: false,
             can_hide_ads: false,
             can_create_channel: false,
-            drive_capacity_mb: 0,
-            max_file_size_mb: 0,
-            uploadable_file_types: EmptyList,
+            drive_capacity_mb: drive.capacity_bytes >> 20,
+            max_file_size_mb: drive.max_file_bytes >> 20,
+            uploadable_file_types: drive.uploadable_types.clone(),
             always_mark_nsfw: false,
             can_update_bio_media: true,
             pin_limit: 0,
@@ -423,7 +424,7 @@ impl<'a> MeDetailed<'a> {
             email_notification_types: EmptyList,
             achievements: EmptyList,
             logged_in_days: 0,
-            policies: Policies::current(),
+            policies: Policies::current(settings),
         }
     }
 }

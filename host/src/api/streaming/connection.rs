@@ -12,11 +12,11 @@ use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 use tsudoi_core::notes::create::normalize_hashtag;
 use tsudoi_core::stream::Viewer;
-use tsudoi_core::{Core, accounts, notifications, users};
+use tsudoi_core::{Core, accounts, drive, notifications, users};
 use tsudoi_model::{Event, NoteFilter, NoteSource, User};
 
 use super::hub::{Hub, Prepared, PreparedNote, pack_note};
-use crate::api::entities::{MeDetailed, Notification, UserDetailed, UserLite};
+use crate::api::entities::{DriveFile, MeDetailed, Notification, UserDetailed, UserLite};
 
 /// How often the server pings. Clients that answer nothing for [`IDLE_LIMIT`] are dropped
 /// (Misskey drops them after two minutes without a pong).
@@ -137,6 +137,18 @@ enum ClientMessage {
     Subscribe { id: String },
     #[serde(rename = "un", alias = "unsubNote")]
     Unsubscribe { id: String },
+    /// Marks every notification read (Misskey's `readNotification`, which takes no id).
+    #[serde(rename = "readNotification")]
+    ReadNotification(
+        // Older clients name a notification; every one is marked read either way.
+        #[serde(default)]
+        #[allow(dead_code)]
+        Option<serde::de::IgnoredAny>,
+    ),
+    /// A message for one connected channel. None of this server's channels takes any
+    /// (Misskey's timelines and `main` take none either), so it is accepted and dropped.
+    #[serde(rename = "ch", alias = "channel")]
+    Channel {},
 }
 
 /// A timeline channel's parameters, with Misskey's defaults.
@@ -186,6 +198,17 @@ impl Connection {
                     *self.notes.entry(id).or_default() += 1;
                 }
             }
+            ClientMessage::ReadNotification(_) => {
+                if let Some(me) = self.me.clone() {
+                    let core = self.core.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = notifications::read_all(&core, &me).await {
+                            tracing::warn!(error = %e, "cannot mark notifications read");
+                        }
+                    });
+                }
+            }
+            ClientMessage::Channel {} => {}
             ClientMessage::Unsubscribe { id } => {
                 if let Some(n) = self.notes.get_mut(&id) {
                     *n -= 1;
@@ -427,9 +450,43 @@ impl Connection {
                     to_json(key)
                 ),
             ),
+            Event::DriveFileCreated { user_id, file_id } if *user_id == me => {
+                let Some(file) = self.drive_file(file_id).await else {
+                    return;
+                };
+                (
+                    "driveFileCreated",
+                    to_json(&DriveFile::pack(&file).anonymous()),
+                )
+            }
+            Event::UrlUploadFinished {
+                user_id,
+                file_id,
+                marker,
+            } if *user_id == me => {
+                let Some(file) = self.drive_file(file_id).await else {
+                    return;
+                };
+                (
+                    "urlUploadFinished",
+                    format!(
+                        r#"{{"marker":{},"file":{}}}"#,
+                        to_json(marker),
+                        to_json(&DriveFile::pack(&file))
+                    ),
+                )
+            }
             _ => return,
         };
         self.out.push(channel_message(&main, kind, &body));
+    }
+
+    async fn drive_file(&self, id: &str) -> Option<drive::ShownFile> {
+        let file = drive::by_ids(&self.core, &[id.to_owned()])
+            .await
+            .ok()?
+            .pop()?;
+        Some(drive::shown(&self.core, file))
     }
 
     async fn user(&self, id: &str) -> Option<User> {
@@ -472,4 +529,30 @@ fn channel_message(id: &str, kind: &str, body: &str) -> String {
 
 fn to_json(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_notification_and_channel_messages_are_understood_with_or_without_a_body() {
+        for text in [
+            r#"{"type":"readNotification"}"#,
+            r#"{"type":"readNotification","body":{"id":"x"}}"#,
+        ] {
+            assert!(
+                matches!(
+                    serde_json::from_str::<ClientMessage>(text),
+                    Ok(ClientMessage::ReadNotification(_))
+                ),
+                "{text}"
+            );
+        }
+        let ch = r#"{"type":"ch","body":{"id":"1","type":"x","body":{}}}"#;
+        assert!(matches!(
+            serde_json::from_str::<ClientMessage>(ch),
+            Ok(ClientMessage::Channel {})
+        ));
+    }
 }
