@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use tsudoi_core::drive::DrivePolicy;
+use tsudoi_core::search::SearchPolicy;
 use tsudoi_core::{PublicUrl, Settings};
 use tsudoi_federation::FederationSettings;
 use tsudoi_media::blobs::{Backend, S3Config};
@@ -62,6 +63,15 @@ struct FileConfig {
     plugins: Option<PluginFileConfig>,
     federation: Option<FederationFileConfig>,
     drive: Option<DriveFileConfig>,
+    search: Option<SearchFileConfig>,
+}
+
+/// `[search]`: whether notes and users may be searched (both by default).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchFileConfig {
+    notes: Option<bool>,
+    users: Option<bool>,
 }
 
 /// Sets one `[drive.s3]` key from an environment variable.
@@ -178,6 +188,12 @@ impl Config {
         if let Some(v) = non_empty("TSUDOI_FEDERATION_ALLOW_PRIVATE") {
             raw.federation.get_or_insert_default().allow_private =
                 Some(parse_bool("federation.allow_private", &v)?);
+        }
+        if let Some(v) = non_empty("TSUDOI_SEARCH_NOTES") {
+            raw.search.get_or_insert_default().notes = Some(parse_bool("search.notes", &v)?);
+        }
+        if let Some(v) = non_empty("TSUDOI_SEARCH_USERS") {
+            raw.search.get_or_insert_default().users = Some(parse_bool("search.users", &v)?);
         }
         if let Some(v) = non_empty("TSUDOI_DRIVE_CAPACITY_MB") {
             raw.drive.get_or_insert_default().capacity_mb =
@@ -377,6 +393,12 @@ impl Config {
             Some(s3) => Backend::S3(s3_config(s3)?),
             None => Backend::Local(data_dir.join("files")),
         };
+        let search_raw = raw.search.unwrap_or_default();
+        let search_defaults = SearchPolicy::default();
+        let search = SearchPolicy {
+            notes: search_raw.notes.unwrap_or(search_defaults.notes),
+            users: search_raw.users.unwrap_or(search_defaults.users),
+        };
         let drive = drive_policy(
             drive_raw.capacity_mb,
             drive_raw.max_file_mb,
@@ -398,6 +420,7 @@ impl Config {
                 plugin_kv_quota_bytes,
                 plugin_cache: data_dir.join("plugin-cache"),
                 drive,
+                search,
             },
             data_dir,
             database_url,
@@ -681,6 +704,18 @@ mod tests {
             let err = Config::load_with_env(None, env_of(&pairs)).unwrap_err();
             assert!(err.to_string().contains(key), "{key}: {err}");
         }
+    }
+
+    #[test]
+    fn search_is_on_unless_turned_off() {
+        let c = Config::load_with_env(None, env_of(&[])).unwrap();
+        assert!(c.settings.search.notes && c.settings.search.users);
+        let off = [("TSUDOI_SEARCH_NOTES", "false")];
+        let c = Config::load_with_env(None, env_of(&off)).unwrap();
+        assert!(!c.settings.search.notes && c.settings.search.users);
+        let bad = [("TSUDOI_SEARCH_USERS", "maybe")];
+        let err = Config::load_with_env(None, env_of(&bad)).unwrap_err();
+        assert!(err.to_string().contains("search.users"), "{err}");
     }
 
     #[test]

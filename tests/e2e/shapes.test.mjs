@@ -96,6 +96,20 @@ test('responses satisfy misskey-js response types under tsc --strict', async () 
   await call(a.api, 'drive/files/update', { fileId: file.id, comment: 'alt' });
   await call(a.api, 'drive', {});
   await call(a.api, 'notes/create', { text: 'with a file', fileIds: [file.id] });
+  // Search, favourites and the smaller note endpoints.
+  await call(anon, 'notes/search', { query: 'hello' });
+  await call(anon, 'notes/search-by-tag', { tag: 'shapes' });
+  await call(anon, 'users/search', { query: 'shape' });
+  await call(anon, 'users/search-by-username-and-host', { username: 'shape', host: null });
+  await call(anon, 'hashtags/search', { query: 'sha' });
+  await call(anon, 'hashtags/show', { tag: 'shapes' });
+  await call(anon, 'hashtags/trend', {});
+  await b.api.request('notes/favorites/create', { noteId: root.id });
+  await call(b.api, 'i/favorites', {});
+  await call(b.api, 'notes/state', { noteId: root.id });
+  const { createdNote: deep } = await b.api.request('notes/create', { text: 'deeper', replyId: root.id });
+  await call(anon, 'notes/conversation', { noteId: deep.id });
+  await call(anon, 'notes/show-partial-bulk', { noteIds: [root.id, deep.id] });
   const session = randomUUID();
   await fetch(`${server.origin}/miauth/${session}?name=S&permission=read:account`);
   await fetch(`${server.origin}/miauth/${session}`, {

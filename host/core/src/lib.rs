@@ -13,6 +13,7 @@ mod authors;
 pub mod blocks;
 pub mod drive;
 pub mod emojis;
+pub mod favorites;
 pub mod follows;
 mod fresh;
 pub mod host_policy;
@@ -26,6 +27,7 @@ pub mod plugins;
 pub mod reactions;
 pub mod registry;
 pub mod render;
+pub mod search;
 pub mod stream;
 pub mod timelines;
 pub mod users;
@@ -81,6 +83,8 @@ pub struct Settings {
     pub plugin_cache: PathBuf,
     /// What uploads may be and how much each user may keep.
     pub drive: drive::DrivePolicy,
+    /// Whether notes and users may be searched.
+    pub search: search::SearchPolicy,
 }
 
 impl Settings {
@@ -379,6 +383,14 @@ pub enum Error {
     BadFile(String),
     #[error("the requested range is outside the file")]
     RangeNotSatisfiable,
+    #[error("search is not available on this server")]
+    SearchUnavailable,
+    #[error("no such hashtag")]
+    NoSuchHashtag,
+    #[error("the note is already a favorite")]
+    AlreadyFavorited,
+    #[error("the note is not a favorite")]
+    NotFavorited,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]

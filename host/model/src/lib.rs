@@ -19,7 +19,9 @@ pub mod visibility;
 pub use drive::{DriveFile, DriveFilePatch, DriveFolder, type_admitted};
 pub use event::Event;
 pub use job::{ClaimedJob, FederationEvent, Job, JobQueue, ReactionEvent};
-pub use listing::{Exclusions, FollowSide, Listing, NoteFilter, NoteSource, Page, may_list};
+pub use listing::{
+    Exclusions, FollowSide, HostScope, Listing, NoteFilter, NoteSearch, NoteSource, Page, may_list,
+};
 pub use note::{ChoiceTally, Note, Poll, is_pure_renote};
 pub use notification::{Notification, NotificationKind};
 pub use plugin::{

@@ -102,6 +102,50 @@ pub enum NoteSource {
     Tag {
         tag: String,
     },
+    /// Notes with every hashtag of one of the groups (Misskey's `query`: OR of ANDs).
+    Tags {
+        any_of: Vec<Vec<String>>,
+    },
+    /// Notes whose text or CW contains every term.
+    Search(NoteSearch),
+}
+
+/// A search of notes' text and CW: each term is a substring to find, case aside (Misskey's
+/// default search, which works for languages written without spaces between words).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteSearch {
+    /// Lower-cased, without whitespace.
+    pub terms: Vec<String>,
+    /// Only this author's notes.
+    pub user_id: Option<String>,
+    /// Only notes of this server's users, or of one other server's.
+    pub host: Option<HostScope>,
+}
+
+/// Whose notes a search looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostScope {
+    Local,
+    /// Another server, by its host as stored (lower case).
+    Remote(String),
+}
+
+impl NoteSearch {
+    /// Whether `note` matches: the twin of the store's search SQL.
+    pub fn matches(&self, note: &Note) -> bool {
+        let text = note.text.as_deref().unwrap_or_default().to_lowercase();
+        let cw = note.cw.as_deref().unwrap_or_default().to_lowercase();
+        self.user_id.as_ref().is_none_or(|u| *u == note.user_id)
+            && match &self.host {
+                None => true,
+                Some(HostScope::Local) => note.user_host.is_none(),
+                Some(HostScope::Remote(h)) => note.user_host.as_deref() == Some(h),
+            }
+            && self
+                .terms
+                .iter()
+                .all(|t| text.contains(t.as_str()) || cw.contains(t.as_str()))
+    }
 }
 
 /// Which notes of the source to keep.
@@ -119,6 +163,13 @@ pub struct NoteFilter {
     pub only_followed_authors: bool,
     /// Only notes of this visibility.
     pub visibility: Option<Visibility>,
+    /// `Some(true)`: only replies; `Some(false)`: no replies at all (Misskey's search
+    /// filters; unlike `with_replies`, about every reply).
+    pub reply: Option<bool>,
+    /// The same for renotes and quotes.
+    pub renote: Option<bool>,
+    /// The same for notes with a poll.
+    pub poll: Option<bool>,
 }
 
 impl Default for NoteFilter {
@@ -132,6 +183,9 @@ impl Default for NoteFilter {
             include_local_renotes: true,
             only_followed_authors: false,
             visibility: None,
+            reply: None,
+            renote: None,
+            poll: None,
         }
     }
 }
@@ -174,6 +228,10 @@ impl NoteSource {
                     || (note.renote_id.as_ref() == Some(note_id) && !note.is_pure_renote())
             }
             NoteSource::Tag { tag } => note.tags.contains(tag),
+            NoteSource::Tags { any_of } => any_of
+                .iter()
+                .any(|all| all.iter().all(|t| note.tags.contains(t))),
+            NoteSource::Search(search) => search.matches(note),
         }
     }
 }
@@ -231,6 +289,13 @@ impl NoteFilter {
             return false;
         }
         if self.visibility.is_some_and(|v| v != note.visibility) {
+            return false;
+        }
+        let differs = |wanted: Option<bool>, is: bool| wanted.is_some_and(|w| w != is);
+        if differs(self.reply, note.reply_id.is_some())
+            || differs(self.renote, note.renote_id.is_some())
+            || differs(self.poll, note.has_poll)
+        {
             return false;
         }
         !self.only_with_files || !note.file_ids.is_empty()

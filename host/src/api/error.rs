@@ -542,6 +542,26 @@ impl From<core::Error> for ApiError {
                 "The requested range is outside the file.",
                 "8e0f5c61-4d2b-4a79-b3c6-0f1e2d3c4b5a",
             ),
+            E::SearchUnavailable => Self::bad(
+                "UNAVAILABLE",
+                "Search unavailable.",
+                "0b44998d-77aa-4427-80d0-d2c9b8523011",
+            ),
+            E::NoSuchHashtag => Self::bad(
+                "NO_SUCH_HASHTAG",
+                "No such hashtag.",
+                "110ee688-193e-4a3a-9ecf-c167b2e6981e",
+            ),
+            E::AlreadyFavorited => Self::bad(
+                "ALREADY_FAVORITED",
+                "The note has already been marked as a favorite.",
+                "a402c12b-34dd-41d2-97d8-4d2ffd96a1a6",
+            ),
+            E::NotFavorited => Self::bad(
+                "NOT_FAVORITED",
+                "You have not marked that note a favorite.",
+                "b625fc69-635e-45e9-86f4-dbefbef35af5",
+            ),
             E::Store(e) => ApiError::internal(e),
             E::Internal(e) => ApiError::internal(e),
         }

@@ -129,6 +129,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "drive",
         include_str!("../../../migrations/sqlite/0020_drive.sql"),
     ),
+    (
+        21,
+        "search and favorites",
+        include_str!("../../../migrations/sqlite/0021_search_favorites.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -230,6 +235,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         20,
         "drive",
         include_str!("../../../migrations/postgres/0020_drive.sql"),
+    ),
+    (
+        21,
+        "search and favorites",
+        include_str!("../../../migrations/postgres/0021_search_favorites.sql"),
     ),
 ];
 

@@ -2,7 +2,7 @@
 //! through [`Store::list_notes`], which applies the visibility rule and the paging, so no list
 //! can forget either.
 
-use tsudoi_model::{Listing, NoteFilter, NoteSource, Page, ids};
+use tsudoi_model::{HostScope, Listing, NoteFilter, NoteSearch, NoteSource, Page, ids};
 
 use super::followings::List;
 use super::notes::{NOTE_COLUMNS, NoteRow};
@@ -63,6 +63,73 @@ macro_rules! bind_args {
         }
         q
     }};
+}
+
+/// The shortest term the SQLite search index finds (it indexes three characters at a time);
+/// shorter ones are matched by scanning.
+const TRIGRAM: usize = 3;
+
+/// `%term%` for LIKE, with LIKE's own characters escaped by `\`.
+fn like_pattern(term: &str) -> String {
+    let mut p = String::with_capacity(term.len() + 2);
+    p.push('%');
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// The SQL of a search of notes, twin of `NoteSearch::matches`. SQLite finds terms of three
+/// characters or more in its FTS5 trigram index and checks shorter ones with LIKE (which
+/// folds ASCII case only); PostgreSQL serves ILIKE from its trigram index over text and CW.
+fn search_conditions(backend: Backend, s: &NoteSearch, args: &mut Args) -> Vec<String> {
+    let mut conds = Vec::new();
+    match backend {
+        Backend::Sqlite => {
+            let (indexed, short): (Vec<&String>, Vec<&String>) =
+                s.terms.iter().partition(|t| t.chars().count() >= TRIGRAM);
+            if !indexed.is_empty() {
+                // FTS5 syntax: each term a quoted string (quotes doubled), all of them required.
+                let query: Vec<String> = indexed
+                    .iter()
+                    .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+                    .collect();
+                conds.push(format!(
+                    "n.id IN (SELECT si.note_id FROM notes_fts f JOIN note_search_ids si \
+                     ON si.search_id = f.rowid WHERE notes_fts MATCH {})",
+                    args.push(query.join(" "))
+                ));
+            }
+            for t in short {
+                let p = args.push(like_pattern(t));
+                conds.push(format!(
+                    "(n.text LIKE {p} ESCAPE '\\' OR n.cw LIKE {p} ESCAPE '\\')"
+                ));
+            }
+        }
+        Backend::Postgres => {
+            for t in &s.terms {
+                // The expression of the `notes_search` index, so the index serves it.
+                conds.push(format!(
+                    "(COALESCE(n.text, '') || ' ' || COALESCE(n.cw, '')) ILIKE {} ESCAPE '\\'",
+                    args.push(like_pattern(t))
+                ));
+            }
+        }
+    }
+    if let Some(user) = &s.user_id {
+        conds.push(format!("n.user_id = {}", args.push(user.clone())));
+    }
+    match &s.host {
+        None => {}
+        Some(HostScope::Local) => conds.push("n.user_host IS NULL".to_owned()),
+        Some(HostScope::Remote(h)) => conds.push(format!("n.user_host = {}", args.push(h.clone()))),
+    }
+    conds
 }
 
 /// A row of a listing: a note of the page, or one they refer to.
@@ -157,6 +224,33 @@ impl Store {
                 "t.note_id",
                 vec![format!("t.tag = {}", args.push(tag.clone()))],
             ),
+            NoteSource::Tags { any_of } => {
+                let groups: Vec<String> = any_of
+                    .iter()
+                    .map(|all| {
+                        let each: Vec<String> = all
+                            .iter()
+                            .map(|tag| {
+                                format!(
+                                    "EXISTS (SELECT 1 FROM note_tags tt WHERE tt.tag = {} AND tt.note_id = n.id)",
+                                    args.push(tag.clone())
+                                )
+                            })
+                            .collect();
+                        format!("({})", each.join(" AND "))
+                    })
+                    .collect();
+                (
+                    "notes n".to_owned(),
+                    "n.id",
+                    vec![format!("({})", groups.join(" OR "))],
+                )
+            }
+            NoteSource::Search(search) => (
+                "notes n".to_owned(),
+                "n.id",
+                search_conditions(self.backend(), search, &mut args),
+            ),
             NoteSource::Replies { note_id } => (
                 "notes n".to_owned(),
                 "n.id",
@@ -201,6 +295,18 @@ impl Store {
         }
         if !filter.with_renotes {
             conds.push(format!("NOT {pure}"));
+        }
+        for (wanted, column) in [(filter.reply, "n.reply_id"), (filter.renote, "n.renote_id")] {
+            match wanted {
+                Some(true) => conds.push(format!("{column} IS NOT NULL")),
+                Some(false) => conds.push(format!("{column} IS NULL")),
+                None => {}
+            }
+        }
+        match filter.poll {
+            Some(true) => conds.push("n.has_poll".to_owned()),
+            Some(false) => conds.push("NOT n.has_poll".to_owned()),
+            None => {}
         }
         if !filter.with_replies {
             let to_me = me

@@ -41,7 +41,7 @@ pub(crate) struct UserRow {
 }
 
 impl UserRow {
-    fn decode(self) -> Result<User> {
+    pub(crate) fn decode(self) -> Result<User> {
         Ok(User {
             fields: from_json("users.fields", &self.fields)?,
             id: self.id,

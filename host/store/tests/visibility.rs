@@ -3,7 +3,8 @@
 //! (SQLite by default, PostgreSQL in CI).
 
 use tsudoi_model::{
-    Note, NoteFilter, NoteSource, Page, User, Visibility, ids, is_pure_renote, may_see,
+    HostScope, Note, NoteFilter, NoteSearch, NoteSource, Page, User, Visibility, ids,
+    is_pure_renote, may_see,
 };
 use tsudoi_store::Store;
 use tsudoi_testkit::TestDatabase;
@@ -371,7 +372,14 @@ async fn the_rust_listing_rules_agree_with_the_sql() {
             }
             let mut pictures = next(author, visibility);
             pictures.file_ids = vec!["f1".to_owned(), "f2".to_owned()];
+            pictures.text = Some("Pictures of the Sea".to_owned());
+            pictures.tags = vec!["sea".to_owned(), "art".to_owned()];
             notes.push(pictures);
+            let mut hidden = next(author, visibility);
+            hidden.text = None;
+            hidden.cw = Some("about the sea".to_owned());
+            hidden.tags = vec!["sea".to_owned()];
+            notes.push(hidden);
         }
     }
     for n in &notes {
@@ -414,6 +422,16 @@ async fn the_rust_listing_rules_agree_with_the_sql() {
             only_with_files: true,
             ..NoteFilter::default()
         },
+        NoteFilter {
+            reply: Some(true),
+            renote: Some(false),
+            ..NoteFilter::default()
+        },
+        NoteFilter {
+            reply: Some(false),
+            poll: Some(false),
+            ..NoteFilter::default()
+        },
     ];
     let me_now = store.user_by_id(&me.id).await.unwrap().unwrap();
     let sources = [
@@ -425,6 +443,23 @@ async fn the_rust_listing_rules_agree_with_the_sql() {
         NoteSource::GlobalPublic,
         NoteSource::User {
             user_id: followed.id.clone(),
+        },
+        // Indexed terms (three characters and more), and short ones, which SQLite scans for.
+        NoteSource::Search(NoteSearch {
+            terms: vec!["sea".to_owned(), "pict".to_owned()],
+            user_id: None,
+            host: None,
+        }),
+        NoteSource::Search(NoteSearch {
+            terms: vec!["se".to_owned()],
+            user_id: Some(followed.id.clone()),
+            host: Some(HostScope::Local),
+        }),
+        NoteSource::Tags {
+            any_of: vec![
+                vec!["sea".to_owned(), "art".to_owned()],
+                vec!["none".to_owned()],
+            ],
         },
     ];
     let mut checked = 0;
@@ -452,7 +487,8 @@ async fn the_rust_listing_rules_agree_with_the_sql() {
             }
         }
     }
-    assert_eq!(checked, filters.len() * (1 + 2 * 3));
+    // Every source twice (anonymous and signed in) but the home timeline, once.
+    assert_eq!(checked, filters.len() * (2 * sources.len() - 1));
 }
 
 /// Blocks (either way), mutes (ended or not) and renote mutes hide the same notes in SQL as

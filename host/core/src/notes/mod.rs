@@ -60,6 +60,61 @@ pub async fn show(core: &Core, id: &str, viewer: Option<&str>) -> Result<Note> {
     Ok(note)
 }
 
+/// How far up a reply chain `conversation` climbs, however many notes it skips.
+const MAX_CONVERSATION: usize = 200;
+
+/// The notes `id` replies to, nearest first, as far as `limit` notes the viewer may see
+/// (Misskey's `notes/conversation`: `offset` skips the nearest ancestors). A gone ancestor
+/// ends the chain; one the viewer may not see is left out.
+pub async fn conversation(
+    core: &Core,
+    id: &str,
+    viewer: Option<&str>,
+    limit: usize,
+    offset: usize,
+) -> Result<Vec<Note>> {
+    let note = view(core, id, viewer).await?;
+    let mut out = Vec::new();
+    let mut next = note.reply_id;
+    let mut climbed = 0;
+    while let Some(parent_id) = next.take() {
+        if out.len() >= limit || climbed >= MAX_CONVERSATION {
+            break;
+        }
+        climbed += 1;
+        let Some(parent) = core.store().note_by_id(&parent_id).await? else {
+            break;
+        };
+        next = parent.reply_id.clone();
+        if climbed <= offset {
+            continue;
+        }
+        match view(core, &parent.id, viewer).await {
+            Ok(seen) => out.push(seen),
+            Err(Error::NoSuchNote) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// The notes among `ids` that `viewer` may see, ready to be shown (`notes/show-partial-bulk`
+/// reads their reactions from it).
+pub async fn present_visible(
+    core: &Core,
+    ids: &[String],
+    viewer: Option<&str>,
+) -> Result<Presented> {
+    let found = core.store().notes_by_ids(ids).await?;
+    let visible = visible_to(core, &found, viewer).await?;
+    let notes: Vec<Note> = found
+        .into_iter()
+        .zip(visible)
+        .filter_map(|(n, ok)| ok.then_some(n))
+        .collect();
+    present(core, notes.into(), viewer).await
+}
+
 /// A note as `viewer` looks at it (`notes/show`): as [`show`], and not there when the
 /// viewer and its author, or the author of what it replies to or renotes, block each other
 /// (listings hide it too). Acting on a note goes through [`show`], so that a block is

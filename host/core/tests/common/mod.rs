@@ -34,6 +34,7 @@ pub async fn fresh_allowing(allowed: Vec<ipnet::IpNet>) -> TestCore {
         plugin_kv_quota_bytes: tsudoi_plugin_host::KV_QUOTA_BYTES,
         plugin_cache: db.dir().join("plugin-cache"),
         drive: tsudoi_core::drive::DrivePolicy::default(),
+        search: tsudoi_core::search::SearchPolicy::default(),
     };
     let blobs = tsudoi_media::blobs::Blobs::open(&tsudoi_media::blobs::Backend::Local(
         db.dir().join("files"),

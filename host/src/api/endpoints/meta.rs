@@ -174,7 +174,8 @@ async fn meta(ctx: Ctx, _: MetaParams) -> ApiResult<Reply> {
         server_rules: EmptyList,
         theme_color: (),
         policies: Policies::current(s),
-        note_searchable_scope: "local",
+        // Every note stored here is searched, other servers' included.
+        note_searchable_scope: "global",
         max_file_size: s.drive.max_file_bytes as u64,
         federation: "none",
         features: Features {
