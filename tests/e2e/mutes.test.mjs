@@ -123,3 +123,55 @@ test('a timed mute ends by itself', async () => {
   const [relation] = await me.api.request('users/relation', { userId: echo.id });
   assert.equal(relation.isMuted, false);
 });
+
+test('word mutes: soft ones are kept for clients, hard ones hide notes everywhere, pages stay full', async () => {
+  const reader = await signup(server, 'mu_reader');
+  const writer = await signup(server, 'mu_writer');
+  await reader.api.request('following/create', { userId: writer.id });
+  const bad = await apiError(() => reader.api.request('i/update', { hardMutedWords: ['/(unclosed/'] }));
+  assert.deepEqual([bad.code, bad.id], ['INVALID_REGEXP', '0d786918-10df-41cd-8f33-8dec7d9a89a5']);
+  const many = await apiError(() => reader.api.request('i/update', { mutedWords: [['x'.repeat(201)]] }));
+  assert.deepEqual([many.code, many.id], ['TOO_MANY_MUTED_WORDS', '010665b1-a211-42d2-bc64-8f6609d79785']);
+  const badThenName = await apiError(() => reader.api.request('i/update', { name: 'Changed', hardMutedWords: ['nope'] }));
+  assert.equal(badThenName.code, 'INVALID_REGEXP');
+  assert.equal((await reader.api.request('i', {})).name, null, 'a bad list changes nothing');
+
+  const updated = await reader.api.request('i/update', {
+    mutedWords: [['soft', 'word']],
+    hardMutedWords: [['spoiler', 'ending'], '/cats?\\s+rule/i'],
+  });
+  assert.deepEqual(updated.mutedWords, [['soft', 'word']]);
+  assert.deepEqual(updated.hardMutedWords, [['spoiler', 'ending'], '/cats?\\s+rule/i']);
+  assert.equal(updated.policies.wordMuteLimit, 200);
+
+  const stream = openStream(server, reader.token);
+  const home = stream.useChannel('homeTimeline');
+  const streamed = record(home, 'note');
+  await synced(stream);
+  try {
+    const kept = await post(writer, { text: 'the first, kept' });
+    for (let i = 0; i < 12; i++) await post(writer, { text: `CATS   rule, part ${i}` });
+    const spoiler = await post(writer, { text: 'the ending', cw: 'spoiler!' });
+    const renoted = await post(writer, { renoteId: spoiler.id });
+    const soft = await post(writer, { text: 'a soft word for clients to fold' });
+    const own = await post(reader, { text: 'I say cats rule myself' });
+    const last = await post(writer, { text: 'the last, kept' });
+
+    // Twelve hidden notes in a row: a page of five still has five notes.
+    const page = await reader.api.request('notes/timeline', { limit: 5 });
+    assert.deepEqual(ids(page), [last.id, own.id, soft.id, kept.id], 'fewer only because there are no more');
+    for (const ep of ['notes/local-timeline', 'notes/hybrid-timeline']) {
+      const notes = await reader.api.request(ep, { limit: 5 });
+      assert.ok(!notes.some((n) => [spoiler.id, renoted.id].includes(n.id) || /cats/i.test(n.text ?? '') && n.userId !== reader.id), ep);
+    }
+    assert.deepEqual(ids(await reader.api.request('users/notes', { userId: writer.id, limit: 3 })), [last.id, soft.id, kept.id]);
+    assert.deepEqual(ids(await reader.api.request('notes/search', { query: 'rule' })), [own.id]);
+    // Others are not affected.
+    assert.equal((await writer.api.request('notes/search', { query: 'rule', limit: 100 })).length, 13);
+
+    await waitFor(streamed, (n) => n.id === last.id);
+    assert.deepEqual(streamed.map((n) => n.id), [kept.id, soft.id, own.id, last.id], 'the stream hides the same notes');
+  } finally {
+    stream.close();
+  }
+});

@@ -224,20 +224,23 @@ pub async fn authenticate(core: &Core, token: &str) -> Result<Option<Session>> {
 
 /// What a user's own view of their account shows beyond the account: whether a follow
 /// request waits for them, and how many notifications they have not read.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct MeState {
     pub has_pending_follow_request: bool,
     pub unread_notifications: i64,
+    pub word_mutes: tsudoi_model::WordMutes,
 }
 
 pub async fn me_state(core: &Core, user: &User) -> Result<MeState> {
-    let (has_pending_follow_request, unread_notifications) = tokio::try_join!(
+    let (has_pending_follow_request, unread_notifications, word_mutes) = tokio::try_join!(
         has_pending_follow_request(core, user),
-        crate::notifications::unread(core, user)
+        crate::notifications::unread(core, user),
+        crate::word_mutes::get(core, &user.id)
     )?;
     Ok(MeState {
         has_pending_follow_request,
         unread_notifications,
+        word_mutes,
     })
 }
 

@@ -31,6 +31,7 @@ pub mod search;
 pub mod stream;
 pub mod timelines;
 pub mod users;
+pub mod word_mutes;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -136,6 +137,7 @@ struct Inner {
     /// Decoding and encoding pictures is CPU work: at most one per core at a time, so a burst
     /// of uploads queues instead of holding every picture in memory at once.
     media_slots: tokio::sync::Semaphore,
+    word_filters: word_mutes::WordFilters,
 }
 
 impl Core {
@@ -164,7 +166,12 @@ impl Core {
             bus,
             blobs,
             media_slots: tokio::sync::Semaphore::new(cores),
+            word_filters: word_mutes::WordFilters::default(),
         }))
+    }
+
+    pub(crate) fn word_filters(&self) -> &word_mutes::WordFilters {
+        &self.0.word_filters
     }
 
     /// Where files' bytes are kept.
@@ -383,6 +390,10 @@ pub enum Error {
     BadFile(String),
     #[error("the requested range is outside the file")]
     RangeNotSatisfiable,
+    #[error("a muted word is not a valid regular expression")]
+    InvalidRegexp,
+    #[error("too many muted words")]
+    TooManyMutedWords,
     #[error("search is not available on this server")]
     SearchUnavailable,
     #[error("no such hashtag")]

@@ -7,6 +7,7 @@ use tsudoi_model::{HostScope, Listing, NoteFilter, NoteSearch, NoteSource, Page,
 use tsudoi_store::search::{HostPrefix, Origin, TagUsers};
 
 use crate::notes::create::normalize_hashtag;
+use crate::timelines::read;
 use crate::{Core, Error, Result};
 
 /// Who may search what (Misskey's `canSearchNotes` and `canSearchUsers`).
@@ -81,10 +82,7 @@ pub async fn notes(
         user_id: q.user_id,
         host,
     });
-    Ok(core
-        .store()
-        .list_notes(&source, viewer, &NoteFilter::default(), page)
-        .await?)
+    read(core, &source, viewer, &NoteFilter::default(), page).await
 }
 
 /// Notes with hashtags: `any_of` groups, a note matching every tag of one of them. Tags are
@@ -120,10 +118,7 @@ pub async fn notes_by_tags(
     } else {
         NoteSource::Tags { any_of: groups }
     };
-    Ok(core
-        .store()
-        .list_notes(&source, viewer, filter, page)
-        .await?)
+    read(core, &source, viewer, filter, page).await
 }
 
 /// Users whose name contains `query` or whose username starts with it (`@` optional).

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use tsudoi_model::{Exclusions, Note, NoteFilter, NoteSource, Visibility, ids, may_list};
 
+use crate::word_mutes::WordFilter;
 use crate::{Core, Result, emojis, reactions};
 
 /// A signed-in viewer of a stream, with whom they follow and who blocks them, reloaded
@@ -16,15 +17,21 @@ pub struct Viewer {
     id: String,
     following: HashSet<String>,
     hidden: Exclusions,
+    /// The viewer's hard-muted words, if any.
+    words: Option<WordFilter>,
 }
 
 impl Viewer {
     pub async fn load(core: &Core, user_id: &str) -> Result<Self> {
         let (following, hidden) = core.store().stream_relations(user_id).await?;
+        // Read afresh (not from the timelines' copies): a stream reloads exactly when the
+        // words changed, on whichever node.
+        let words = WordFilter::new(&core.store().word_mutes(user_id).await?.hard);
         Ok(Viewer {
             id: user_id.to_owned(),
             following: following.into_iter().collect(),
             hidden,
+            words: (!words.is_empty()).then_some(words),
         })
     }
 
@@ -86,7 +93,13 @@ impl StreamNote {
         ) {
             return false;
         }
-        viewer.is_none_or(|v| !v.hidden.hides(&self.note, ids::now_ms(), true))
+        viewer.is_none_or(|v| {
+            !v.hidden.hides(&self.note, ids::now_ms(), true)
+                && !v
+                    .words
+                    .as_ref()
+                    .is_some_and(|w| w.hides(&self.note, self.renote.as_ref(), &v.id))
+        })
     }
 
     /// Whether a listing of `source` filtered by `filter` shows it to `viewer`.

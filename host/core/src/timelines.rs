@@ -20,7 +20,7 @@ use std::sync::Arc;
 use tsudoi_model::{Listing, Note, NoteFilter, NoteSource, Page, RankedTimeline, User, ids};
 use tsudoi_plugin_host::hooks::ranking::{Candidate, MAX_CANDIDATES, RankingPlugin, Viewer};
 
-use crate::{Core, Error, Result};
+use crate::{Core, Error, Result, word_mutes};
 
 /// The first window; each next one reaches as far as [`next_reach`] says, up to [`WINDOWS`]
 /// bounded windows before an unbounded one.
@@ -45,10 +45,7 @@ pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> R
         // Oldest first after `since`: windows reach forward in time.
         let since = page.since_id.clone().unwrap_or_default();
         let Some(start) = ids::aidx_time(&since) else {
-            return Ok(core
-                .store()
-                .list_notes(&source, Some(&me.id), filter, page)
-                .await?);
+            return read(core, &source, Some(&me.id), filter, page).await;
         };
         let mut lower = since;
         let mut reach = FIRST_WINDOW_MS;
@@ -60,11 +57,7 @@ pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> R
                 limit: (want - out.notes.len()) as i64,
                 oldest_first: true,
             };
-            out.extend(
-                core.store()
-                    .list_notes(&source, Some(&me.id), filter, &slice)
-                    .await?,
-            );
+            out.extend(read(core, &source, Some(&me.id), filter, &slice).await?);
             match upper {
                 Some(u) if out.notes.len() < want => lower = u,
                 _ => break,
@@ -79,10 +72,7 @@ pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> R
         Some(until) => match ids::aidx_time(until) {
             Some(t) => t,
             None => {
-                return Ok(core
-                    .store()
-                    .list_notes(&source, Some(&me.id), filter, page)
-                    .await?);
+                return read(core, &source, Some(&me.id), filter, page).await;
             }
         },
     };
@@ -116,11 +106,7 @@ pub async fn home(core: &Core, me: &User, filter: &NoteFilter, page: &Page) -> R
             limit: (want - out.notes.len()) as i64,
             oldest_first: false,
         };
-        out.extend(
-            core.store()
-                .list_notes(&source, Some(&me.id), filter, &slice)
-                .await?,
-        );
+        out.extend(read(core, &source, Some(&me.id), filter, &slice).await?);
         if out.notes.len() >= want || last {
             break;
         }
@@ -180,10 +166,38 @@ pub async fn list(
     filter: &NoteFilter,
     page: &Page,
 ) -> Result<Listing> {
-    Ok(core
-        .store()
-        .list_notes(&source, viewer, filter, page)
-        .await?)
+    read(core, &source, viewer, filter, page).await
+}
+
+/// Every listing's read: the store's, without the notes the viewer's hard-muted words hide
+/// (read on past them, so pages stay full).
+pub(crate) async fn read(
+    core: &Core,
+    source: &NoteSource,
+    viewer: Option<&str>,
+    filter: &NoteFilter,
+    page: &Page,
+) -> Result<Listing> {
+    let words = match viewer {
+        Some(me) => word_mutes::hard_filter(core, me).await?,
+        None => None,
+    };
+    let store = core.store();
+    Ok(match (words, viewer) {
+        (Some(words), Some(me)) => {
+            let keep = |n: &Note, referenced: &[Note]| {
+                let renote = n
+                    .renote_id
+                    .as_ref()
+                    .and_then(|id| referenced.iter().find(|r| &r.id == id));
+                !words.hides(n, renote, me)
+            };
+            store
+                .list_notes_where(source, viewer, filter, page, &keep)
+                .await?
+        }
+        _ => store.list_notes(source, viewer, filter, page).await?,
+    })
 }
 
 /// Candidates gathered per requested note when a ranker is assigned: a ranker that thins

@@ -15,6 +15,7 @@ pub mod reaction;
 pub mod registry;
 pub mod user;
 pub mod visibility;
+pub mod word_mute;
 
 pub use drive::{DriveFile, DriveFilePatch, DriveFolder, type_admitted};
 pub use event::Event;
@@ -37,6 +38,7 @@ pub use user::{
     User,
 };
 pub use visibility::{NoteAudience, Visibility, may_see};
+pub use word_mute::{MuteWord, WordMutes};
 
 /// A value stored or received as text that is not one of the names a type knows.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -542,6 +542,16 @@ impl From<core::Error> for ApiError {
                 "The requested range is outside the file.",
                 "8e0f5c61-4d2b-4a79-b3c6-0f1e2d3c4b5a",
             ),
+            E::InvalidRegexp => Self::bad(
+                "INVALID_REGEXP",
+                "Invalid Regular Expression.",
+                "0d786918-10df-41cd-8f33-8dec7d9a89a5",
+            ),
+            E::TooManyMutedWords => Self::bad(
+                "TOO_MANY_MUTED_WORDS",
+                "Too many muted words.",
+                "010665b1-a211-42d2-bc64-8f6609d79785",
+            ),
             E::SearchUnavailable => Self::bad(
                 "UNAVAILABLE",
                 "Search unavailable.",

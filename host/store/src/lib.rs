@@ -33,6 +33,7 @@ mod timelines;
 mod token_owners;
 mod users;
 pub mod visibility;
+mod word_mutes;
 
 pub use auth::*;
 pub use jobs::QueueDepth;

@@ -134,6 +134,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "search and favorites",
         include_str!("../../../migrations/sqlite/0021_search_favorites.sql"),
     ),
+    (
+        22,
+        "word mutes",
+        include_str!("../../../migrations/sqlite/0022_word_mutes.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -240,6 +245,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         21,
         "search and favorites",
         include_str!("../../../migrations/postgres/0021_search_favorites.sql"),
+    ),
+    (
+        22,
+        "word mutes",
+        include_str!("../../../migrations/postgres/0022_word_mutes.sql"),
     ),
 ];
 

@@ -140,7 +140,53 @@ struct ListedRow {
     referenced: bool,
 }
 
+/// How many more pages a filtered listing reads to fill its page before it answers short,
+/// and the fewest notes each of them reads.
+const MAX_REFILLS: usize = 4;
+const REFILL_MIN: usize = 20;
+
 impl Store {
+    /// [`Store::list_notes`] keeping only the notes `keep` accepts (given what the page
+    /// refers to), reading on past the ones it drops so the page is as full as an
+    /// unfiltered one would be, within [`MAX_REFILLS`] more reads of a page each. For filters
+    /// SQL cannot say (a viewer's muted words, regular expressions included).
+    pub async fn list_notes_where(
+        &self,
+        source: &NoteSource,
+        viewer: Option<&str>,
+        filter: &NoteFilter,
+        page: &Page,
+        keep: &(dyn Fn(&tsudoi_model::Note, &[tsudoi_model::Note]) -> bool + Send + Sync),
+    ) -> Result<Listing> {
+        let want = page.limit.max(1) as usize;
+        let mut out = Listing::default();
+        let mut cursor = page.clone();
+        for _ in 0..=MAX_REFILLS {
+            let got = self.list_notes(source, viewer, filter, &cursor).await?;
+            let exhausted = (got.notes.len() as i64) < cursor.limit;
+            let last = got.notes.last().map(|n| n.id.clone());
+            let Listing { notes, referenced } = got;
+            out.notes
+                .extend(notes.into_iter().filter(|n| keep(n, &referenced)));
+            out.referenced.extend(referenced);
+            let Some(last) = last else { break };
+            if exhausted || out.notes.len() >= want {
+                break;
+            }
+            // The next read continues where this one stopped, in the page's direction.
+            if page.ascending() {
+                cursor.since_id = Some(last);
+            } else {
+                cursor.until_id = Some(last);
+            }
+            // A full page (twenty notes at least) each time: where one read dropped
+            // notes, the next likely drops more.
+            cursor.limit = want.max(REFILL_MIN) as i64;
+        }
+        out.notes.truncate(want);
+        Ok(out)
+    }
+
     /// One page of notes from `source` that `viewer` may see, newest first (or oldest first
     /// for a `sinceId`-only page), with the notes they refer to.
     pub async fn list_notes(

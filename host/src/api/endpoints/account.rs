@@ -3,8 +3,8 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 use tsudoi_core::accounts::{self, Origin};
-use tsudoi_core::{follows, users};
-use tsudoi_model::{FollowSide, ProfileField, ProfilePatch, Relation, User};
+use tsudoi_core::{follows, users, word_mutes};
+use tsudoi_model::{FollowSide, MuteWord, ProfileField, ProfilePatch, Relation, User};
 
 use super::{NoParams, Paging, check_id, double_option};
 use crate::api::entities::{
@@ -143,9 +143,36 @@ struct UpdateParams {
     is_locked: Option<bool>,
     is_bot: Option<bool>,
     is_cat: Option<bool>,
+    /// Words whose notes your clients collapse: each entry a list of keywords that must
+    /// all appear, or a `/regular expression/flags` string.
+    muted_words: Option<Vec<MuteWordParam>>,
+    /// Words whose notes are not shown to you at all, anywhere (same form).
+    hard_muted_words: Option<Vec<MuteWordParam>>,
+}
+
+/// One entry of a muted-word list, as Misskey's clients send it.
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+enum MuteWordParam {
+    Keywords(Vec<String>),
+    Pattern(String),
+}
+
+impl From<MuteWordParam> for MuteWord {
+    fn from(p: MuteWordParam) -> Self {
+        match p {
+            MuteWordParam::Keywords(k) => MuteWord::Keywords(k),
+            MuteWordParam::Pattern(p) => MuteWord::Pattern(p),
+        }
+    }
 }
 
 async fn i_update(ctx: Ctx, p: UpdateParams) -> ApiResult<Reply> {
+    let words = |list: Option<Vec<MuteWordParam>>| {
+        list.map(|l| l.into_iter().map(MuteWord::from).collect::<Vec<_>>())
+    };
+    let (soft, hard) = (words(p.muted_words), words(p.hard_muted_words));
+    word_mutes::validate(soft.as_deref(), hard.as_deref())?;
     let updated = accounts::update_profile(
         &ctx.core,
         ctx.me()?,
@@ -169,6 +196,9 @@ async fn i_update(ctx: Ctx, p: UpdateParams) -> ApiResult<Reply> {
         },
     )
     .await?;
+    if soft.is_some() || hard.is_some() {
+        word_mutes::set(&ctx.core, &updated, soft, hard).await?;
+    }
     me(&ctx, &updated).await
 }
 
@@ -201,7 +231,7 @@ async fn viewing(ctx: &Ctx, users: &[&User]) -> ApiResult<Viewing> {
 
 /// `users[i]` as the caller sees them: `MeDetailed` for themselves, otherwise
 /// `UserDetailed` with the relation fields when signed in.
-fn view<'a>(ctx: &Ctx, viewing: &Viewing, users: &[&'a User], i: usize) -> UserView<'a> {
+fn view<'a>(ctx: &Ctx, viewing: &'a Viewing, users: &[&'a User], i: usize) -> UserView<'a> {
     let u = users[i];
     match &ctx.user {
         Some(me) if me.id == u.id => UserView::Me(Box::new(MeDetailed::pack(

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use tsudoi_core::Settings;
 use tsudoi_core::accounts::MeState;
-use tsudoi_model::{Author, ProfileField, Relation, User};
+use tsudoi_model::{Author, MuteWord, ProfileField, Relation, User};
 
 use super::{EmptyList, EmptyObject, iso};
 
@@ -274,7 +274,7 @@ pub struct Policies {
     can_update_bio_media: bool,
     pin_limit: u32,
     antenna_limit: u32,
-    word_mute_limit: u32,
+    word_mute_limit: usize,
     webhook_limit: u32,
     clip_limit: u32,
     note_each_clips_limit: u32,
@@ -320,7 +320,7 @@ impl Policies {
             can_update_bio_media: true,
             pin_limit: 0,
             antenna_limit: 0,
-            word_mute_limit: 0,
+            word_mute_limit: tsudoi_core::word_mutes::WORD_MUTE_LIMIT,
             webhook_limit: 0,
             clip_limit: 0,
             note_each_clips_limit: 0,
@@ -374,8 +374,8 @@ pub struct MeDetailed<'a> {
     has_unread_notification: bool,
     has_pending_received_follow_request: bool,
     unread_notifications_count: i64,
-    muted_words: EmptyList,
-    hard_muted_words: EmptyList,
+    muted_words: &'a [MuteWord],
+    hard_muted_words: &'a [MuteWord],
     muted_instances: EmptyList,
     muting_notification_types: EmptyList,
     notification_recieve_config: EmptyObject,
@@ -386,7 +386,7 @@ pub struct MeDetailed<'a> {
 }
 
 impl<'a> MeDetailed<'a> {
-    pub fn pack(u: &'a User, state: &MeState, settings: &Settings) -> Self {
+    pub fn pack(u: &'a User, state: &'a MeState, settings: &Settings) -> Self {
         MeDetailed {
             user: UserDetailed::pack(u, None, settings),
             avatar_id: (),
@@ -416,8 +416,8 @@ impl<'a> MeDetailed<'a> {
             has_unread_notification: state.unread_notifications > 0,
             has_pending_received_follow_request: state.has_pending_follow_request,
             unread_notifications_count: state.unread_notifications,
-            muted_words: EmptyList,
-            hard_muted_words: EmptyList,
+            muted_words: &state.word_mutes.soft,
+            hard_muted_words: &state.word_mutes.hard,
             muted_instances: EmptyList,
             muting_notification_types: EmptyList,
             notification_recieve_config: EmptyObject,
