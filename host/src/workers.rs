@@ -24,6 +24,22 @@ pub fn watch_plugins(core: &Core) {
     });
 }
 
+/// Tells the people of ended polls (`pollEnded`) within seconds of the end: the sweep is
+/// one indexed read when nothing ended, and each poll is claimed once whichever node runs it.
+pub fn announce_ended_polls(core: &Core) {
+    let core = core.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = tsudoi_core::notifications::announce_ended_polls(&core).await {
+                tracing::warn!(error = %e, "announcing ended polls failed");
+            }
+        }
+    });
+}
+
 /// Removes ended mutes every minute. They hide nothing once ended (every read checks the
 /// end), so this only keeps the table small and `mute/list` current.
 pub fn clear_ended_mutes(core: &Core) {

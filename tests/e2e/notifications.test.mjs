@@ -162,3 +162,28 @@ test('main streams notification, unreadNotification and readAllNotifications', a
   await waitFor(readAll, () => true);
   s.close();
 });
+
+test('when a poll ends, its author and everyone who voted are told (pollEnded), on main too', async () => {
+  const stream = openStream(server, oto.token);
+  const main = stream.useChannel('main');
+  const told = record(main, 'notification');
+  await synced(stream);
+  try {
+    const poll = await post(nia, { text: 'quick poll', poll: { choices: ['a', 'b'], expiresAt: Date.now() + 1500 } });
+    await oto.api.request('notes/polls/vote', { noteId: poll.id, choice: 0 });
+    await pia.api.request('notes/polls/vote', { noteId: poll.id, choice: 1 });
+    const streamed = await waitFor(told, (n) => n.type === 'pollEnded', 10_000);
+    assert.equal(streamed.note.id, poll.id);
+    assert.equal(streamed.note.poll.choices[0].votes, 1);
+    for (const user of [nia, oto, pia]) {
+      const ended = (await peek(user, { includeTypes: ['pollEnded'] })).filter((n) => n.note?.id === poll.id);
+      assert.equal(ended.length, 1, `${user.username} is told once`);
+      assert.equal(ended[0].userId, undefined, 'nobody caused it');
+    }
+    // Not twice: the next sweeps find nothing more.
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal((await peek(oto, { includeTypes: ['pollEnded'] })).filter((n) => n.note?.id === poll.id).length, 1);
+  } finally {
+    stream.close();
+  }
+});

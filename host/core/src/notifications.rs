@@ -182,6 +182,20 @@ pub async fn read_all(core: &Core, me: &User) -> Result<()> {
     Ok(())
 }
 
+/// Polls announced per sweep; more wait for the next one.
+const POLLS_PER_SWEEP: i64 = 100;
+
+/// Tells the authors and voters of the polls that have ended (`pollEnded`), each poll
+/// once across every node; returns how many were told.
+pub async fn announce_ended_polls(core: &Core) -> Result<usize> {
+    let told = core
+        .store()
+        .announce_ended_polls(ids::now_ms(), POLLS_PER_SWEEP)
+        .await?;
+    publish(core, &told);
+    Ok(told.len())
+}
+
 /// How many of `me`'s notifications are unread (counted up to a bound).
 pub async fn unread(core: &Core, me: &User) -> Result<i64> {
     Ok(core.store().unread_notifications(&me.id).await?)

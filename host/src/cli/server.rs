@@ -12,6 +12,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let core = fed.core().clone();
     tsudoi::workers::watch_plugins(&core);
     tsudoi::workers::clear_ended_mutes(&core);
+    tsudoi::workers::announce_ended_polls(&core);
     fed.run_workers();
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -139,6 +139,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "word mutes",
         include_str!("../../../migrations/sqlite/0022_word_mutes.sql"),
     ),
+    (
+        23,
+        "poll ended",
+        include_str!("../../../migrations/sqlite/0023_poll_ended.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -250,6 +255,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         22,
         "word mutes",
         include_str!("../../../migrations/postgres/0022_word_mutes.sql"),
+    ),
+    (
+        23,
+        "poll ended",
+        include_str!("../../../migrations/postgres/0023_poll_ended.sql"),
     ),
 ];
 

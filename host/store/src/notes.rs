@@ -1,9 +1,10 @@
 //! Notes, their mentions and audiences, polls and votes.
 
 use tokio::sync::oneshot;
-use tsudoi_model::{ChoiceTally, Job, Note, Notification, Poll};
+use tsudoi_model::{ChoiceTally, Job, Note, Notification, NotificationKind, Poll, ids};
 
 use super::jobs::insert_jobs;
+use super::notifications::insert_notifications;
 use super::{Backend, Result, Store, StoreError, from_json, from_name, placeholders, with_pool};
 
 /// A `notes` row as SQL returns it; [`NoteRow::decode`] makes it a [`Note`].
@@ -118,6 +119,65 @@ pub struct NewNote {
 }
 
 impl Store {
+    /// Claims up to `limit` polls that ended by `now` and were not announced yet, and in the
+    /// same transaction tells their author and everyone who voted (`pollEnded`; the store
+    /// keeps those for local users). On PostgreSQL each node claims different polls
+    /// (`SKIP LOCKED`). Returns what was told, for the streams.
+    pub async fn announce_ended_polls(&self, now: i64, limit: i64) -> Result<Vec<Notification>> {
+        let claim = format!(
+            "SELECT p.note_id, n.user_id FROM polls p JOIN notes n ON n.id = p.note_id \
+             WHERE p.expires_at IS NOT NULL AND p.expires_at <= $1 AND NOT p.ended_notified \
+             ORDER BY p.expires_at LIMIT $2{}",
+            match self.backend() {
+                Backend::Postgres => " FOR UPDATE OF p SKIP LOCKED",
+                Backend::Sqlite => "",
+            }
+        );
+        with_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let due: Vec<(String, String)> = sqlx::query_as(&claim)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut told = Vec::new();
+            for (note_id, author_id) in due {
+                sqlx::query("UPDATE polls SET ended_notified = TRUE WHERE note_id = $1")
+                    .bind(&note_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let mut people: Vec<String> = sqlx::query_scalar(
+                    "SELECT DISTINCT user_id FROM poll_votes WHERE note_id = $1",
+                )
+                .bind(&note_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                if !people.contains(&author_id) {
+                    people.push(author_id);
+                }
+                for notifiee_id in people {
+                    told.push(Notification {
+                        id: ids::aidx_at(now),
+                        notifiee_id,
+                        kind: NotificationKind::PollEnded,
+                        notifier_id: None,
+                        note_id: Some(note_id.clone()),
+                        target_note_id: None,
+                        reaction: None,
+                        header: None,
+                        body: None,
+                        icon: None,
+                        app_token_id: None,
+                        created_at: now,
+                    });
+                }
+            }
+            insert_notifications!(tx, &told);
+            tx.commit().await?;
+            Ok::<_, StoreError>(told)
+        })
+    }
+
     /// Inserts a note with its mentions, audience and poll and bumps the counters it affects,
     /// atomically (see [`super::note_writer`]).
     pub async fn insert_note(&self, note: &NewNote) -> Result<()> {
