@@ -1,7 +1,8 @@
 // Several `tsudoi serve` processes on one PostgreSQL database and one Redis server, as an
 // instance that outgrew one machine runs: a token issued through one node works on the
-// other, a note posted through node A streams to a client connected to node B, and Redis
-// restarting loses no data (the bus reconnects; the notes are in the database).
+// other, a note posted through node A streams to a client connected to node B, rate limits
+// count calls through every node, and Redis restarting loses no data (the bus reconnects;
+// the notes are in the database).
 //
 // Needs PostgreSQL (TSUDOI_TEST_BACKEND=postgres, as `.ci/run`'s second pass sets); starts
 // its own redis-server on a free port so it can restart it.
@@ -86,6 +87,23 @@ test('a note posted through node A streams to clients of node B; reactions and f
 
   await a.client(ann.token).request('following/create', { userId: ben.id });
   await waitFor(followed, (u) => u.id === ann.id);
+});
+
+test('rate limits are shared: calls through either node count against one allowance', { skip }, async () => {
+  const cal = await signup(a, 'mn_cal');
+  const viaA = a.client(cal.token);
+  const viaB = b.client(cal.token);
+  // drive/folders/create allows ten calls an hour (Misskey's limit).
+  for (let i = 0; i < 10; i++) {
+    await (i % 2 ? viaB : viaA).request('drive/folders/create', { name: `f${i}` });
+  }
+  for (const api of [viaA, viaB]) {
+    const refused = await api.request('drive/folders/create', { name: 'one too many' }).then(() => null, (e) => e);
+    assert.equal(refused?.code, 'RATE_LIMIT_EXCEEDED');
+  }
+  // Another user's allowance is their own.
+  const dan = await signup(b, 'mn_dan');
+  await b.client(dan.token).request('drive/folders/create', { name: 'mine' });
 });
 
 test('Redis restarting loses no note, and the bus reconnects on its own', { skip }, async () => {

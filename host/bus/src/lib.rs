@@ -9,6 +9,10 @@
 //! Publishing never waits: the core hands the event over and goes on; a background task
 //! sends what piled up to Redis in one round trip.
 
+mod buckets;
+
+pub use buckets::SharedBuckets;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,6 +46,8 @@ struct Inner {
     local: broadcast::Sender<Arc<Event>>,
     /// Events to send to the other nodes (unset in one process).
     remote: Option<mpsc::UnboundedSender<Event>>,
+    /// Rate-limit buckets shared with the other nodes (unset in one process).
+    buckets: Option<SharedBuckets>,
 }
 
 /// An event as it travels between nodes: with the node that sent it, which skips it on
@@ -58,6 +64,7 @@ impl Bus {
         Bus(Arc::new(Inner {
             local: broadcast::channel(CAPACITY).0,
             remote: None,
+            buckets: None,
         }))
     }
 
@@ -70,10 +77,11 @@ impl Bus {
         let (remote, outgoing) = mpsc::unbounded_channel();
         let node = rand::random::<u64>();
         tokio::spawn(publish_loop(client.clone(), node, outgoing));
-        tokio::spawn(listen_loop(client, node, local.clone()));
+        tokio::spawn(listen_loop(client.clone(), node, local.clone()));
         Ok(Bus(Arc::new(Inner {
             local,
             remote: Some(remote),
+            buckets: Some(SharedBuckets::new(client)),
         })))
     }
 
@@ -84,6 +92,11 @@ impl Bus {
         }
         // No receiver (nobody connected) is not an error.
         let _ = self.0.local.send(Arc::new(event));
+    }
+
+    /// The rate-limit buckets the nodes share, when there are several (Redis).
+    pub fn shared_buckets(&self) -> Option<&SharedBuckets> {
+        self.0.buckets.as_ref()
     }
 
     /// Every event published from now on, on any node.

@@ -69,3 +69,30 @@ async fn next_real(
         }
     }
 }
+
+#[tokio::test]
+async fn two_nodes_take_from_one_bucket_and_a_check_takes_nothing() {
+    let Ok(url) = std::env::var("TSUDOI_TEST_REDIS_URL") else {
+        eprintln!("TSUDOI_TEST_REDIS_URL is not set: skipping the shared buckets test");
+        return;
+    };
+    let (a, b) = (Bus::redis(&url).unwrap(), Bus::redis(&url).unwrap());
+    let (a, b) = (a.shared_buckets().unwrap(), b.shared_buckets().unwrap());
+    let key = format!("test:{}", rand::random::<u64>());
+    // Three an hour: one through a, two through b, then none for either.
+    assert_eq!(a.take(&key, 3, true).await.unwrap(), None);
+    assert_eq!(b.take(&key, 3, false).await.unwrap(), None, "a check");
+    assert_eq!(b.take(&key, 3, true).await.unwrap(), None);
+    assert_eq!(b.take(&key, 3, true).await.unwrap(), None);
+    let wait = a
+        .take(&key, 3, true)
+        .await
+        .unwrap()
+        .expect("the bucket is empty");
+    // A token every twenty minutes.
+    assert!(
+        wait > Duration::from_secs(19 * 60) && wait <= Duration::from_secs(20 * 60),
+        "{wait:?}"
+    );
+    assert!(b.take(&key, 3, false).await.unwrap().is_some());
+}

@@ -177,12 +177,14 @@ pub async fn sign_in(
     password: &str,
     client: &str,
 ) -> Result<(User, String)> {
-    let limits = core.limits();
-    limits.check("signin-failure", client, SIGNIN_FAILURES_PER_HOUR)?;
+    core.rate("signin-failure", client, SIGNIN_FAILURES_PER_HOUR, false)
+        .await?;
     let outcome = check_password(core, username, password).await;
     if let Err(Error::SigninFailed) = outcome {
         // Charged after the failure; a full bucket only ever refuses the next attempt.
-        let _ = limits.take("signin-failure", client, SIGNIN_FAILURES_PER_HOUR);
+        let _ = core
+            .rate("signin-failure", client, SIGNIN_FAILURES_PER_HOUR, true)
+            .await;
     }
     outcome
 }

@@ -235,12 +235,49 @@ impl Core {
     }
 
     /// Counts one call of `endpoint` by `caller` against `per_hour`.
-    pub fn rate_limit(&self, endpoint: &'static str, caller: &str, per_hour: u32) -> Result<()> {
-        self.0.limits.take(endpoint, caller, per_hour)
+    pub async fn rate_limit(
+        &self,
+        endpoint: &'static str,
+        caller: &str,
+        per_hour: u32,
+    ) -> Result<()> {
+        self.rate(endpoint, caller, per_hour, true).await
     }
 
-    pub(crate) fn limits(&self) -> &limits::Limiter {
-        &self.0.limits
+    /// Takes (or with `take` false, checks for) one call of `action` by `caller` in the
+    /// buckets every node shares when there are several (Redis), else in this node's. If
+    /// Redis cannot be asked, this node's buckets stand in: limits stay, per node, until it
+    /// is back.
+    pub(crate) async fn rate(
+        &self,
+        action: &'static str,
+        caller: &str,
+        per_hour: u32,
+        take: bool,
+    ) -> Result<()> {
+        let local = || {
+            if take {
+                self.0.limits.take(action, caller, per_hour)
+            } else {
+                self.0.limits.check(action, caller, per_hour)
+            }
+        };
+        let Some(shared) = self.0.bus.shared_buckets() else {
+            return local();
+        };
+        match shared
+            .take(&format!("{action}:{caller}"), per_hour, take)
+            .await
+        {
+            Ok(None) => Ok(()),
+            Ok(Some(wait)) => Err(Error::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "shared rate limits unreachable; this node's apply");
+                local()
+            }
+        }
     }
 
     pub(crate) fn authors(&self) -> &authors::Authors {

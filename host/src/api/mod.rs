@@ -462,7 +462,7 @@ async fn call(
             (None, Some(ip)) => ip.to_string(),
             (None, None) => "unknown".to_owned(),
         };
-        state.core.rate_limit(endpoint.name, &key, per_hour)?;
+        state.core.rate_limit(endpoint.name, &key, per_hour).await?;
     }
     let ctx = Ctx {
         core: state.core.clone(),
