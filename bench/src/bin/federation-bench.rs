@@ -23,6 +23,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use clap::Parser;
+use tsudoi_bench::wait_healthy;
 use tsudoi_federation::signature::{Policy, PrivateKey, Request, inspect, sign_request};
 use tsudoi_model::{JobQueue, ProfileField, RemoteActor, RemoteProfile, ids};
 
@@ -269,20 +270,6 @@ fn verification_rate(remote: &Remote, origin: &url::Url) -> anyhow::Result<f64> 
 async fn free_port() -> anyhow::Result<u16> {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     Ok(l.local_addr()?.port())
-}
-
-async fn wait_healthy(url: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if reqwest::get(url)
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("{url} did not answer")
 }
 
 /// Waits until the server's inbox queue is empty (everything received is stored).

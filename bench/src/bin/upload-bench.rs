@@ -16,6 +16,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
+use tsudoi_bench::wait_healthy;
 use tsudoi_model::ids;
 use tsudoi_store::{NewLocalUser, Store};
 
@@ -151,20 +152,6 @@ fn ms(d: Duration) -> f64 {
 
 fn median(sorted: &[Duration]) -> Duration {
     sorted[sorted.len() / 2]
-}
-
-async fn wait_healthy(url: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if reqwest::get(url)
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("{url} did not answer")
 }
 
 #[tokio::main]

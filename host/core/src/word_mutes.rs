@@ -217,42 +217,10 @@ mod tests {
     use super::*;
 
     fn note(user: &str, text: &str, cw: Option<&str>) -> Note {
-        let mut n = plain_note();
-        n.user_id = user.to_owned();
+        let mut n = tsudoi_testkit::note_at(user, tsudoi_model::Visibility::Public, 0);
         n.text = Some(text.to_owned());
         n.cw = cw.map(str::to_owned);
         n
-    }
-
-    /// A plain public note.
-    fn plain_note() -> Note {
-        Note {
-            id: "n".into(),
-            user_id: "u".into(),
-            user_host: None,
-            text: None,
-            cw: None,
-            visibility: tsudoi_model::Visibility::Public,
-            local_only: false,
-            reply_id: None,
-            reply_user_id: None,
-            renote_id: None,
-            renote_user_id: None,
-            has_poll: false,
-            reaction_acceptance: None,
-            reaction_count: 0,
-            emojis: vec![],
-            tags: vec![],
-            mentions: vec![],
-            visible_user_ids: vec![],
-            file_ids: vec![],
-            replies_count: 0,
-            renote_count: 0,
-            uri: None,
-            url: None,
-            created_at: 0,
-            updated_at: None,
-        }
     }
 
     #[test]

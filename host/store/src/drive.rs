@@ -78,6 +78,10 @@ impl From<FolderRow> for DriveFolder {
     }
 }
 
+/// Bytes of a user's files kept here (remote files that are only linked take none).
+const USAGE: &str = "SELECT CAST(SUM(size) AS BIGINT) FROM drive_files \
+     WHERE user_id = $1 AND storage_key IS NOT NULL";
+
 /// Which folder a listing looks in.
 #[derive(Debug, Clone, Copy)]
 pub enum InFolder<'a> {
@@ -172,13 +176,10 @@ impl Store {
                 .bind(&file.user_id)
                 .execute(&mut *tx)
                 .await?;
-            let used: Option<i64> = sqlx::query_scalar(
-                "SELECT CAST(SUM(size) AS BIGINT) FROM drive_files \
-                 WHERE user_id = $1 AND storage_key IS NOT NULL",
-            )
-            .bind(&file.user_id)
-            .fetch_one(&mut *tx)
-            .await?;
+            let used: Option<i64> = sqlx::query_scalar(USAGE)
+                .bind(&file.user_id)
+                .fetch_one(&mut *tx)
+                .await?;
             if used.unwrap_or(0) + file.size > capacity {
                 return Ok(false);
             }
@@ -210,13 +211,10 @@ impl Store {
 
     /// Bytes of `user_id`'s files kept here.
     pub async fn drive_usage(&self, user_id: &str) -> Result<i64> {
-        let used: Option<i64> = with_pool!(&self.read, |p| sqlx::query_scalar(
-            "SELECT CAST(SUM(size) AS BIGINT) FROM drive_files \
-             WHERE user_id = $1 AND storage_key IS NOT NULL"
-        )
-        .bind(user_id)
-        .fetch_one(p)
-        .await)?;
+        let used: Option<i64> = with_pool!(&self.read, |p| sqlx::query_scalar(USAGE)
+            .bind(user_id)
+            .fetch_one(p)
+            .await)?;
         Ok(used.unwrap_or(0))
     }
 

@@ -6,6 +6,7 @@ use tsudoi_model::{HostScope, Listing, NoteFilter, NoteSearch, NoteSource, Page,
 
 use super::followings::List;
 use super::notes::{NOTE_COLUMNS, NoteRow};
+use super::search::like;
 use super::visibility::{
     pure_renote, sql_not_excluded, sql_renote_visible, sql_visible, sql_visible_by_followee,
 };
@@ -69,20 +70,6 @@ macro_rules! bind_args {
 /// shorter ones are matched by scanning.
 const TRIGRAM: usize = 3;
 
-/// `%term%` for LIKE, with LIKE's own characters escaped by `\`.
-fn like_pattern(term: &str) -> String {
-    let mut p = String::with_capacity(term.len() + 2);
-    p.push('%');
-    for c in term.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
-
 /// The SQL of a search of notes, twin of `NoteSearch::matches`. SQLite finds terms of three
 /// characters or more in its FTS5 trigram index and checks shorter ones with LIKE (which
 /// folds ASCII case only); PostgreSQL serves ILIKE from its trigram index over text and CW.
@@ -105,7 +92,7 @@ fn search_conditions(backend: Backend, s: &NoteSearch, args: &mut Args) -> Vec<S
                 ));
             }
             for t in short {
-                let p = args.push(like_pattern(t));
+                let p = args.push(like(t, true));
                 conds.push(format!(
                     "(n.text LIKE {p} ESCAPE '\\' OR n.cw LIKE {p} ESCAPE '\\')"
                 ));
@@ -116,7 +103,7 @@ fn search_conditions(backend: Backend, s: &NoteSearch, args: &mut Args) -> Vec<S
                 // The expression of the `notes_search` index, so the index serves it.
                 conds.push(format!(
                     "(COALESCE(n.text, '') || ' ' || COALESCE(n.cw, '')) ILIKE {} ESCAPE '\\'",
-                    args.push(like_pattern(t))
+                    args.push(like(t, true))
                 ));
             }
         }
