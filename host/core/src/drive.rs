@@ -144,9 +144,10 @@ async fn own_folder(core: &Core, owner_id: &str, id: &str) -> Result<DriveFolder
         .ok_or(Error::NoSuchFolder)
 }
 
-/// Adds a file to `me`'s drive. The checks are Misskey's, in its order: the same bytes
-/// already there (unless `force`), the type, the size, then the free space. Admins are
-/// held to none of them.
+/// Adds a file to `me`'s drive. The checks are Misskey's: the size first (before any work
+/// on the bytes; Misskey checks it after the next one), the same bytes already there
+/// (returned, unless `force`), the type, then the free space. Admins are held to none of
+/// them.
 pub async fn upload(core: &Core, me: &User, new: NewFile) -> Result<DriveFile> {
     let name = clean_name(new.name)?;
     let comment = clean_comment(new.comment)?;
