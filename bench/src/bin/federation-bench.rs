@@ -23,7 +23,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use clap::Parser;
-use tsudoi_bench::wait_healthy;
+use tsudoi_bench::{free_port, start_server, wait_healthy};
 use tsudoi_federation::signature::{Policy, PrivateKey, Request, inspect, sign_request};
 use tsudoi_model::{JobQueue, ProfileField, RemoteActor, RemoteProfile, ids};
 
@@ -267,11 +267,6 @@ fn verification_rate(remote: &Remote, origin: &url::Url) -> anyhow::Result<f64> 
     Ok(counts.iter().sum::<usize>() as f64 / run_for.as_secs_f64())
 }
 
-async fn free_port() -> anyhow::Result<u16> {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    Ok(l.local_addr()?.port())
-}
-
 /// Waits until the server's inbox queue is empty (everything received is stored).
 async fn drain(store: &tsudoi_store::Store, queue: JobQueue) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -289,29 +284,14 @@ async fn drain(store: &tsudoi_store::Store, queue: JobQueue) -> anyhow::Result<(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let _ = std::fs::remove_dir_all(&args.data_dir);
-    std::fs::create_dir_all(&args.data_dir)?;
-    let server_bin = std::env::current_exe()?.with_file_name("tsudoi");
     let remote = start_remote(args.actors, args.inboxes).await?;
-    let port = free_port().await?;
-    let origin: url::Url = format!("http://127.0.0.1:{port}").parse()?;
-    let database_url = format!("sqlite://{}", args.data_dir.join("tsudoi.db").display());
-    let mut server = tokio::process::Command::new(&server_bin)
-        .arg("serve")
-        .env("TSUDOI_LISTEN", format!("127.0.0.1:{port}"))
-        .env("TSUDOI_DATA_DIR", &args.data_dir)
-        .env("TSUDOI_DATABASE_URL", &database_url)
-        .env("TSUDOI_FEDERATION_ALLOW_PRIVATE", "true")
-        // The server's log filter: quiet unless asked (`TSUDOI_LOG=warn,sqlx::query=debug`
-        // lists the statements a stored note costs).
-        .env(
-            "TSUDOI_LOG",
-            std::env::var("TSUDOI_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("cannot start {}", server_bin.display()))?;
-    wait_healthy(origin.join("/healthz")?.as_str()).await?;
+    let mut server = start_server(
+        &args.data_dir,
+        &[("TSUDOI_FEDERATION_ALLOW_PRIVATE", "true")],
+    )
+    .await?;
+    let origin: url::Url = server.origin.parse()?;
+    let database_url = server.database_url.clone();
     let store = tsudoi_store::Store::connect(&database_url).await?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
@@ -480,6 +460,6 @@ async fn main() -> anyhow::Result<()> {
         args.inboxes,
         started.elapsed().as_secs_f64()
     );
-    let _ = server.kill().await;
+    let _ = server.process.kill().await;
     Ok(())
 }

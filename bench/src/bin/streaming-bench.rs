@@ -18,7 +18,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
-use tsudoi_bench::wait_healthy;
+use tsudoi_bench::start_server;
 use tsudoi_model::ids;
 use tsudoi_store::{NewLocalUser, Store};
 
@@ -173,29 +173,9 @@ fn rss_kib(pid: u32) -> anyhow::Result<u64> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let _ = std::fs::remove_dir_all(&args.data_dir);
-    std::fs::create_dir_all(&args.data_dir)?;
-    let server_bin = std::env::current_exe()?.with_file_name("tsudoi");
-    let port = {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        l.local_addr()?.port()
-    };
-    let origin = format!("http://127.0.0.1:{port}");
-    let database_url = format!("sqlite://{}", args.data_dir.join("tsudoi.db").display());
-    let mut server = tokio::process::Command::new(&server_bin)
-        .arg("serve")
-        .env("TSUDOI_LISTEN", format!("127.0.0.1:{port}"))
-        .env("TSUDOI_DATA_DIR", &args.data_dir)
-        .env("TSUDOI_DATABASE_URL", &database_url)
-        .env(
-            "TSUDOI_LOG",
-            std::env::var("TSUDOI_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("cannot start {}", server_bin.display()))?;
-    let pid = server.id().context("the server has no pid")?;
-    wait_healthy(&format!("{origin}/healthz")).await?;
+    let mut server = start_server(&args.data_dir, &[]).await?;
+    let pid = server.process.id().context("the server has no pid")?;
+    let (origin, database_url) = (server.origin.clone(), server.database_url.clone());
 
     // The poster and the users, with tokens, straight into the database.
     let store = Store::connect(&database_url).await?;
@@ -312,6 +292,6 @@ async fn main() -> anyhow::Result<()> {
     for h in open {
         h.abort();
     }
-    let _ = server.kill().await;
+    let _ = server.process.kill().await;
     Ok(())
 }

@@ -16,7 +16,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
-use tsudoi_bench::wait_healthy;
+use tsudoi_bench::start_server;
 use tsudoi_model::ids;
 use tsudoi_store::{NewLocalUser, Store};
 
@@ -157,30 +157,10 @@ fn median(sorted: &[Duration]) -> Duration {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let _ = std::fs::remove_dir_all(&args.data_dir);
-    std::fs::create_dir_all(&args.data_dir)?;
-    let server_bin = std::env::current_exe()?.with_file_name("tsudoi");
-    let port = {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        l.local_addr()?.port()
-    };
-    let origin = format!("http://127.0.0.1:{port}");
-    let database_url = format!("sqlite://{}", args.data_dir.join("tsudoi.db").display());
-    let mut server = tokio::process::Command::new(&server_bin)
-        .arg("serve")
-        .env("TSUDOI_LISTEN", format!("127.0.0.1:{port}"))
-        .env("TSUDOI_DATA_DIR", &args.data_dir)
-        .env("TSUDOI_DATABASE_URL", &database_url)
-        // Room for every upload of the run.
-        .env("TSUDOI_DRIVE_CAPACITY_MB", "100000")
-        .env(
-            "TSUDOI_LOG",
-            std::env::var("TSUDOI_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("cannot start {}", server_bin.display()))?;
-    wait_healthy(&format!("{origin}/healthz")).await?;
+    // Room for every upload of the run.
+    let mut server =
+        start_server(&args.data_dir, &[("TSUDOI_DRIVE_CAPACITY_MB", "100000")]).await?;
+    let (origin, database_url) = (server.origin.clone(), server.database_url.clone());
     let store = Store::connect(&database_url).await?;
     let token = "bench-token-uploader";
     store
@@ -234,6 +214,6 @@ async fn main() -> anyhow::Result<()> {
         ms(*photos.last().unwrap_or(&photos[0])),
         median(&photos).as_secs_f64() / median(&texts).as_secs_f64().max(1e-9)
     );
-    let _ = server.kill().await;
+    let _ = server.process.kill().await;
     Ok(())
 }

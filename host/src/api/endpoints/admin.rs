@@ -196,13 +196,7 @@ struct FlagsParams {
 }
 
 async fn flags(ctx: Ctx, p: FlagsParams) -> ApiResult<Reply> {
-    let limit = p.limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_param(
-            "limit",
-            "must be between 1 and 100",
-        ));
-    }
+    let limit = super::limit(p.limit, 10)?;
     if let Some(id) = &p.until_id {
         check_id("untilId", id)?;
     }

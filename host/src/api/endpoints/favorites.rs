@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use tsudoi_core::{favorites, notes};
 
 use super::notes::respond;
-use super::{Paging, check_id};
+use super::{Paging, check_id, limit, offset};
 use crate::api::entities::{self, PairMap, iso};
 use crate::api::{ApiError, ApiResult, Ctx, Endpoint, Reply, json};
 
@@ -138,16 +138,9 @@ struct ConversationParams {
 
 async fn conversation(ctx: Ctx, p: ConversationParams) -> ApiResult<Reply> {
     let id = check_id("noteId", &p.note_id)?;
-    let limit = p.limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_param(
-            "limit",
-            "must be between 1 and 100",
-        ));
-    }
-    let offset = usize::try_from(p.offset.unwrap_or(0))
-        .map_err(|_| ApiError::invalid_param("offset", "must not be negative"))?;
-    let chain = notes::conversation(&ctx.core, id, ctx.viewer_id(), limit as usize, offset)
+    let limit = limit(p.limit, 10)? as usize;
+    let offset = offset(p.offset)? as usize;
+    let chain = notes::conversation(&ctx.core, id, ctx.viewer_id(), limit, offset)
         .await
         .map_err(|e| no_such_note(e, "e1035875-9551-45ec-afa8-1ded1fcb53c8"))?;
     respond(&ctx, chain.into()).await

@@ -9,7 +9,7 @@ use tsudoi_model::{HostPolicy, HostPolicyKind};
 
 use super::NoParams;
 use crate::api::entities::iso;
-use crate::api::{ApiError, ApiResult, Ctx, Endpoint, Reply, json};
+use crate::api::{ApiResult, Ctx, Endpoint, Reply, json};
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -119,13 +119,7 @@ struct InstancesParams {
 }
 
 async fn instances(ctx: Ctx, p: InstancesParams) -> ApiResult<Reply> {
-    let limit = p.limit.unwrap_or(30);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_param(
-            "limit",
-            "must be between 1 and 100",
-        ));
-    }
+    let limit = super::limit(p.limit, 30)?;
     let policy = host_policy::host_policy(&ctx.core).await?;
     let rows = admin::instances(&ctx.core, None, 1000, 0).await?;
     let wanted = |row: &&tsudoi_store::InstanceRow| {

@@ -67,15 +67,29 @@ pub struct Paging {
     pub limit: Option<i64>,
 }
 
+/// A list's `limit`: 1–100 (Misskey's bounds), `default` when absent.
+pub fn limit(given: Option<i64>, default: i64) -> ApiResult<i64> {
+    let limit = given.unwrap_or(default);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid_param(
+            "limit",
+            "must be between 1 and 100",
+        ));
+    }
+    Ok(limit)
+}
+
+/// A list's `offset`: 0 when absent, never negative.
+pub fn offset(given: Option<i64>) -> ApiResult<i64> {
+    match given.unwrap_or(0) {
+        o if o < 0 => Err(ApiError::invalid_param("offset", "must not be negative")),
+        o => Ok(o),
+    }
+}
+
 impl Paging {
     pub fn page(&self, default_limit: i64) -> ApiResult<Page> {
-        let limit = self.limit.unwrap_or(default_limit);
-        if !(1..=100).contains(&limit) {
-            return Err(ApiError::invalid_param(
-                "limit",
-                "must be between 1 and 100",
-            ));
-        }
+        let limit = limit(self.limit, default_limit)?;
         let since_id = match (&self.since_id, self.since_date) {
             (Some(id), _) => Some(check_id("sinceId", id)?.to_owned()),
             (None, Some(d)) => Some(ids::aidx_floor(d)),

@@ -9,7 +9,7 @@ use tsudoi_model::NoteFilter;
 use tsudoi_store::search::Origin;
 
 use super::notes::respond;
-use super::{Paging, check_id};
+use super::{Paging, check_id, limit, offset};
 use crate::api::entities::{UserDetailed, UserLite};
 use crate::api::{ApiError, ApiResult, Ctx, Endpoint, Reply, json};
 
@@ -123,25 +123,6 @@ async fn by_tag(ctx: Ctx, p: ByTagParams) -> ApiResult<Reply> {
     respond(&ctx, listing).await
 }
 
-/// 1–100, 10 by default (Misskey's bounds).
-fn limit(limit: Option<i64>) -> ApiResult<i64> {
-    let limit = limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_param(
-            "limit",
-            "must be between 1 and 100",
-        ));
-    }
-    Ok(limit)
-}
-
-fn offset(offset: Option<i64>) -> ApiResult<i64> {
-    match offset.unwrap_or(0) {
-        o if o < 0 => Err(ApiError::invalid_param("offset", "must not be negative")),
-        o => Ok(o),
-    }
-}
-
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct UsersSearchParams {
@@ -192,7 +173,7 @@ async fn users_search(ctx: Ctx, p: UsersSearchParams) -> ApiResult<Reply> {
         ctx.user.as_ref(),
         &p.query,
         origin,
-        limit(p.limit)?,
+        limit(p.limit, 10)?,
         offset(p.offset)?,
     )
     .await
@@ -224,7 +205,7 @@ async fn by_username_and_host(ctx: Ctx, p: ByUsernameParams) -> ApiResult<Reply>
         ctx.user.as_ref(),
         p.username.as_deref(),
         p.host.as_deref(),
-        limit(p.limit)?,
+        limit(p.limit, 10)?,
     )
     .await?;
     json(pack_users(&ctx, &users, p.detail.unwrap_or(true)))
@@ -239,7 +220,7 @@ struct HashtagsSearchParams {
 }
 
 async fn hashtags_search(ctx: Ctx, p: HashtagsSearchParams) -> ApiResult<Reply> {
-    json(search::hashtags(&ctx.core, &p.query, limit(p.limit)?, offset(p.offset)?).await?)
+    json(search::hashtags(&ctx.core, &p.query, limit(p.limit, 10)?, offset(p.offset)?).await?)
 }
 
 #[derive(Deserialize, JsonSchema)]
