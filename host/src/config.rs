@@ -111,6 +111,8 @@ struct FederationFileConfig {
     dead_after_hours: Option<f64>,
     delivery_concurrency: Option<usize>,
     per_host_concurrency: Option<usize>,
+    /// Seconds a dead node's jobs wait before another node takes them.
+    job_lease_secs: Option<u64>,
 }
 
 /// `[plugins]`: per-hook deadlines in milliseconds, and each plugin's key-value quota.
@@ -248,6 +250,10 @@ impl Config {
         if let Some(v) = non_empty("TSUDOI_FEDERATION_DELIVERY_CONCURRENCY") {
             raw.federation.get_or_insert_default().delivery_concurrency =
                 Some(parse_number("federation.delivery_concurrency", &v)?);
+        }
+        if let Some(v) = non_empty("TSUDOI_FEDERATION_JOB_LEASE_SECS") {
+            raw.federation.get_or_insert_default().job_lease_secs =
+                Some(parse_number("federation.job_lease_secs", &v)? as u64);
         }
         if let Some(v) = non_empty("TSUDOI_FEDERATION_PER_HOST_CONCURRENCY") {
             raw.federation.get_or_insert_default().per_host_concurrency =
@@ -473,6 +479,17 @@ fn federation_settings(raw: FederationFileConfig) -> Result<FederationSettings, 
             raw.per_host_concurrency,
             defaults.per_host_concurrency,
         )?,
+        job_lease: match raw.job_lease_secs {
+            None => defaults.job_lease,
+            // At least three seconds: the lease is renewed every third of it.
+            Some(s) if (3..=3600).contains(&s) => Duration::from_secs(s),
+            Some(s) => {
+                return Err(ConfigError::Invalid {
+                    key: "federation.job_lease_secs",
+                    message: format!("{s} is outside 3..=3600 seconds"),
+                });
+            }
+        },
     })
 }
 

@@ -94,6 +94,19 @@ impl Bus {
         let _ = self.0.local.send(Arc::new(event));
     }
 
+    /// Tells only the other nodes (nothing in one process): for news about this node's own
+    /// state, such as which cached rows it changed.
+    pub fn tell_others(&self, event: Event) {
+        if let Some(remote) = &self.0.remote {
+            let _ = remote.send(event);
+        }
+    }
+
+    /// Whether other nodes share this bus (Redis).
+    pub fn is_shared(&self) -> bool {
+        self.0.remote.is_some()
+    }
+
     /// The rate-limit buckets the nodes share, when there are several (Redis).
     pub fn shared_buckets(&self) -> Option<&SharedBuckets> {
         self.0.buckets.as_ref()

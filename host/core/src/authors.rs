@@ -1,8 +1,8 @@
 //! Authors as notes show them (name, username, host, bot and cat flags), kept at hand: every
 //! page of notes shows a dozen of them, and they change only when someone edits their
-//! profile, which forgets the copy here. Entries also expire after [`TTL`], so a server
-//! sharing its database with others (which cannot tell it about their edits yet) shows an
-//! edit within a minute.
+//! profile, which forgets the copy here (on every node: see `Core::sync_caches`). Entries
+//! also expire after [`TTL`], so an edit no node was told of (made by a command run beside
+//! the server, or while Redis was away) shows within a minute.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -21,6 +21,7 @@ pub mod limits;
 pub mod media_proxy;
 pub mod moderation;
 pub mod mutes;
+pub mod node_sync;
 pub mod notes;
 pub mod notifications;
 pub mod plugins;
@@ -30,6 +31,7 @@ pub mod render;
 pub mod search;
 pub mod stream;
 pub mod timelines;
+pub mod user_lists;
 pub mod users;
 pub mod word_mutes;
 
@@ -192,6 +194,10 @@ impl Core {
     /// Every event committed from now on, on this node and (with Redis) on the others.
     pub fn events(&self) -> tokio::sync::broadcast::Receiver<Arc<Event>> {
         self.0.bus.subscribe()
+    }
+
+    pub(crate) fn bus(&self) -> &tsudoi_bus::Bus {
+        &self.0.bus
     }
 
     /// Tells the streaming connections what was just committed.
@@ -439,6 +445,18 @@ pub enum Error {
     AlreadyFavorited,
     #[error("the note is not a favorite")]
     NotFavorited,
+    #[error("no such list")]
+    NoSuchList,
+    #[error("too many lists")]
+    TooManyUserLists,
+    #[error("the user is in the list already")]
+    AlreadyAdded,
+    #[error("the list is full")]
+    TooManyUsers,
+    #[error("the user is not in the list")]
+    NotListMember,
+    #[error("only local users have lists")]
+    RemoteUserNotAllowed,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
@@ -453,6 +471,8 @@ pub enum Interaction {
     Note,
     React,
     Vote,
+    /// Adding them to a list.
+    List,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -176,8 +176,8 @@ pub async fn hard_filter(core: &Core, user_id: &str) -> Result<Option<Arc<WordFi
 }
 
 /// Compiled hard mutes of the users reading lately, so a timeline request does not read and
-/// compile them each time. A change on this node takes effect at once; one made through
-/// another node, within [`FILTER_TTL`].
+/// compile them each time. A change takes effect at once on this node, and on the others as
+/// soon as they hear of it (`node_sync`); one they were not told of, within [`FILTER_TTL`].
 #[derive(Default)]
 pub(crate) struct WordFilters(Mutex<HashMap<String, CachedFilter>>);
 
@@ -205,7 +205,7 @@ impl WordFilters {
         }
     }
 
-    fn forget(&self, user_id: &str) {
+    pub(crate) fn forget(&self, user_id: &str) {
         if let Ok(mut map) = self.0.lock() {
             map.remove(user_id);
         }

@@ -53,6 +53,9 @@ pub struct FederationSettings {
     /// Deliveries in flight at once, and to one server at once.
     pub delivery_concurrency: usize,
     pub per_host_concurrency: usize,
+    /// How long a claimed job is its node's: a running job's lease is renewed every third
+    /// of it, so this is how long the jobs of a node that died wait for another node.
+    pub job_lease: Duration,
 }
 
 impl Default for FederationSettings {
@@ -67,6 +70,9 @@ impl Default for FederationSettings {
             delivery_concurrency: 32,
             // Enough to keep a large server busy, few enough not to look like an attack.
             per_host_concurrency: 8,
+            // Half a minute: a dead node's deliveries resume soon, and renewing the leases
+            // of the jobs running on a node costs one statement every ten seconds.
+            job_lease: Duration::from_secs(30),
         }
     }
 }

@@ -2,8 +2,12 @@
 //! runs them concurrently, within a limit per queue and, for deliveries, per server. A job
 //! that fails is retried with exponential backoff (or when the server said); one that cannot
 //! succeed, or has failed too often, is kept as dead.
+//!
+//! A claimed job is leased to its node for `job_lease`, renewed while it runs: a node that
+//! dies mid-job (killed, its machine lost) loses nothing, since its jobs are due again on
+//! every other node once their leases run out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,8 +17,6 @@ use tsudoi_model::{ClaimedJob, Job, JobQueue, ids};
 use crate::deliver::Delivery;
 use crate::{Error, Federation, host_of};
 
-/// A claimed job is someone else's to retry after this long (its worker died).
-const LEASE: Duration = Duration::from_secs(120);
 /// How often an idle queue looks for new jobs.
 const IDLE_POLL: Duration = Duration::from_millis(100);
 /// Attempts before a job is given up: with a one-minute base, the last is about four days
@@ -52,6 +54,8 @@ impl Federation {
         let slots = Arc::new(Semaphore::new(limit));
         let hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
         let finished = self.spawn_finisher(queue);
+        let running = self.spawn_lease_renewer(queue);
+        let lease = self.settings().job_lease;
         let done = Arc::new(Notify::new());
         loop {
             let free = slots.available_permits();
@@ -76,7 +80,7 @@ impl Federation {
             }
             let claimed = match self
                 .store()
-                .claim_jobs(queue, free as i64, ids::now_ms(), LEASE.as_millis() as i64)
+                .claim_jobs(queue, free as i64, ids::now_ms(), lease.as_millis() as i64)
                 .await
             {
                 Ok(c) => c,
@@ -90,6 +94,7 @@ impl Federation {
                 tokio::time::sleep(IDLE_POLL).await;
                 continue;
             }
+            lock(&running).extend(claimed.iter().map(|c| c.id));
             for job in claimed {
                 let Ok(slot) = slots.clone().acquire_owned().await else {
                     return;
@@ -101,12 +106,13 @@ impl Federation {
                 let fed = self.clone();
                 let finished = finished.clone();
                 let done = done.clone();
+                let running = running.clone();
                 tokio::spawn(async move {
                     let _host = match host_slot {
                         Some(s) => s.acquire_owned().await.ok(),
                         None => None,
                     };
-                    fed.run_one(job, &finished).await;
+                    fed.run_one(job, &finished, &running).await;
                     drop(slot);
                     done.notify_one();
                 });
@@ -120,7 +126,7 @@ impl Federation {
         inbox: &str,
     ) -> Arc<Semaphore> {
         let host = host_of(inbox).unwrap_or_default();
-        let mut hosts = hosts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut hosts = lock(hosts);
         hosts
             .entry(host)
             .or_insert_with(|| {
@@ -147,7 +153,38 @@ impl Federation {
         tx
     }
 
-    async fn run_one(&self, claimed: ClaimedJob, finished: &mpsc::UnboundedSender<i64>) {
+    /// Renews the leases of the jobs of `queue` running on this node, every third of a
+    /// lease, so that no other node claims a job that is only slow. Returns the set the
+    /// runner keeps them in.
+    fn spawn_lease_renewer(&self, queue: JobQueue) -> Arc<Mutex<HashSet<i64>>> {
+        let running: Arc<Mutex<HashSet<i64>>> = Arc::default();
+        let lease = self.settings().job_lease;
+        let store = self.store().clone();
+        let watched = running.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(lease / 3);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let ids: Vec<i64> = lock(&watched).iter().copied().collect();
+                if ids.is_empty() {
+                    continue;
+                }
+                let until = ids::now_ms() + lease.as_millis() as i64;
+                if let Err(e) = store.renew_job_leases(&ids, until).await {
+                    tracing::warn!(queue = queue.as_str(), error = %e, "cannot renew job leases");
+                }
+            }
+        });
+        running
+    }
+
+    async fn run_one(
+        &self,
+        claimed: ClaimedJob,
+        finished: &mpsc::UnboundedSender<i64>,
+        running: &Mutex<HashSet<i64>>,
+    ) {
         let span =
             tracing::debug_span!("job", id = claimed.id, queue = claimed.job.queue().as_str());
         let _enter = span.enter();
@@ -177,6 +214,8 @@ impl Federation {
                 Err(e) => Outcome::GiveUp(e.to_string()),
             },
         };
+        // No longer renewed: whatever is recorded next (a retry time) stands.
+        lock(running).remove(&claimed.id);
         let now = ids::now_ms();
         let stored = match outcome {
             Outcome::Done => {
@@ -277,4 +316,8 @@ impl Federation {
             .retry_base
             .saturating_mul(2u32.saturating_pow(doublings))
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -76,6 +76,17 @@ pub enum Event {
         file_id: String,
         marker: Option<String>,
     },
+    /// The members of `owner_id`'s list `list_id` changed: `user_id` was added, removed or
+    /// had their settings changed; or the list was deleted.
+    UserListChanged {
+        owner_id: String,
+        list_id: String,
+        user_id: Option<String>,
+        change: ListChange,
+    },
+    /// Another node changed these users' rows: copies of them kept here are stale. Only
+    /// nodes tell each other this; no connection hears it.
+    UsersChanged { user_ids: Vec<String> },
     /// `user_id` set `key` of their own registry under `scope` to `value` (JSON text).
     RegistryUpdated {
         user_id: String,
@@ -90,11 +101,14 @@ impl Event {
     /// note reaches, which only the note's rules tell).
     pub fn names(&self, user_id: &str) -> bool {
         match self {
-            Event::NoteCreated { .. } | Event::NoteDeleted { .. } => false,
+            Event::NoteCreated { .. } | Event::NoteDeleted { .. } | Event::UsersChanged { .. } => {
+                false
+            }
             Event::Reacted { user_id: u, .. }
             | Event::Unreacted { user_id: u, .. }
             | Event::PollVoted { user_id: u, .. }
             | Event::MutesChanged { user_id: u }
+            | Event::UserListChanged { owner_id: u, .. }
             | Event::MeUpdated { user_id: u }
             | Event::NotificationsRead { user_id: u }
             | Event::RegistryUpdated { user_id: u, .. }
@@ -148,4 +162,14 @@ impl Event {
             _ => None,
         }
     }
+}
+
+/// How a list changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ListChange {
+    Added,
+    Removed,
+    Updated,
+    Deleted,
 }

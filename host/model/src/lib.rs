@@ -14,11 +14,12 @@ pub mod policy;
 pub mod reaction;
 pub mod registry;
 pub mod user;
+pub mod user_list;
 pub mod visibility;
 pub mod word_mute;
 
 pub use drive::{DriveFile, DriveFilePatch, DriveFolder, type_admitted};
-pub use event::Event;
+pub use event::{Event, ListChange};
 pub use job::{ClaimedJob, FederationEvent, Job, JobQueue, ReactionEvent};
 pub use listing::{
     Exclusions, FollowSide, HostScope, Listing, NoteFilter, NoteSearch, NoteSource, Page, may_list,
@@ -37,6 +38,7 @@ pub use user::{
     ProfileField, ProfilePatch, RegistrationMode, Relation, RemoteActor, RemoteProfile, Severed,
     User,
 };
+pub use user_list::{ListMember, ListMembership, MemberAdded, UserList};
 pub use visibility::{NoteAudience, Visibility, may_see};
 pub use word_mute::{MuteWord, WordMutes};
 

@@ -1,6 +1,7 @@
 //! What a listing of notes asks for: where the notes come from, which to keep, and which page.
 
 use crate::note::Note;
+use crate::user_list::ListMember;
 use crate::visibility::{Visibility, may_see};
 
 /// Id bounds (both exclusive), size and order of one page. Dates are turned into ids by the
@@ -108,6 +109,12 @@ pub enum NoteSource {
     },
     /// Notes whose text or CW contains every term.
     Search(NoteSearch),
+    /// Notes by the members of a user list, as its owner reads it: replies to third persons
+    /// only from members whose replies the owner asked for (Misskey's rule).
+    List {
+        owner_id: String,
+        members: Vec<ListMember>,
+    },
 }
 
 /// A search of notes' text and CW: each term is a substring to find, case aside (Misskey's
@@ -232,6 +239,14 @@ impl NoteSource {
                 .iter()
                 .any(|all| all.iter().all(|t| note.tags.contains(t))),
             NoteSource::Search(search) => search.matches(note),
+            NoteSource::List { owner_id, members } => members.iter().any(|m| {
+                m.user_id == note.user_id
+                    && (m.with_replies
+                        || note.reply_id.is_none()
+                        || note.reply_user_id.as_deref() == Some(note.user_id.as_str())
+                        || note.reply_user_id.as_deref() == Some(owner_id.as_str())
+                        || note.user_id == *owner_id)
+            }),
         }
     }
 }

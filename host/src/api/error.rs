@@ -338,6 +338,10 @@ impl From<core::Error> for ApiError {
                         "You cannot vote this poll because you have been blocked by this user.",
                         "85a5377e-b1e9-4617-b0b9-5bea73331e49",
                     ),
+                    core::Interaction::List => (
+                        "You have been blocked by that user.",
+                        "990232c5-3f9d-4d83-9f3f-ef27b6332a4b",
+                    ),
                 };
                 Self::bad("YOU_HAVE_BEEN_BLOCKED", message, id)
             }
@@ -572,6 +576,40 @@ impl From<core::Error> for ApiError {
                 "You have not marked that note a favorite.",
                 "b625fc69-635e-45e9-86f4-dbefbef35af5",
             ),
+            // Misskey gives these an id per endpoint; these are the ids of `users/lists/show`,
+            // `create` and `push`, and the list endpoints swap in their own.
+            E::NoSuchList => Self::bad(
+                "NO_SUCH_LIST",
+                "No such list.",
+                "7bc05c21-1d7a-41ae-88f1-66820f4dc686",
+            ),
+            E::TooManyUserLists => Self::bad(
+                "TOO_MANY_USERLISTS",
+                "You cannot create user list any more.",
+                "0cf21a28-7715-4f39-a20d-777bfdb8d138",
+            ),
+            E::AlreadyAdded => Self::bad(
+                "ALREADY_ADDED",
+                "That user has already been added to that list.",
+                "1de7c884-1595-49e9-857e-61f12f4d4fc5",
+            ),
+            E::TooManyUsers => Self::bad(
+                "TOO_MANY_USERS",
+                "You can not push users any more.",
+                "2dd9752e-a338-413d-8eec-41814430989b",
+            ),
+            // Misskey answers this with an internal error; a client that knows NO_SUCH_USER
+            // (update-membership's) shows something that makes sense.
+            E::NotListMember => Self::bad(
+                "NO_SUCH_USER",
+                "That user is not in the list.",
+                "588e7f72-c744-4a61-b180-d354e912bda2",
+            ),
+            E::RemoteUserNotAllowed => Self::bad(
+                "REMOTE_USER_NOT_ALLOWED",
+                "Not allowed to load the remote user's list",
+                "53858f1b-3315-4a01-81b7-db9b48d4b79a",
+            ),
             E::Store(e) => ApiError::internal(e),
             E::Internal(e) => ApiError::internal(e),
         }
@@ -579,6 +617,12 @@ impl From<core::Error> for ApiError {
 }
 
 impl ApiError {
+    /// The same error under another id (Misskey gives some errors an id per endpoint).
+    pub fn with_id(mut self, id: &'static str) -> Self {
+        self.0.id = id;
+        self
+    }
+
     fn with_code(mut self, code: &'static str) -> Self {
         self.0.code = code;
         self

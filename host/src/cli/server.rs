@@ -10,6 +10,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let fed = tsudoi::wiring::open_federated(&config).await?;
     let core = fed.core().clone();
+    tsudoi_core::node_sync::start(&core);
     tsudoi::workers::watch_plugins(&core);
     tsudoi::workers::clear_ended_mutes(&core);
     tsudoi::workers::announce_ended_polls(&core);

@@ -75,6 +75,13 @@ impl Store {
                     severed.blockee_request_activity = request.flatten();
                 }
             }
+            // The blocker leaves the blockee's lists (Misskey's rule): a list is a way to
+            // follow someone's notes, which the block ends.
+            sqlx::query("DELETE FROM user_list_members WHERE user_id = $1 AND owner_id = $2")
+                .bind(blocker)
+                .bind(blockee)
+                .execute(&mut *tx)
+                .await?;
             insert_jobs!(tx, &jobs(&severed), block.created_at);
             tx.commit().await?;
             Ok::<_, super::StoreError>(true)

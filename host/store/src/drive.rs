@@ -3,7 +3,7 @@
 
 use tsudoi_model::{DriveFile, DriveFilePatch, DriveFolder};
 
-use super::{Backend, Result, Store, placeholders, with_pool};
+use super::{Result, Store, placeholders, with_pool};
 
 const FILE_COLUMNS: &str = "id, user_id, user_host, folder_id, name, type, md5, size, \
     is_sensitive, comment, blurhash, width, height, storage_key, thumbnail_key, thumbnail_type, \
@@ -162,10 +162,7 @@ impl Store {
     /// are one transaction (the owner's row is locked on PostgreSQL), so two uploads at once
     /// cannot both squeeze into the last free space.
     pub async fn insert_drive_file(&self, file: &DriveFile, capacity: i64) -> Result<bool> {
-        let lock = match self.backend() {
-            Backend::Postgres => "SELECT id FROM users WHERE id = $1 FOR UPDATE",
-            Backend::Sqlite => "SELECT id FROM users WHERE id = $1",
-        };
+        let lock = self.lock_user_sql();
         let insert = format!(
             "INSERT INTO drive_files ({FILE_COLUMNS}) VALUES ({})",
             placeholders(1, 18)

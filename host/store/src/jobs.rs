@@ -161,6 +161,25 @@ impl Store {
         Ok(claimed)
     }
 
+    /// Extends the leases of `ids` (jobs still running on this node) to `until`, so no
+    /// other node claims them while they run; never brings a job's time forward.
+    pub async fn renew_job_leases(&self, ids: &[i64], until: i64) -> Result<()> {
+        for chunk in ids.chunks(1000) {
+            let sql = format!(
+                "UPDATE jobs SET run_at = $1 WHERE run_at < $1 AND id IN ({})",
+                super::placeholders(2, chunk.len())
+            );
+            with_pool!(&self.write, |p| {
+                let mut q = sqlx::query(&sql).bind(until);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.execute(p).await.map(drop)
+            })?;
+        }
+        Ok(())
+    }
+
     /// The jobs are done: they leave the queue.
     pub async fn finish_jobs(&self, ids: &[i64]) -> Result<()> {
         for chunk in ids.chunks(1000) {

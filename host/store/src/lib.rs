@@ -31,6 +31,7 @@ mod remote;
 pub mod search;
 mod timelines;
 mod token_owners;
+mod user_lists;
 mod users;
 pub mod visibility;
 mod word_mutes;
@@ -152,6 +153,16 @@ macro_rules! with_pool {
 pub(crate) use with_pool;
 
 impl Store {
+    /// A statement that, run in a transaction with a user's id, makes concurrent
+    /// transactions about that user's belongings (their files, their lists) wait for this
+    /// one: it locks the user's row on PostgreSQL. SQLite has one writer at a time already.
+    pub(crate) fn lock_user_sql(&self) -> &'static str {
+        match self.backend() {
+            Backend::Postgres => "SELECT id FROM users WHERE id = $1 FOR UPDATE",
+            Backend::Sqlite => "SELECT id FROM users WHERE id = $1",
+        }
+    }
+
     /// Opens (creating if needed) the database at `url` and brings its schema up to date.
     pub async fn open(url: &str) -> Result<Self> {
         let store = Self::connect(url).await?;
@@ -265,6 +276,17 @@ impl Store {
             followings: Default::default(),
             token_owners,
         }
+    }
+
+    /// The ids of users whose rows (account, counters, settings) this process changes from
+    /// now on, once per change: what other nodes must stop trusting their copies of.
+    pub fn user_changes(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.token_owners.watch()
+    }
+
+    /// Drops what this process keeps of the rows of `ids`: another node changed them.
+    pub fn forget_users(&self, ids: &[String]) {
+        self.token_owners.forget(ids)
     }
 
     pub fn backend(&self) -> Backend {

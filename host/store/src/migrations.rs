@@ -144,6 +144,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "poll ended",
         include_str!("../../../migrations/sqlite/0023_poll_ended.sql"),
     ),
+    (
+        24,
+        "user lists",
+        include_str!("../../../migrations/sqlite/0024_user_lists.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -260,6 +265,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         23,
         "poll ended",
         include_str!("../../../migrations/postgres/0023_poll_ended.sql"),
+    ),
+    (
+        24,
+        "user lists",
+        include_str!("../../../migrations/postgres/0024_user_lists.sql"),
     ),
 ];
 

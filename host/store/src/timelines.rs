@@ -284,6 +284,27 @@ impl Store {
                 "n.id",
                 search_conditions(self.backend(), search, &mut args),
             ),
+            NoteSource::List { owner_id, members } => {
+                let authors = members.iter().map(|m| m.user_id.clone()).collect();
+                let repliers = members
+                    .iter()
+                    .filter(|m| m.with_replies)
+                    .map(|m| m.user_id.clone())
+                    .collect();
+                let authors = args.push_in(self.backend(), "n.user_id", authors);
+                let repliers = args.push_in(self.backend(), "n.user_id", repliers);
+                let o = args.push(owner_id.clone());
+                (
+                    "notes n".to_owned(),
+                    "n.id",
+                    vec![
+                        authors,
+                        format!(
+                            "(n.reply_id IS NULL OR n.reply_user_id = n.user_id OR n.reply_user_id = {o} OR n.user_id = {o} OR {repliers})"
+                        ),
+                    ],
+                )
+            }
             NoteSource::Replies { note_id } => (
                 "notes n".to_owned(),
                 "n.id",

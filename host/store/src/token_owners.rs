@@ -17,9 +17,10 @@
 //! change bumps a generation (one of [`SHARDS`], picked by user id) when its guard drops, and a
 //! copy is kept only if its shard's generation did not move while it was read.
 //!
-//! Other processes sharing the database (a second node, a command run beside the server)
-//! cannot drop this process's copies until a bus between nodes carries the changes. Until
-//! then, a copy serves for at most [`MAX_AGE`].
+//! Other nodes sharing the database hear of the changes made here through the bus: the
+//! core relays the ids [`TokenOwners::watch`] gives it and drops, through
+//! [`TokenOwners::forget`], the copies of users other nodes changed. What no bus carries (a
+//! command run beside the server, Redis being away) a copy hides for at most [`MAX_AGE`].
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -27,6 +28,7 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use tokio::sync::broadcast;
 use tsudoi_model::{AppGrant, User};
 
 /// How long a copy of a user's row serves before it is read again. It bounds how long a change
@@ -42,6 +44,10 @@ const MAX_ENTRIES: usize = 1 << 16;
 /// concurrent read of another from being kept, as a single counter would under steady posting.
 const SHARDS: usize = 64;
 
+/// Changed ids a relay may fall behind by before it misses some (those copies then age
+/// out within [`MAX_AGE`] on the other nodes).
+const WATCH_CAPACITY: usize = 4_096;
+
 type Hasher = foldhash::fast::FixedState;
 
 /// Whose a token is.
@@ -55,6 +61,8 @@ pub(crate) struct Identity {
 pub(crate) struct TokenOwners {
     state: RwLock<State>,
     generations: [AtomicU64; SHARDS],
+    /// The ids of users whose rows change here, for whoever tells other nodes.
+    changes: broadcast::Sender<String>,
 }
 
 #[derive(Default)]
@@ -68,6 +76,7 @@ impl Default for TokenOwners {
         Self {
             state: Default::default(),
             generations: std::array::from_fn(|_| AtomicU64::new(0)),
+            changes: broadcast::channel(WATCH_CAPACITY).0,
         }
     }
 }
@@ -139,13 +148,32 @@ impl TokenOwners {
         }
     }
 
-    /// Drops the copies of `ids` now (for a change already committed).
+    /// Drops the copies of `ids` now (for a change already committed here), and tells the
+    /// watchers.
     pub(crate) fn changed<'i>(&self, ids: impl IntoIterator<Item = &'i str>) {
+        let watched = self.changes.receiver_count() > 0;
+        let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
+        for id in ids {
+            self.shard(id).fetch_add(1, Ordering::SeqCst);
+            s.users.remove(id);
+            if watched {
+                let _ = self.changes.send(id.to_owned());
+            }
+        }
+    }
+
+    /// Drops the copies of `ids` (changed by another process).
+    pub(crate) fn forget(&self, ids: &[String]) {
         let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
         for id in ids {
             self.shard(id).fetch_add(1, Ordering::SeqCst);
             s.users.remove(id);
         }
+    }
+
+    /// The ids of users whose rows change here from now on, once per change.
+    pub(crate) fn watch(&self) -> broadcast::Receiver<String> {
+        self.changes.subscribe()
     }
 
     fn shard(&self, id: &str) -> &AtomicU64 {
@@ -208,6 +236,21 @@ mod tests {
             // The transaction fails or its future is dropped here.
         }
         assert!(o.user("a").is_none());
+    }
+
+    #[test]
+    fn watchers_hear_of_changes_and_forgetting_tells_nobody() {
+        let o = TokenOwners::default();
+        let mut watch = o.watch();
+        o.keep_user(&user("a", 1), o.generation("a"));
+        o.forget(&["a".to_owned()]);
+        assert!(o.user("a").is_none());
+        assert!(
+            watch.try_recv().is_err(),
+            "another node's change is not told back"
+        );
+        drop(o.changing(&["b"]));
+        assert_eq!(watch.try_recv().unwrap(), "b");
     }
 
     #[test]

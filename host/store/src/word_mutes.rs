@@ -23,6 +23,8 @@ impl Store {
     }
 
     pub async fn set_word_mutes(&self, user_id: &str, mutes: &WordMutes) -> Result<()> {
+        // Part of the account's settings: other nodes drop what they keep of the user.
+        let _change = self.token_owners.changing(&[user_id]);
         with_pool!(&self.write, |p| sqlx::query(
             "INSERT INTO user_word_mutes (user_id, soft, hard) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id) DO UPDATE SET soft = excluded.soft, hard = excluded.hard"

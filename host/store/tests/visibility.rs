@@ -461,6 +461,20 @@ async fn the_rust_listing_rules_agree_with_the_sql() {
                 vec!["none".to_owned()],
             ],
         },
+        // A list of one member whose replies are shown and one whose are not.
+        NoteSource::List {
+            owner_id: me.id.clone(),
+            members: vec![
+                tsudoi_model::ListMember {
+                    user_id: followed.id.clone(),
+                    with_replies: false,
+                },
+                tsudoi_model::ListMember {
+                    user_id: other.id.clone(),
+                    with_replies: true,
+                },
+            ],
+        },
     ];
     let mut checked = 0;
     for source in &sources {

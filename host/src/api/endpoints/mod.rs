@@ -11,6 +11,7 @@ pub mod emojis;
 pub mod favorites;
 pub mod federation;
 pub mod following;
+pub mod lists;
 pub mod meta;
 pub mod mutes;
 pub mod notes;
@@ -39,6 +40,7 @@ pub fn all() -> Vec<Endpoint> {
     v.extend(favorites::endpoints());
     v.extend(federation::endpoints());
     v.extend(following::endpoints());
+    v.extend(lists::endpoints());
     v.extend(notes::endpoints());
     v.extend(notifications::endpoints());
     v.extend(reactions::endpoints());

@@ -47,9 +47,10 @@ fn yes() -> bool {
     true
 }
 
+/// The home timeline's parameters (also the user-list timeline's).
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct HomeParams {
+pub(super) struct HomeParams {
     #[serde(default)]
     with_files: bool,
     #[serde(default = "yes")]
@@ -65,11 +66,11 @@ struct HomeParams {
     #[allow(dead_code)]
     allow_partial: bool,
     #[serde(flatten)]
-    paging: Paging,
+    pub(super) paging: Paging,
 }
 
 impl HomeParams {
-    fn filter(&self) -> NoteFilter {
+    pub(super) fn filter(&self) -> NoteFilter {
         NoteFilter {
             with_renotes: self.with_renotes,
             only_with_files: self.with_files,

@@ -12,6 +12,7 @@ mod follow;
 mod note;
 mod notification;
 mod user;
+mod user_list;
 
 pub use admin::{Flag, InstalledPlugin, Notice, PluginEntry};
 pub use app::{AppCreated, AuthSessionShown, MiauthChecked, SignedIn};
@@ -21,6 +22,7 @@ pub use follow::{Blocking, FollowRequest, Following};
 pub use note::{CreatedNote, Note};
 pub use notification::{GroupedNotification, Notification};
 pub use user::{MeDetailed, Policies, RelationEntry, UserDetailed, UserLite, UserView, WithToken};
+pub use user_list::{UserList, UserListMembership};
 
 use chrono::{TimeZone, Utc};
 use serde::{Serialize, Serializer};

@@ -12,8 +12,8 @@ use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 use tsudoi_core::notes::create::normalize_hashtag;
 use tsudoi_core::stream::Viewer;
-use tsudoi_core::{Core, accounts, drive, notifications, users};
-use tsudoi_model::{Event, NoteFilter, NoteSource, User};
+use tsudoi_core::{Core, accounts, drive, notifications, user_lists, users};
+use tsudoi_model::{Event, ListChange, NoteFilter, NoteSource, User};
 
 use super::hub::{Hub, Prepared, PreparedNote, pack_note};
 use crate::api::entities::{DriveFile, MeDetailed, Notification, UserDetailed, UserLite};
@@ -62,7 +62,7 @@ pub async fn run(socket: WebSocket, core: Core, hub: Hub, me: Option<User>) {
                 Some(Ok(msg)) => {
                     heard = Instant::now();
                     match msg {
-                        Message::Text(text) => conn.on_client(text.as_str()),
+                        Message::Text(text) => conn.on_client(text.as_str()).await,
                         Message::Close(_) => break,
                         _ => {}
                     }
@@ -96,6 +96,13 @@ enum Channel {
     Timeline(Timeline, NoteFilter),
     /// Notes with all the tags of any one group (`q: [["a", "b"], ["c"]]`).
     Hashtag(Vec<Vec<String>>),
+    /// The notes of one of the viewer's lists: its source holds the members, read again
+    /// when they change.
+    List {
+        list_id: String,
+        source: NoteSource,
+        filter: NoteFilter,
+    },
 }
 
 #[derive(Clone, Copy)]
@@ -161,6 +168,20 @@ struct TimelineParams {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ListParams {
+    list_id: String,
+    #[serde(default)]
+    with_files: bool,
+    #[serde(default = "yes")]
+    with_renotes: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize, Default)]
 struct HashtagParams {
     #[serde(default)]
     q: Vec<Vec<String>>,
@@ -170,7 +191,7 @@ impl Connection {
     /// A message from the client. Anything unreadable (the web client's `h`, `ping`,
     /// message types this server does not know) is ignored without a reply: clients parse
     /// every message they get as JSON.
-    fn on_client(&mut self, text: &str) {
+    async fn on_client(&mut self, text: &str) {
         let Ok(msg) = serde_json::from_str::<ClientMessage>(text) else {
             return;
         };
@@ -181,7 +202,7 @@ impl Connection {
                 params,
                 pong,
             } => {
-                if self.connect(&channel, &id, params) && pong == Some(true) {
+                if self.connect(&channel, &id, params).await && pong == Some(true) {
                     self.out.push(
                         serde_json::json!({"type": "connected", "body": {"id": id}}).to_string(),
                     );
@@ -222,7 +243,7 @@ impl Connection {
 
     /// Connects channel `name` as `id`; false if it cannot be (unknown, needs a signed-in
     /// viewer, too many channels, or a second `main`).
-    fn connect(&mut self, name: &str, id: &str, params: Option<Value>) -> bool {
+    async fn connect(&mut self, name: &str, id: &str, params: Option<Value>) -> bool {
         let signed_in = self.me.is_some();
         if self.channels.len() >= MAX_CHANNELS {
             return false;
@@ -251,6 +272,25 @@ impl Connection {
             "hybridTimeline" if signed_in => timeline(Timeline::Hybrid),
             "localTimeline" => timeline(Timeline::Local),
             "globalTimeline" => timeline(Timeline::Global),
+            "userList" => {
+                // Only the owner's own lists, as in Misskey; anything else connects nothing.
+                let (Some(me), Ok(p)) = (&self.me, serde_json::from_value::<ListParams>(params))
+                else {
+                    return false;
+                };
+                let Ok(source) = user_lists::source(&self.core, me, &p.list_id).await else {
+                    return false;
+                };
+                Channel::List {
+                    list_id: p.list_id,
+                    source,
+                    filter: NoteFilter {
+                        with_renotes: p.with_renotes,
+                        only_with_files: p.with_files,
+                        ..NoteFilter::default()
+                    },
+                }
+            }
             "hashtag" => {
                 let p: HashtagParams = serde_json::from_value(params).unwrap_or_default();
                 Channel::Hashtag(
@@ -290,6 +330,7 @@ impl Connection {
                         .any(|group| group.iter().all(|t| note.note.tags.contains(t)))
                         && note.visible_to(viewer)
                 }
+                Channel::List { source, filter, .. } => note.listed(source, filter, viewer),
             };
             if shown {
                 sends.push((id, "note"));
@@ -354,6 +395,19 @@ impl Connection {
                 Ok(v) => self.viewer = Some(v),
                 Err(e) => tracing::warn!(error = %e, "cannot reload a stream's relations"),
             }
+            // A block takes the blocker out of the blockee's lists.
+            self.reload_lists(None).await;
+        }
+        if let Event::UserListChanged {
+            list_id,
+            user_id,
+            change,
+            ..
+        } = event
+        {
+            self.on_list_changed(list_id, user_id.as_deref(), *change)
+                .await;
+            return;
         }
         let Some(main) = self.main.clone() else {
             return;
@@ -479,6 +533,58 @@ impl Connection {
             _ => return,
         };
         self.out.push(channel_message(&main, kind, &body));
+    }
+
+    /// Reads the members of the viewer's connected lists again (only `list_id`'s, if given).
+    /// A list that is gone shows nothing more.
+    async fn reload_lists(&mut self, list_id: Option<&str>) {
+        let Some(me) = &self.me else { return };
+        for channel in self.channels.values_mut() {
+            let Channel::List {
+                list_id: id,
+                source,
+                ..
+            } = channel
+            else {
+                continue;
+            };
+            if list_id.is_some_and(|l| l != id) {
+                continue;
+            }
+            match user_lists::source(&self.core, me, id).await {
+                Ok(s) => *source = s,
+                Err(tsudoi_core::Error::NoSuchList) => {
+                    *source = NoteSource::List {
+                        owner_id: me.id.clone(),
+                        members: Vec::new(),
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot reload a streamed list"),
+            }
+        }
+    }
+
+    /// A list of the viewer's changed: its channels read its members again and tell the
+    /// client who was added or removed (Misskey's `userAdded`/`userRemoved`).
+    async fn on_list_changed(&mut self, list_id: &str, user_id: Option<&str>, change: ListChange) {
+        self.reload_lists(Some(list_id)).await;
+        let kind = match change {
+            ListChange::Added => "userAdded",
+            ListChange::Removed => "userRemoved",
+            ListChange::Updated | ListChange::Deleted => return,
+        };
+        let Some(user) = (match user_id {
+            Some(id) => self.user(id).await,
+            None => None,
+        }) else {
+            return;
+        };
+        let body = to_json(&UserLite::of_user(&user, self.core.settings()));
+        for (id, channel) in &self.channels {
+            if matches!(channel, Channel::List { list_id: l, .. } if l == list_id) {
+                self.out.push(channel_message(id, kind, &body));
+            }
+        }
     }
 
     async fn drive_file(&self, id: &str) -> Option<drive::ShownFile> {

@@ -194,6 +194,8 @@ async fn prepare(
                 deleted_at: iso(*deleted_at),
             },
         ),
+        // News between nodes, for their caches.
+        Event::UsersChanged { .. } => return Ok(None),
         _ => Prepared::Other(event.clone()),
     }))
 }
