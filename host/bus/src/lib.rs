@@ -225,6 +225,7 @@ mod tests {
     fn created(id: &str) -> Event {
         Event::NoteCreated {
             note_id: id.to_owned(),
+            user_id: "u".to_owned(),
         }
     }
 

@@ -12,6 +12,7 @@ use tsudoi_model::Event;
 fn created(id: &str) -> Event {
     Event::NoteCreated {
         note_id: id.to_owned(),
+        user_id: "u".to_owned(),
     }
 }
 

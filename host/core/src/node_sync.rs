@@ -3,6 +3,9 @@
 //! A change made through a node drops that node's copies at once; [`start`] tells the
 //! other nodes too, through the bus, and drops here what they changed. Without it a node
 //! would serve a suspended account, an old profile or old mutes until its copies aged out.
+//! New notes, which every node hears of anyway, also tell the store's copy of who posted
+//! lately, so a home timeline read through one node right after a post through another
+//! shows it.
 
 use std::time::Duration;
 
@@ -50,11 +53,14 @@ pub fn start(core: &Core) {
     tokio::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(event) => {
-                    if let Event::UsersChanged { user_ids } = &*event {
-                        core.forget_users(user_ids);
+                Ok(event) => match &*event {
+                    Event::UsersChanged { user_ids } => core.forget_users(user_ids),
+                    // Heard before a client of this node can have seen the note streamed.
+                    Event::NoteCreated { note_id, user_id } => {
+                        core.store().observe_post(user_id, note_id)
                     }
-                }
+                    _ => {}
+                },
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!(missed = n, "fell behind other nodes' user changes")
                 }

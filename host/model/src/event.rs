@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Event {
-    /// A note was posted here or received from another server.
-    NoteCreated { note_id: String },
+    /// A note by `user_id` was posted here or received from another server.
+    NoteCreated { note_id: String, user_id: String },
     /// A note was deleted (by its author, a moderator, or its server).
     NoteDeleted { note_id: String, deleted_at: i64 },
     /// `user_id` reacted to `note_id` with `reaction` as stored (`:name@host:` for another

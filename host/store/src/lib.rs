@@ -289,6 +289,14 @@ impl Store {
         self.token_owners.forget(ids)
     }
 
+    /// `user_id` posted `note_id` (through another node): home timelines read here include
+    /// it at once, rather than after the next refresh of who posted lately.
+    pub fn observe_post(&self, user_id: &str, note_id: &str) {
+        if let Some(at) = tsudoi_model::ids::aidx_time(note_id) {
+            self.recent_posters.observe(user_id, at);
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self.write {
             Pool::Sqlite(_) => Backend::Sqlite,

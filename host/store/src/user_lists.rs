@@ -290,9 +290,8 @@ impl Store {
 
     /// Marks list `list_id` a favourite of `user_id`; false if it already was.
     pub async fn favorite_user_list(&self, list_id: &str, user_id: &str, now: i64) -> Result<bool> {
-        let added =
-            with_pool!(&self.write, |p| {
-                sqlx::query(
+        let added = with_pool!(&self.write, |p| {
+            sqlx::query(
             "INSERT INTO user_list_favorites (list_id, user_id, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT DO NOTHING"
         )
@@ -302,7 +301,7 @@ impl Store {
         .execute(p)
         .await
         .map(|r| r.rows_affected())
-            })?;
+        })?;
         Ok(added == 1)
     }
 

@@ -641,6 +641,7 @@ pub async fn write(core: &Core, author: &User, w: Written) -> Result<Note> {
     }
     core.publish(Event::NoteCreated {
         note_id: new.note.id.clone(),
+        user_id: new.note.user_id.clone(),
     });
     notifications::publish(core, &new.notifications);
     Ok(new.note)

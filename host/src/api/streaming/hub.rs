@@ -124,7 +124,7 @@ async fn prepare(
     carried: &mut Carried,
 ) -> tsudoi_core::Result<Option<Prepared>> {
     Ok(Some(match &**event {
-        Event::NoteCreated { note_id } => {
+        Event::NoteCreated { note_id, .. } => {
             let Some(note) = StreamNote::load(core, note_id).await? else {
                 return Ok(None);
             };
