@@ -78,6 +78,12 @@ async fn run(core: Core, tx: broadcast::Sender<Arc<Prepared>>) {
             }
             Err(broadcast::error::RecvError::Closed) => return,
         };
+        // No connection on this node: nothing to read or pack (a node serving only the
+        // API, or all of whose clients are away, does no streaming work for other nodes'
+        // notes).
+        if tx.receiver_count() == 0 {
+            continue;
+        }
         match prepare(&core, &event, &mut carried).await {
             Ok(Some(p)) => {
                 let _ = tx.send(Arc::new(p));
