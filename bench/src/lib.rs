@@ -4,7 +4,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
 
 /// A running `tsudoi serve`, killed when dropped.
 pub struct Measured {
@@ -63,4 +65,51 @@ pub async fn wait_healthy(url: &str) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     anyhow::bail!("{url} did not answer")
+}
+
+/// A streaming connection of a benchmark's.
+pub type Stream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens `/streaming` on `origin` as `token`'s owner and connects `channel`, waiting until
+/// the server says it is connected.
+pub async fn open_stream(origin: &str, token: &str, channel: &str) -> anyhow::Result<Stream> {
+    let url = format!("{}/streaming?i={token}", origin.replace("http://", "ws://"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .context("cannot open a stream")?;
+    let connect = serde_json::json!({
+        "type": "connect",
+        "body": {"channel": channel, "id": "tl", "params": {}, "pong": true},
+    });
+    ws.send(Message::Text(connect.to_string().into())).await?;
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) if t.contains("\"connected\"") => return Ok(ws),
+            Some(Ok(_)) => {}
+            _ => bail!("the stream closed before connecting"),
+        }
+    }
+}
+
+/// The number right after `marker` in `text` (a timed note's "bench-12"), if any.
+pub fn number_after(text: &str, marker: &str) -> Option<usize> {
+    let at = text.find(marker)? + marker.len();
+    let digits: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// The `p`-th quantile (0 to 1) of `sorted` latencies; zero when there are none.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }

@@ -361,3 +361,60 @@ test('capacity and the largest file are enforced, and what is allowed is told in
     await small.stop();
   }
 });
+
+test('the drive channel tells the owner of files and folders made, changed, moved and deleted', async () => {
+  const s = openStream(server, bob.token);
+  const bobsOthers = openStream(server, ann.token);
+  try {
+    const ch = s.useChannel('drive');
+    const got = {};
+    for (const kind of ['fileCreated', 'fileUpdated', 'fileDeleted', 'folderCreated', 'folderUpdated', 'folderDeleted']) {
+      got[kind] = record(ch, kind);
+    }
+    const annSees = record(bobsOthers.useChannel('drive'), 'fileCreated');
+    await Promise.all([synced(s), synced(bobsOthers)]);
+
+    const file = await upload(bob, await photo('png', { orientation: 1 }), 'channel.png');
+    const created = await waitFor(got.fileCreated, (f) => f.id === file.id);
+    assert.equal(created.name, 'channel.png');
+    const folder = await bob.api.request('drive/folders/create', { name: 'albums' });
+    await waitFor(got.folderCreated, (f) => f.id === folder.id && f.name === 'albums');
+    await bob.api.request('drive/folders/update', { folderId: folder.id, name: 'photo albums' });
+    await waitFor(got.folderUpdated, (f) => f.id === folder.id && f.name === 'photo albums');
+
+    // move-bulk: only the caller's files move; each moved one is told as updated.
+    const annFile = await upload(ann, await photo('png', { orientation: 1, alpha: true }), 'not-bobs.png');
+    await bob.api.request('drive/files/move-bulk', { fileIds: [file.id, annFile.id], folderId: folder.id });
+    const moved = await waitFor(got.fileUpdated, (f) => f.id === file.id);
+    assert.equal(moved.folderId, folder.id);
+    assert.equal((await ann.api.request('drive/files/show', { fileId: annFile.id })).folderId, null);
+    const wrongFolder = await apiError(() => ann.api.request('drive/files/move-bulk', { fileIds: [annFile.id], folderId: folder.id }));
+    assert.equal(wrongFolder.code, 'NO_SUCH_FOLDER');
+    const tooMany = await apiError(() => bob.api.request('drive/files/move-bulk', { fileIds: [] }));
+    assert.equal(tooMany.code, 'INVALID_PARAM');
+    await bob.api.request('drive/files/move-bulk', { fileIds: [file.id], folderId: null });
+    assert.equal((await bob.api.request('drive/files/show', { fileId: file.id })).folderId, null);
+
+    await bob.api.request('drive/files/delete', { fileId: file.id });
+    assert.ok((await waitFor(got.fileDeleted, (id) => id === file.id)));
+    await bob.api.request('drive/folders/delete', { folderId: folder.id });
+    await waitFor(got.folderDeleted, (id) => id === folder.id);
+    assert.ok(!annSees.some((f) => f.id === file.id), 'only the owner hears of their drive');
+  } finally {
+    s.close();
+    bobsOthers.close();
+  }
+});
+
+test('attached-notes: the notes that show a file, only the owner may ask', async () => {
+  const file = await upload(ann, await photo('webp', { orientation: 1 }), 'attached.webp');
+  const first = (await ann.api.request('notes/create', { text: 'first with it', fileIds: [file.id] })).createdNote;
+  await ann.api.request('notes/create', { text: 'without it' });
+  const second = (await ann.api.request('notes/create', { text: 'again', fileIds: [file.id], visibility: 'followers' })).createdNote;
+  const attached = await ann.api.request('drive/files/attached-notes', { fileId: file.id });
+  assert.deepEqual(attached.map((n) => n.id), [second.id, first.id]);
+  const paged = await ann.api.request('drive/files/attached-notes', { fileId: file.id, limit: 1, untilId: second.id });
+  assert.deepEqual(paged.map((n) => n.id), [first.id]);
+  const notOwner = await apiError(() => bob.api.request('drive/files/attached-notes', { fileId: file.id }));
+  assert.deepEqual([notOwner.code, notOwner.id], ['NO_SUCH_FILE', 'c118ece3-2e4b-4296-99d1-51756e32d232']);
+});

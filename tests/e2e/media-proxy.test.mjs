@@ -1,14 +1,15 @@
 // Files on other servers' notes: recorded from the note's attachments, never fetched into
 // storage, shown through the media proxy (`/proxy/…`), which fetches through the guarded
 // client, lets only pictures, video and sound through, strips their metadata and makes the
-// small variants clients ask for.
+// small variants clients ask for. Unless the admin chose to keep a server's files: then
+// they are fetched once, cleaned as uploads are, and served from here.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { startServer, signup, eventually } from './lib/server.mjs';
+import { startServer, signup, createAdmin, eventually } from './lib/server.mjs';
 import { startRemote } from './lib/remote.mjs';
 
 const PUBLIC = 'https://www.w3.org/ns/activitystreams#Public';
@@ -116,4 +117,40 @@ test('the proxy refuses private addresses the admin did not allow', async () => 
   } finally {
     await strict.stop();
   }
+});
+
+test('the files of a server the admin chose to keep are fetched once, cleaned, and served from here', async () => {
+  const admin = await createAdmin(server, 'media_admin');
+  await admin.api.request('admin/update-meta', { mediaCachedHosts: [remote.host] });
+  assert.deepEqual((await admin.api.request('admin/meta', {})).mediaCachedHosts, [remote.host]);
+  const carol = remote.actor('carol');
+  const watcherUri = `${server.origin}/users/${watcher.id}`;
+  const note = {
+    id: `${remote.origin}/notes/kept-photo`,
+    type: 'Note',
+    attributedTo: carol.id,
+    content: '<p>keep this @watcher</p>',
+    published: new Date().toISOString(),
+    to: [PUBLIC],
+    cc: [watcherUri],
+    tag: [{ type: 'Mention', href: watcherUri, name: `@watcher@${new URL(server.origin).host}` }],
+    attachment: [{ type: 'Document', mediaType: 'image/jpeg', url: `${remote.origin}/media/photo.jpg` }],
+  };
+  const activity = { '@context': 'https://www.w3.org/ns/activitystreams', id: `${note.id}/activity`, type: 'Create', actor: carol.id, to: note.to, cc: note.cc, object: note };
+  assert.equal((await remote.send('carol', `${server.origin}/inbox`, activity)).status, 202);
+  const pic = await eventually(async () => {
+    const [n] = (await watcher.api.request('notes/mentions', {})).filter((m) => m.uri === note.id);
+    assert.ok(n, 'the note arrived');
+    assert.ok(n.files[0].url.startsWith(`${server.origin}/files/`), n.files[0].url);
+    return n.files[0];
+  }, 10_000);
+  assert.equal(pic.type, 'image/jpeg');
+  assert.equal(pic.md5.length, 32);
+  const bytes = Buffer.from(await (await fetch(pic.url)).arrayBuffer());
+  assert.ok(!bytes.includes('REMOTE-GPS') && !bytes.includes('RemoteCam'), 'metadata stripped before it was kept');
+  assert.equal((await sharp(bytes).metadata()).width, 1600);
+  assert.ok(pic.thumbnailUrl.startsWith(`${server.origin}/files/thumbnail-`), pic.thumbnailUrl);
+  const stored = await readdir(path.join(server.dataDir, 'files'));
+  assert.equal(stored.length, 2, 'the file and its thumbnail');
+  await admin.api.request('admin/update-meta', { mediaCachedHosts: [] });
 });

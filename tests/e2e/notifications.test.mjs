@@ -187,3 +187,28 @@ test('when a poll ends, its author and everyone who voted are told (pollEnded), 
     stream.close();
   }
 });
+
+test('achievements: claimed once each, listed on i, told as achievementEarned (on main too)', async () => {
+  const ria = await signup(server, 'nt_ria');
+  const s = openStream(server, ria.token);
+  try {
+    const told = record(s.useChannel('main'), 'notification');
+    await synced(s);
+    await ria.api.request('i/claim-achievement', { name: 'notes1' });
+    await ria.api.request('i/claim-achievement', { name: 'notes1' });
+    await ria.api.request('i/claim-achievement', { name: 'tutorialCompleted' });
+    const streamed = await waitFor(told, (n) => n.type === 'achievementEarned' && n.achievement === 'tutorialCompleted');
+    assert.equal(streamed.userId, undefined);
+
+    const me = await ria.api.request('i', {});
+    assert.deepEqual(me.achievements.map((a) => a.name), ['notes1', 'tutorialCompleted']);
+    assert.ok(me.achievements.every((a) => typeof a.unlockedAt === 'number' && a.unlockedAt <= Date.now()));
+    const list = await peek(ria, { includeTypes: ['achievementEarned'] });
+    assert.deepEqual(list.map((n) => n.achievement), ['tutorialCompleted', 'notes1'], 'a second claim tells nothing');
+
+    const bad = await ria.api.request('i/claim-achievement', { name: 'notAnAchievement' }).then(() => null, (e) => e);
+    assert.equal(bad?.code, 'INVALID_PARAM');
+  } finally {
+    s.close();
+  }
+});

@@ -6,8 +6,11 @@
 //! latency across nodes: connections on nodes 2 and 3 get notes posted through node 1,
 //! against the baseline of connections on node 1 itself.
 //!
-//! The load generator runs on the same machine as the nodes, PostgreSQL and Redis: the
-//! ratios say what adding nodes gives on that machine, not on machines of their own.
+//! The load generator runs on the same machine as the nodes, PostgreSQL and Redis. Plainly,
+//! the ratios say what adding nodes gives on that machine, where they share its cores with
+//! each other and with the database. With `--node-cpu F` (as root), each node is held to F
+//! of a CPU (a cgroup of its own), as if it ran on a small machine of its own beside a
+//! larger database: then the ratios say whether the work spreads over nodes.
 //!
 //! `cargo build --release -p tsudoi -p tsudoi-bench && target/release/cluster-bench`
 //! (the `tsudoi` next to it is the server measured).
@@ -19,10 +22,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use rand::Rng;
 use tokio_tungstenite::tungstenite::Message;
-use tsudoi_bench::{Measured, start_server};
+use tsudoi_bench::{Measured, ms, number_after, open_stream, percentile, start_server};
 use tsudoi_model::ids;
 use tsudoi_store::{NewLocalUser, Store};
 
@@ -37,10 +40,11 @@ struct Args {
     /// Where the nodes keep their files.
     #[arg(long, default_value = "/tmp/cluster-bench")]
     data_dir: PathBuf,
-    /// Users posting and reading (each follows `follows` others).
-    #[arg(long, default_value_t = 300)]
+    /// Users posting and reading (each follows `follows` others). Enough of them that no
+    /// one runs into `notes/create`'s hourly limit (300) over the run.
+    #[arg(long, default_value_t = 1_000)]
     users: usize,
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 20)]
     follows: usize,
     /// Requests in flight at once.
     #[arg(long, default_value_t = 32)]
@@ -53,6 +57,36 @@ struct Args {
     connections: usize,
     #[arg(long, default_value_t = 30)]
     notes: usize,
+    /// Hold each node to this much of a CPU (0.25: a quarter), through a cgroup of its own.
+    #[arg(long)]
+    node_cpu: Option<f64>,
+}
+
+/// Holds process `pid` (node `n`) to `cpus` of CPU time, through the `cpu` controller
+/// (cgroup v1, or v2 where that is how the machine mounts it). Needs root.
+fn limit_cpu(n: usize, pid: u32, cpus: f64) -> anyhow::Result<PathBuf> {
+    let period = 100_000u64;
+    let quota = ((cpus * period as f64) as u64).max(1_000);
+    let v1 = PathBuf::from("/sys/fs/cgroup/cpu");
+    let (dir, settings) = if v1.join("cpu.cfs_quota_us").exists() {
+        let dir = v1.join(format!("cluster-bench-node{n}"));
+        let settings = vec![
+            ("cpu.cfs_period_us", period.to_string()),
+            ("cpu.cfs_quota_us", quota.to_string()),
+        ];
+        (dir, settings)
+    } else {
+        let dir = PathBuf::from(format!("/sys/fs/cgroup/cluster-bench-node{n}"));
+        (dir, vec![("cpu.max", format!("{quota} {period}"))])
+    };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot make {} (--node-cpu needs root)", dir.display()))?;
+    for (file, value) in settings {
+        std::fs::write(dir.join(file), value)
+            .with_context(|| format!("cannot set {}", dir.join(file).display()))?;
+    }
+    std::fs::write(dir.join("cgroup.procs"), pid.to_string())?;
+    Ok(dir)
 }
 
 const DATABASE: &str = "tsudoi_cluster_bench";
@@ -100,11 +134,13 @@ async fn run_load(
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let next = Arc::new(AtomicUsize::new(0));
     let failures = Arc::new(AtomicU64::new(0));
+    let first_failure = Arc::new(std::sync::Mutex::new(None::<String>));
     let mut workers = Vec::new();
     let started = Instant::now();
     for _ in 0..concurrency {
         let (client, origins, tokens) = (client.clone(), origins.to_vec(), tokens.clone());
         let (next, failures) = (next.clone(), failures.clone());
+        let first_failure = first_failure.clone();
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
@@ -122,16 +158,26 @@ async fn run_load(
                     ),
                 };
                 let at = Instant::now();
-                let ok = client
+                let failed = match client
                     .post(format!("{origin}/api/{path}"))
                     .json(&body)
                     .send()
                     .await
-                    .is_ok_and(|r| r.status().is_success());
-                if ok {
-                    latencies.push(at.elapsed());
-                } else {
-                    failures.fetch_add(1, Ordering::Relaxed);
+                {
+                    Ok(r) if r.status().is_success() => None,
+                    Ok(r) => Some(format!(
+                        "{path} answered {}: {}",
+                        r.status(),
+                        r.text().await.unwrap_or_default()
+                    )),
+                    Err(e) => Some(format!("{path}: {e}")),
+                };
+                match failed {
+                    None => latencies.push(at.elapsed()),
+                    Some(why) => {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                        first_failure.lock().unwrap().get_or_insert(why);
+                    }
                 }
             }
             latencies
@@ -144,7 +190,8 @@ async fn run_load(
     let elapsed = started.elapsed();
     let failed = failures.load(Ordering::Relaxed);
     if failed > 0 {
-        bail!("{failed} requests failed");
+        let why = first_failure.lock().unwrap().take().unwrap_or_default();
+        bail!("{failed} requests failed; the first: {why}");
     }
     all.sort();
     Ok(Throughput {
@@ -153,17 +200,6 @@ async fn run_load(
         p50_ms: ms(percentile(&all, 0.5)),
         p99_ms: ms(percentile(&all, 0.99)),
     })
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 fn report(label: &str, t: &Throughput) {
@@ -180,31 +216,11 @@ async fn listen(
     token: &str,
     arrived: Arc<tokio::sync::mpsc::UnboundedSender<(usize, Instant)>>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let url = format!("{}/streaming?i={token}", origin.replace("http://", "ws://"));
-    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await?;
-    let connect = serde_json::json!({
-        "type": "connect",
-        "body": {"channel": "localTimeline", "id": "tl", "params": {}, "pong": true},
-    });
-    ws.send(Message::Text(connect.to_string().into())).await?;
-    loop {
-        match ws.next().await {
-            Some(Ok(Message::Text(t))) if t.contains("\"connected\"") => break,
-            Some(Ok(_)) => {}
-            _ => bail!("the stream closed before connecting"),
-        }
-    }
+    let mut ws = open_stream(origin, token, "localTimeline").await?;
     Ok(tokio::spawn(async move {
         while let Some(Ok(msg)) = ws.next().await {
             let Message::Text(t) = msg else { continue };
-            let Some(at) = t.find("cluster-stream-") else {
-                continue;
-            };
-            let k: String = t[at + 15..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            if let Ok(k) = k.parse() {
+            if let Some(k) = number_after(&t, "cluster-stream-") {
                 let _ = arrived.send((k, Instant::now()));
             }
         }
@@ -273,38 +289,67 @@ async fn main() -> anyhow::Result<()> {
     let dirs: Vec<PathBuf> = (1..=3)
         .map(|n| args.data_dir.join(format!("node{n}")))
         .collect();
-    let mut nodes: Vec<Measured> = vec![start_server(&dirs[0], &env).await?];
+    let mut groups = Vec::new();
+    let mut start = async |n: usize| -> anyhow::Result<Measured> {
+        let node = start_server(&dirs[n], &env).await?;
+        if let Some(cpus) = args.node_cpu {
+            let pid = node.process.id().context("a node has no pid")?;
+            groups.push(limit_cpu(n + 1, pid, cpus)?);
+        }
+        Ok(node)
+    };
+    let mut nodes: Vec<Measured> = vec![start(0).await?];
 
     // Users with tokens, each following a few others, straight into the database.
     let store = Store::connect(&database_url).await?;
     let mut users = Vec::with_capacity(args.users);
-    for u in 0..args.users {
-        let id = ids::aidx();
-        let token = format!("cluster-bench-token-{u}");
-        store
-            .create_local_user(
-                &NewLocalUser {
-                    id: &id,
-                    username: &format!("c{u}"),
-                    password_hash: "x",
-                    token: &token,
-                    is_admin: false,
-                    created_at: ids::now_ms(),
-                },
-                None,
-            )
-            .await?;
-        users.push((id, token));
+    for chunk in (0..args.users).collect::<Vec<_>>().chunks(50) {
+        let made = chunk.iter().map(|u| {
+            let store = store.clone();
+            async move {
+                let id = ids::aidx();
+                let token = format!("cluster-bench-token-{u}");
+                store
+                    .create_local_user(
+                        &NewLocalUser {
+                            id: &id,
+                            username: &format!("c{u}"),
+                            password_hash: "x",
+                            token: &token,
+                            is_admin: false,
+                            created_at: ids::now_ms(),
+                        },
+                        None,
+                    )
+                    .await?;
+                anyhow::Ok((id, token))
+            }
+        });
+        for user in futures_util::future::join_all(made).await {
+            users.push(user?);
+        }
     }
+    let mut follows = Vec::new();
     let mut rng = rand::rng();
     for (id, _) in &users {
         for _ in 0..args.follows {
             let (other, _) = &users[rng.random_range(0..users.len())];
             if other != id {
-                store
-                    .follow(&ids::aidx(), id, other, ids::now_ms(), &[], &[])
-                    .await?;
+                follows.push((id.clone(), other.clone()));
             }
+        }
+    }
+    for chunk in follows.chunks(50) {
+        let made = chunk.iter().map(|(follower, followee)| {
+            let store = store.clone();
+            async move {
+                store
+                    .follow(&ids::aidx(), follower, followee, ids::now_ms(), &[], &[])
+                    .await
+            }
+        });
+        for done in futures_util::future::join_all(made).await {
+            done?;
         }
     }
     let tokens: Arc<Vec<String>> = Arc::new(users.iter().map(|(_, t)| t.clone()).collect());
@@ -312,8 +357,14 @@ async fn main() -> anyhow::Result<()> {
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
     println!(
-        "# cluster-bench: {} users following {} each, {} clients, {} s a phase, PostgreSQL + Redis",
-        args.users, args.follows, args.concurrency, args.seconds
+        "# cluster-bench: {} users following {} each, {} clients, {} s a phase, PostgreSQL + Redis{}",
+        args.users,
+        args.follows,
+        args.concurrency,
+        args.seconds,
+        args.node_cpu
+            .map(|c| format!(", each node held to {c} CPU"))
+            .unwrap_or_default()
     );
 
     let one = vec![nodes[0].origin.clone()];
@@ -323,15 +374,21 @@ async fn main() -> anyhow::Result<()> {
         async move { run_load(&client, &origins, &tokens, load, concurrency, seconds).await }
     };
     // Warm-up: notes for the timelines to show, and the node's caches.
-    phase(one.clone(), Load::Create).await?;
-    phase(one.clone(), Load::HomeTimeline).await?;
+    let warm = |origins: Vec<String>, load: Load| {
+        let (client, tokens) = (client.clone(), tokens.clone());
+        let concurrency = args.concurrency;
+        let seconds = args.seconds.min(3);
+        async move { run_load(&client, &origins, &tokens, load, concurrency, seconds).await }
+    };
+    warm(one.clone(), Load::Create).await?;
+    warm(one.clone(), Load::HomeTimeline).await?;
 
     let create_1 = phase(one.clone(), Load::Create).await?;
     let read_1 = phase(one.clone(), Load::HomeTimeline).await?;
-    nodes.push(start_server(&dirs[1], &env).await?);
-    nodes.push(start_server(&dirs[2], &env).await?);
+    nodes.push(start(1).await?);
+    nodes.push(start(2).await?);
     let three: Vec<String> = nodes.iter().map(|n| n.origin.clone()).collect();
-    phase(three.clone(), Load::HomeTimeline).await?; // the new nodes' caches
+    warm(three.clone(), Load::HomeTimeline).await?; // the new nodes' caches
     let create_3 = phase(three.clone(), Load::Create).await?;
     let read_3 = phase(three.clone(), Load::HomeTimeline).await?;
     let create_1b = phase(one.clone(), Load::Create).await?;
@@ -379,6 +436,10 @@ async fn main() -> anyhow::Result<()> {
     );
     for mut n in nodes {
         let _ = n.process.kill().await;
+        let _ = n.process.wait().await;
+    }
+    for dir in groups {
+        let _ = std::fs::remove_dir(dir);
     }
     fresh_database(&args.postgres).await?;
     Ok(())

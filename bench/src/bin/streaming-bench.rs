@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::Message;
-use tsudoi_bench::start_server;
+use tsudoi_bench::{ms, number_after, open_stream, percentile, start_server};
 use tsudoi_model::ids;
 use tsudoi_store::{NewLocalUser, Store};
 
@@ -60,14 +60,7 @@ impl Clock {
 
     /// A message a connection got: if it carries timed note `k` ("bench-k"), its latency.
     fn record(&self, text: &str) {
-        let Some(at) = text.find("\"text\":\"bench-") else {
-            return;
-        };
-        let digits: String = text[at + 14..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        let Ok(k) = digits.parse::<usize>() else {
+        let Some(k) = number_after(text, "\"text\":\"bench-") else {
             return;
         };
         let sent = self.sent.lock().unwrap().get(k).copied().flatten();
@@ -86,22 +79,7 @@ async fn connect(
     channel: &str,
     clock: Arc<Clock>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let url = format!("{}/streaming?i={token}", origin.replace("http://", "ws://"));
-    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
-        .await
-        .context("cannot open a stream")?;
-    let connect = serde_json::json!({
-        "type": "connect",
-        "body": {"channel": channel, "id": "tl", "params": {}, "pong": true},
-    });
-    ws.send(Message::Text(connect.to_string().into())).await?;
-    loop {
-        match ws.next().await {
-            Some(Ok(Message::Text(t))) if t.contains("\"connected\"") => break,
-            Some(Ok(_)) => {}
-            _ => bail!("the stream closed before connecting"),
-        }
-    }
+    let mut ws = open_stream(origin, token, channel).await?;
     Ok(tokio::spawn(async move {
         while let Some(Ok(msg)) = ws.next().await {
             if let Message::Text(t) = msg {
@@ -146,18 +124,6 @@ async fn post_timed(
         tokio::time::sleep(interval).await;
     }
     Ok(std::mem::take(&mut *clock.seen.lock().unwrap()))
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 /// The server's resident memory, in KiB.

@@ -16,7 +16,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
-use tsudoi_bench::start_server;
+use tsudoi_bench::{ms, start_server};
 use tsudoi_model::ids;
 use tsudoi_store::{NewLocalUser, Store};
 
@@ -144,10 +144,6 @@ async fn upload_and_show(
         bail!("{shown} is empty");
     }
     Ok(took)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 fn median(sorted: &[Duration]) -> Duration {

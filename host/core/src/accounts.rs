@@ -231,18 +231,21 @@ pub struct MeState {
     pub has_pending_follow_request: bool,
     pub unread_notifications: i64,
     pub word_mutes: tsudoi_model::WordMutes,
+    pub achievements: Vec<tsudoi_model::Achievement>,
 }
 
 pub async fn me_state(core: &Core, user: &User) -> Result<MeState> {
-    let (has_pending_follow_request, unread_notifications, word_mutes) = tokio::try_join!(
+    let (has_pending_follow_request, unread_notifications, word_mutes, achievements) = tokio::try_join!(
         has_pending_follow_request(core, user),
         crate::notifications::unread(core, user),
-        crate::word_mutes::get(core, &user.id)
+        crate::word_mutes::get(core, &user.id),
+        crate::achievements::of(core, &user.id)
     )?;
     Ok(MeState {
         has_pending_follow_request,
         unread_notifications,
         word_mutes,
+        achievements,
     })
 }
 

@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use tsudoi_media::Kind;
 use tsudoi_media::blobs::{BlobError, BlobRead};
-use tsudoi_model::{DriveFile, DriveFilePatch, DriveFolder, Event, User, ids, type_admitted};
+use tsudoi_model::{
+    DriveChange, DriveFile, DriveFilePatch, DriveFolder, Event, HostPolicyKind, User, ids,
+    type_admitted,
+};
 use tsudoi_store::drive::{FileOrder, FileQuery, FolderRemoval, InFolder};
 
 use crate::media_proxy::{self, Variant};
@@ -158,14 +161,7 @@ pub async fn upload(core: &Core, me: &User, new: NewFile) -> Result<DriveFile> {
     if !me.is_admin && new.data.len() as i64 > policy.max_file_bytes {
         return Err(Error::FileTooLarge);
     }
-    let processed = {
-        let _slot = core.media_slot().await;
-        let data = new.data;
-        tokio::task::spawn_blocking(move || tsudoi_media::process(&data))
-            .await
-            .map_err(|e| Error::Internal(format!("processing a file failed: {e}")))?
-            .map_err(|e| Error::BadFile(e.to_string()))?
-    };
+    let processed = process(core, new.data).await?;
     let kind = refine_text(processed.kind, name.as_deref());
     let media_type = kind.media_type;
     if !new.force
@@ -192,49 +188,28 @@ pub async fn upload(core: &Core, me: &User, new: NewFile) -> Result<DriveFile> {
     if !me.is_admin && !type_admitted(media_type, &policy.uploadable_types) {
         return Err(Error::UnallowedFileType);
     }
-    let token = random_token(32);
-    let storage_key = match kind.extension {
-        "" => token.clone(),
-        ext => format!("{token}.{ext}"),
-    };
-    let picture = processed.picture;
-    let thumbnail = picture.as_ref().and_then(|p| p.thumbnail.as_ref());
-    let thumbnail_key = thumbnail.map(|t| match t.media_type {
-        "image/webp" => format!("thumbnail-{token}.webp"),
-        _ => format!("thumbnail-{token}.jpg"),
-    });
     let now = ids::now_ms();
-    let file = DriveFile {
+    let mut file = DriveFile {
         id: ids::aidx_at(now),
         user_id: me.id.clone(),
         user_host: None,
         folder_id: new.folder_id,
         name: named_for(name.as_deref(), kind.extension),
-        media_type: media_type.to_owned(),
-        md5: Some(processed.md5),
-        size: processed.data.len() as i64,
+        media_type: String::new(),
+        md5: None,
+        size: 0,
         is_sensitive: new.is_sensitive,
         comment,
-        blurhash: picture.as_ref().and_then(|p| p.blurhash.clone()),
-        width: picture.as_ref().map(|p| i64::from(p.width)),
-        height: picture.as_ref().map(|p| i64::from(p.height)),
-        storage_key: Some(storage_key.clone()),
-        thumbnail_key: thumbnail_key.clone(),
-        thumbnail_type: thumbnail.map(|t| t.media_type.to_owned()),
+        blurhash: None,
+        width: None,
+        height: None,
+        storage_key: None,
+        thumbnail_key: None,
+        thumbnail_type: None,
         uri: None,
         created_at: now,
     };
-    let blobs = core.blobs();
-    blobs
-        .put(&storage_key, processed.data)
-        .await
-        .map_err(blob_error)?;
-    if let (Some(key), Some(thumb)) = (&thumbnail_key, picture.and_then(|p| p.thumbnail))
-        && let Err(e) = blobs.put(key, thumb.data).await
-    {
-        remove_blobs(core, &[&storage_key]).await;
-        return Err(blob_error(e));
-    }
+    keep(core, processed, kind, &mut file).await?;
     let capacity = if me.is_admin {
         i64::MAX
     } else {
@@ -328,7 +303,59 @@ pub async fn link_remote(core: &Core, owner: &User, remote: RemoteFile) -> Resul
     };
     // Not kept here: it takes none of the owner's capacity.
     core.store().insert_drive_file(&file, i64::MAX).await?;
+    if let Some(host) = owner.host.as_deref()
+        && crate::host_policy::host_policy(core)
+            .await?
+            .applies(HostPolicyKind::MediaCached, host)
+    {
+        cache_remote_later(core, file.clone());
+    }
     Ok(file)
+}
+
+/// The most of a remote file kept when its server's files are cached here.
+const CACHED_FILE_MAX: usize = 50 << 20;
+
+/// Fetches a remote file whose server's files the admin chose to keep here, in the
+/// background: cleaned and previewed as an upload is, then served from this server's
+/// storage. Until then, or if fetching fails, it is shown through the media proxy as
+/// before; a restart in between leaves it so.
+fn cache_remote_later(core: &Core, file: DriveFile) {
+    let core = core.clone();
+    tokio::spawn(async move {
+        if let Err(e) = cache_remote(&core, file.clone()).await {
+            tracing::warn!(uri = ?file.uri, error = %e, "a remote file was not cached");
+        }
+    });
+}
+
+async fn cache_remote(core: &Core, mut file: DriveFile) -> Result<()> {
+    let Some(uri) = file.uri.clone() else {
+        return Ok(());
+    };
+    let fetched = core
+        .http()
+        .get_following_redirects(&uri, "*/*", URL_FETCH_TIMEOUT, CACHED_FILE_MAX)
+        .await
+        .map_err(|e| Error::BadFile(format!("cannot fetch {uri}: {e}")))?;
+    if fetched.status != 200 {
+        return Err(Error::BadFile(format!("{uri} answered {}", fetched.status)));
+    }
+    let processed = process(core, fetched.body).await?;
+    let kind = processed.kind;
+    // Pictures, video and sound only, as the media proxy passes them.
+    if !["image/", "video/", "audio/"]
+        .iter()
+        .any(|family| kind.media_type.starts_with(family))
+    {
+        return Err(Error::BadFile(format!("{uri} is {}", kind.media_type)));
+    }
+    keep(core, processed, kind, &mut file).await?;
+    if !core.store().fill_remote_drive_file(&file).await? {
+        // Deleted meanwhile.
+        remove_blobs(core, &file.blob_keys()).await;
+    }
+    Ok(())
 }
 
 /// Fetches `url` through the guarded client (following a few redirects, each checked) and
@@ -398,6 +425,59 @@ pub fn upload_from_url_later(
             Err(e) => tracing::info!(url, error = %e, "upload from a URL failed"),
         }
     });
+    Ok(())
+}
+
+/// Sniffs, cleans and previews `data` on the blocking pool, one file per core at a time.
+async fn process(core: &Core, data: Vec<u8>) -> Result<tsudoi_media::Processed> {
+    let _slot = core.media_slot().await;
+    tokio::task::spawn_blocking(move || tsudoi_media::process(&data))
+        .await
+        .map_err(|e| Error::Internal(format!("processing a file failed: {e}")))?
+        .map_err(|e| Error::BadFile(e.to_string()))
+}
+
+/// Puts `processed` (its bytes and thumbnail) in the blob store under fresh keys and fills
+/// in what `file` says of them. Nothing is left in the store if it fails.
+async fn keep(
+    core: &Core,
+    processed: tsudoi_media::Processed,
+    kind: tsudoi_media::Kind,
+    file: &mut DriveFile,
+) -> Result<()> {
+    let token = random_token(32);
+    let storage_key = match kind.extension {
+        "" => token.clone(),
+        ext => format!("{token}.{ext}"),
+    };
+    let picture = processed.picture;
+    let thumbnail = picture.as_ref().and_then(|p| p.thumbnail.as_ref());
+    let thumbnail_key = thumbnail.map(|t| match t.media_type {
+        "image/webp" => format!("thumbnail-{token}.webp"),
+        _ => format!("thumbnail-{token}.jpg"),
+    });
+    file.media_type = kind.media_type.to_owned();
+    file.md5 = Some(processed.md5);
+    file.size = processed.data.len() as i64;
+    file.thumbnail_type = thumbnail.map(|t| t.media_type.to_owned());
+    if let Some(p) = &picture {
+        file.blurhash = p.blurhash.clone();
+        file.width = Some(i64::from(p.width));
+        file.height = Some(i64::from(p.height));
+    }
+    let blobs = core.blobs();
+    blobs
+        .put(&storage_key, processed.data)
+        .await
+        .map_err(blob_error)?;
+    if let (Some(key), Some(thumb)) = (&thumbnail_key, picture.and_then(|p| p.thumbnail))
+        && let Err(e) = blobs.put(key, thumb.data).await
+    {
+        remove_blobs(core, &[&storage_key]).await;
+        return Err(blob_error(e));
+    }
+    file.storage_key = Some(storage_key);
+    file.thumbnail_key = thumbnail_key;
     Ok(())
 }
 
@@ -556,10 +636,63 @@ pub async fn update(
     if !core.store().update_drive_file(&file.id, &patch).await? {
         return Err(Error::NoSuchFile);
     }
-    core.store()
+    let updated = core
+        .store()
         .drive_file(&file.id)
         .await?
-        .ok_or(Error::NoSuchFile)
+        .ok_or(Error::NoSuchFile)?;
+    changed(
+        core,
+        &updated.user_id,
+        DriveChange::FileUpdated {
+            file_id: updated.id.clone(),
+        },
+    );
+    Ok(updated)
+}
+
+/// Moves those of `ids` that are `me`'s files into `folder` (the root if `None`); others'
+/// and unknown ids are passed over, as in Misskey. Each file moved is told as updated.
+pub async fn move_files(
+    core: &Core,
+    me: &User,
+    ids: &[String],
+    folder: Option<&str>,
+) -> Result<()> {
+    if let Some(folder) = folder {
+        own_folder(core, &me.id, folder).await?;
+    }
+    for file_id in core.store().move_drive_files(&me.id, ids, folder).await? {
+        changed(core, &me.id, DriveChange::FileUpdated { file_id });
+    }
+    Ok(())
+}
+
+/// A page of the notes that show `me`'s file `id` (only notes `me` may see).
+pub async fn attached_notes(
+    core: &Core,
+    me: &User,
+    id: &str,
+    page: &tsudoi_model::Page,
+) -> Result<tsudoi_model::Listing> {
+    let file = show(core, me, id).await?;
+    // Only a file's owner can attach it, so its notes are the owner's.
+    let source = tsudoi_model::NoteSource::User {
+        user_id: file.user_id.clone(),
+    };
+    let filter = tsudoi_model::NoteFilter {
+        with_file: Some(file.id),
+        ..Default::default()
+    };
+    crate::timelines::list(core, source, Some(&me.id), &filter, page).await
+}
+
+/// Tells `user_id`'s `drive` streams.
+fn changed(core: &Core, user_id: &str, change: DriveChange) {
+    core.publish(Event::DriveChanged {
+        user_id: user_id.to_owned(),
+        change,
+    });
 }
 
 /// Deletes a file and its bytes. Notes that showed it show it no more.
@@ -569,6 +702,11 @@ pub async fn delete(core: &Core, me: &User, id: &str) -> Result<()> {
         return Err(Error::NoSuchFile);
     };
     remove_blobs(core, &gone.blob_keys()).await;
+    changed(
+        core,
+        &gone.user_id,
+        DriveChange::FileDeleted { file_id: gone.id },
+    );
     Ok(())
 }
 
@@ -610,6 +748,13 @@ pub async fn create_folder(
         created_at: now,
     };
     core.store().insert_drive_folder(&folder).await?;
+    changed(
+        core,
+        &me.id,
+        DriveChange::FolderCreated {
+            folder_id: folder.id.clone(),
+        },
+    );
     Ok(folder)
 }
 
@@ -639,6 +784,11 @@ pub struct FolderDetail {
 
 /// How deep folders may nest (and how far up a parent chain is followed).
 const MAX_DEPTH: usize = 32;
+
+/// One of `me`'s folders.
+pub async fn folder(core: &Core, me: &User, id: &str) -> Result<DriveFolder> {
+    own_folder(core, &me.id, id).await
+}
 
 pub async fn folder_detail(core: &Core, me: &User, id: &str) -> Result<FolderDetail> {
     let folder = own_folder(core, &me.id, id).await?;
@@ -703,6 +853,13 @@ pub async fn update_folder(
     {
         return Err(Error::NoSuchFolder);
     }
+    changed(
+        core,
+        &me.id,
+        DriveChange::FolderUpdated {
+            folder_id: folder.id.clone(),
+        },
+    );
     Ok(folder)
 }
 
@@ -710,7 +867,16 @@ pub async fn update_folder(
 pub async fn delete_folder(core: &Core, me: &User, id: &str) -> Result<()> {
     let folder = own_folder(core, &me.id, id).await?;
     match core.store().delete_drive_folder(&folder.id).await? {
-        FolderRemoval::Removed => Ok(()),
+        FolderRemoval::Removed => {
+            changed(
+                core,
+                &me.id,
+                DriveChange::FolderDeleted {
+                    folder_id: folder.id,
+                },
+            );
+            Ok(())
+        }
         FolderRemoval::NotFound => Err(Error::NoSuchFolder),
         FolderRemoval::NotEmpty => Err(Error::HasChildFilesOrFolders),
     }

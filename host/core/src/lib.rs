@@ -7,6 +7,7 @@
 //! process and cheap to clone.
 
 pub mod accounts;
+pub mod achievements;
 pub mod admin;
 pub mod apps;
 mod authors;

@@ -260,10 +260,14 @@ async fn rank(
     notes: &[Note],
 ) -> Result<std::result::Result<Vec<usize>, String>> {
     let candidates = candidates(core, viewer, notes).await?;
+    let muted_words = match viewer {
+        Some(me) => word_mutes::for_plugins(&word_mutes::get(core, me).await?),
+        None => Vec::new(),
+    };
     let plugin_viewer = Viewer {
         id: viewer.unwrap_or_default().to_owned(),
         languages: vec![],
-        muted_words: vec![],
+        muted_words,
     };
     let plugin = ranker.clone();
     let outcome = core

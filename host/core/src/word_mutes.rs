@@ -164,6 +164,25 @@ pub async fn get(core: &Core, user_id: &str) -> Result<WordMutes> {
     Ok(core.store().word_mutes(user_id).await?)
 }
 
+/// A user's muted words as plugins are shown them (a ranker's `viewer.muted-words`), each
+/// entry as Misskey's settings write it: keywords that must all appear, space-separated,
+/// or `/pattern/flags`. Soft mutes first (what clients fold; a ranker may rank such notes
+/// lower), then hard ones (notes with those are gone before a plugin sees them).
+pub fn for_plugins(mutes: &WordMutes) -> Vec<String> {
+    let mut words: Vec<String> = mutes
+        .soft
+        .iter()
+        .chain(&mutes.hard)
+        .map(|w| match w {
+            MuteWord::Keywords(k) => k.join(" "),
+            MuteWord::Pattern(p) => p.clone(),
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    words.retain(|w| seen.insert(w.clone()));
+    words
+}
+
 /// `user_id`'s hard mutes, compiled; `None` when there are none (most users).
 pub async fn hard_filter(core: &Core, user_id: &str) -> Result<Option<Arc<WordFilter>>> {
     if let Some(cached) = core.word_filters().get(user_id) {
@@ -221,6 +240,24 @@ mod tests {
         n.text = Some(text.to_owned());
         n.cw = cw.map(str::to_owned);
         n
+    }
+
+    #[test]
+    fn plugins_see_soft_then_hard_mutes_as_settings_write_them() {
+        let mutes = WordMutes {
+            soft: vec![
+                MuteWord::Keywords(vec!["spoiler".into(), "ending".into()]),
+                MuteWord::Pattern("/cats?/i".into()),
+            ],
+            hard: vec![
+                MuteWord::Pattern("/cats?/i".into()),
+                MuteWord::Keywords(vec!["ads".into()]),
+            ],
+        };
+        assert_eq!(
+            for_plugins(&mutes),
+            ["spoiler ending", "/cats?/i", "ads"].map(String::from)
+        );
     }
 
     #[test]

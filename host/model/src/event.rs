@@ -69,6 +69,11 @@ pub enum Event {
     MeUpdated { user_id: String },
     /// `user_id` added `file_id` to their drive.
     DriveFileCreated { user_id: String, file_id: String },
+    /// Something else in `user_id`'s drive changed (what the `drive` channel tells).
+    DriveChanged {
+        user_id: String,
+        change: DriveChange,
+    },
     /// A file `user_id` asked to be fetched from a URL is in their drive; `marker` is what
     /// they tagged the request with.
     UrlUploadFinished {
@@ -113,6 +118,7 @@ impl Event {
             | Event::NotificationsRead { user_id: u }
             | Event::RegistryUpdated { user_id: u, .. }
             | Event::DriveFileCreated { user_id: u, .. }
+            | Event::DriveChanged { user_id: u, .. }
             | Event::UrlUploadFinished { user_id: u, .. }
             | Event::Notified { notifiee_id: u, .. } => u == user_id,
             Event::Followed {
@@ -172,4 +178,15 @@ pub enum ListChange {
     Removed,
     Updated,
     Deleted,
+}
+
+/// What changed in a drive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "what", rename_all = "camelCase")]
+pub enum DriveChange {
+    FileUpdated { file_id: String },
+    FileDeleted { file_id: String },
+    FolderCreated { folder_id: String },
+    FolderUpdated { folder_id: String },
+    FolderDeleted { folder_id: String },
 }

@@ -2,6 +2,7 @@
 //! records the store returns and the core, the API and the plugin host pass around. Plain
 //! data with serde and no I/O, so depending on it costs nothing and rebuilds nothing.
 
+pub mod achievement;
 pub mod drive;
 pub mod event;
 pub mod ids;
@@ -18,8 +19,9 @@ pub mod user_list;
 pub mod visibility;
 pub mod word_mute;
 
+pub use achievement::{ACHIEVEMENTS, Achievement};
 pub use drive::{DriveFile, DriveFilePatch, DriveFolder, type_admitted};
-pub use event::{Event, ListChange};
+pub use event::{DriveChange, Event, ListChange};
 pub use job::{ClaimedJob, FederationEvent, Job, JobQueue, ReactionEvent};
 pub use listing::{
     Exclusions, FollowSide, HostScope, Listing, NoteFilter, NoteSearch, NoteSource, Page, may_list,

@@ -162,6 +162,8 @@ pub struct NoteFilter {
     /// Replies to third persons; replies to oneself and to the viewer are always kept.
     pub with_replies: bool,
     pub only_with_files: bool,
+    /// Only notes showing this file (`drive/files/attached-notes`).
+    pub with_file: Option<String>,
     /// The home timeline's `include*` switches, about pure renotes only.
     pub include_my_renotes: bool,
     pub include_renoted_my_notes: bool,
@@ -185,6 +187,7 @@ impl Default for NoteFilter {
             with_renotes: true,
             with_replies: true,
             only_with_files: false,
+            with_file: None,
             include_my_renotes: true,
             include_renoted_my_notes: true,
             include_local_renotes: true,
@@ -310,6 +313,13 @@ impl NoteFilter {
         if differs(self.reply, note.reply_id.is_some())
             || differs(self.renote, note.renote_id.is_some())
             || differs(self.poll, note.has_poll)
+        {
+            return false;
+        }
+        if self
+            .with_file
+            .as_ref()
+            .is_some_and(|f| !note.file_ids.contains(f))
         {
             return false;
         }

@@ -21,6 +21,8 @@ pub enum NotificationKind {
     App,
     /// `notifications/test-notification`.
     Test,
+    /// The notifiee unlocked an achievement.
+    AchievementEarned,
 }
 
 crate::named_enum!(NotificationKind, "notification type", {
@@ -35,6 +37,7 @@ crate::named_enum!(NotificationKind, "notification type", {
     PollEnded => "pollEnded",
     App => "app",
     Test => "test",
+    AchievementEarned => "achievementEarned",
 });
 
 /// One notification of one user (`notifiee_id`).
@@ -56,6 +59,8 @@ pub struct Notification {
     pub body: Option<String>,
     pub icon: Option<String>,
     pub app_token_id: Option<String>,
+    /// For `achievementEarned`, which.
+    pub achievement: Option<String>,
     pub created_at: i64,
 }
 
@@ -80,6 +85,7 @@ impl Notification {
             body: None,
             icon: None,
             app_token_id: None,
+            achievement: None,
             created_at: now,
         }
     }

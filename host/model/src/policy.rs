@@ -1,5 +1,5 @@
 //! The admin's policy for other servers (Misskey's blocked, silenced and media-silenced
-//! hosts), and how a host is matched against it.
+//! hosts, and the hosts whose files are kept here), and how a host is matched against it.
 
 /// Which list a host is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -10,20 +10,26 @@ pub enum HostPolicyKind {
     Silenced,
     /// Its files are not shown.
     MediaSilenced,
+    /// Its users' files are fetched and kept here (cleaned, with previews), instead of
+    /// being shown through the media proxy from their server. Misskey has one switch for
+    /// every server (`cacheRemoteFiles`); here the admin picks the servers.
+    MediaCached,
 }
 
 crate::named_enum!(HostPolicyKind, "host policy (blocked, silenced, media-silenced)", {
     Blocked => "blocked",
     Silenced => "silenced",
     MediaSilenced => "media-silenced",
+    MediaCached => "media-cached",
 });
 
-/// The three lists, each of lower-cased hosts.
+/// The lists, each of lower-cased hosts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostPolicy {
     pub blocked: Vec<String>,
     pub silenced: Vec<String>,
     pub media_silenced: Vec<String>,
+    pub media_cached: Vec<String>,
 }
 
 impl HostPolicy {
@@ -32,6 +38,7 @@ impl HostPolicy {
             HostPolicyKind::Blocked => &self.blocked,
             HostPolicyKind::Silenced => &self.silenced,
             HostPolicyKind::MediaSilenced => &self.media_silenced,
+            HostPolicyKind::MediaCached => &self.media_cached,
         }
     }
 
@@ -40,6 +47,7 @@ impl HostPolicy {
             HostPolicyKind::Blocked => &mut self.blocked,
             HostPolicyKind::Silenced => &mut self.silenced,
             HostPolicyKind::MediaSilenced => &mut self.media_silenced,
+            HostPolicyKind::MediaCached => &mut self.media_cached,
         }
     }
 

@@ -388,6 +388,56 @@ impl Store {
         Ok(changed > 0)
     }
 
+    /// Points a remote file's record at its copy kept here (`file`'s type, size, digest,
+    /// preview and keys); false if the record is gone or already has one.
+    pub async fn fill_remote_drive_file(&self, file: &DriveFile) -> Result<bool> {
+        let changed = with_pool!(&self.write, |p| sqlx::query(
+            "UPDATE drive_files SET type = $2, md5 = $3, size = $4, blurhash = $5, \
+             width = $6, height = $7, storage_key = $8, thumbnail_key = $9, thumbnail_type = $10 \
+             WHERE id = $1 AND storage_key IS NULL"
+        )
+        .bind(&file.id)
+        .bind(&file.media_type)
+        .bind(&file.md5)
+        .bind(file.size)
+        .bind(&file.blurhash)
+        .bind(file.width)
+        .bind(file.height)
+        .bind(&file.storage_key)
+        .bind(&file.thumbnail_key)
+        .bind(&file.thumbnail_type)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(changed > 0)
+    }
+
+    /// Puts those of `ids` that are `owner`'s files into `folder` (the root if `None`) and
+    /// returns the ids of the files moved.
+    pub async fn move_drive_files(
+        &self,
+        owner: &str,
+        ids: &[String],
+        folder: Option<&str>,
+    ) -> Result<Vec<String>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "UPDATE drive_files SET folder_id = $1 WHERE user_id = $2 AND id IN ({}) RETURNING id",
+            placeholders(3, ids.len())
+        );
+        Ok(with_pool!(&self.write, |p| {
+            let mut q = sqlx::query_scalar::<_, String>(&sql)
+                .bind(folder)
+                .bind(owner);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(p).await
+        })?)
+    }
+
     /// Deletes a file's record and returns it (its blobs are the caller's to remove).
     pub async fn delete_drive_file(&self, id: &str) -> Result<Option<DriveFile>> {
         let sql = format!("DELETE FROM drive_files WHERE id = $1 RETURNING {FILE_COLUMNS}");

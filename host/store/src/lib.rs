@@ -6,6 +6,7 @@
 //! columns are decoded here, at the boundary, and a column that does not decode is a
 //! [`StoreError::Corrupt`], never a silent empty default.
 
+mod achievements;
 mod actor_keys;
 mod auth;
 mod blocks;

@@ -149,6 +149,16 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "user lists",
         include_str!("../../../migrations/sqlite/0024_user_lists.sql"),
     ),
+    (
+        25,
+        "achievements",
+        include_str!("../../../migrations/sqlite/0025_achievements.sql"),
+    ),
+    (
+        26,
+        "media-cached hosts",
+        include_str!("../../../migrations/sqlite/0026_media_cached_hosts.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -270,6 +280,16 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         24,
         "user lists",
         include_str!("../../../migrations/postgres/0024_user_lists.sql"),
+    ),
+    (
+        25,
+        "achievements",
+        include_str!("../../../migrations/postgres/0025_achievements.sql"),
+    ),
+    (
+        26,
+        "media-cached hosts",
+        include_str!("../../../migrations/postgres/0026_media_cached_hosts.sql"),
     ),
 ];
 

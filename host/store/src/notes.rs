@@ -168,6 +168,7 @@ impl Store {
                         body: None,
                         icon: None,
                         app_token_id: None,
+                        achievement: None,
                         created_at: now,
                     });
                 }

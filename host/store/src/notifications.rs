@@ -8,7 +8,7 @@ use tsudoi_model::{Notification, NotificationKind, Page};
 use super::{Result, Store, from_name, placeholders, with_pool};
 
 const COLUMNS: &str = "id, notifiee_id, kind, notifier_id, note_id, target_note_id, reaction, \
-                       header, body, icon, app_token_id, created_at";
+                       header, body, icon, app_token_id, achievement, created_at";
 
 /// Most unread notifications counted (what `i` reports past it is this number): counting
 /// is a walk of the index, and a client shows "99+" long before.
@@ -21,8 +21,9 @@ macro_rules! insert_notifications {
         for n in $list {
             sqlx::query(
                 "INSERT INTO notifications (id, notifiee_id, kind, notifier_id, note_id, \
-                   target_note_id, reaction, header, body, icon, app_token_id, created_at) \
-                 SELECT $1, u.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM users u \
+                   target_note_id, reaction, header, body, icon, app_token_id, created_at, \
+                   achievement) \
+                 SELECT $1, u.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM users u \
                  WHERE u.id = $2 AND u.host IS NULL AND ($4 IS NULL OR (NOT EXISTS \
                    (SELECT 1 FROM blockings b WHERE (b.blocker_id = u.id AND b.blockee_id = $4) \
                       OR (b.blocker_id = $4 AND b.blockee_id = u.id)) \
@@ -41,6 +42,7 @@ macro_rules! insert_notifications {
             .bind(&n.icon)
             .bind(&n.app_token_id)
             .bind(n.created_at)
+            .bind(&n.achievement)
             .execute(&mut *$tx)
             .await?;
         }
@@ -61,6 +63,7 @@ struct NotificationRow {
     body: Option<String>,
     icon: Option<String>,
     app_token_id: Option<String>,
+    achievement: Option<String>,
     created_at: i64,
 }
 
@@ -78,6 +81,7 @@ impl NotificationRow {
             body: self.body,
             icon: self.icon,
             app_token_id: self.app_token_id,
+            achievement: self.achievement,
             created_at: self.created_at,
         })
     }

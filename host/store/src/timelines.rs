@@ -397,6 +397,14 @@ impl Store {
                 args.push(v.as_str().to_owned())
             ));
         }
+        if let Some(file) = &filter.with_file {
+            // Ids are letters and digits: the quoted id is found only as a whole entry of
+            // the JSON list.
+            conds.push(format!(
+                "n.file_ids LIKE {}",
+                args.push(format!("%\"{file}\"%"))
+            ));
+        }
         if filter.only_with_files {
             conds.push("n.file_ids <> '[]'".to_owned());
         }

@@ -423,6 +423,10 @@ async fn the_rust_listing_rules_agree_with_the_sql() {
             ..NoteFilter::default()
         },
         NoteFilter {
+            with_file: Some("f2".to_owned()),
+            ..NoteFilter::default()
+        },
+        NoteFilter {
             reply: Some(true),
             renote: Some(false),
             ..NoteFilter::default()

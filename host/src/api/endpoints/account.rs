@@ -37,6 +37,13 @@ pub fn endpoints() -> Vec<Endpoint> {
         .kind("write:account")
         .per_hour(300),
         Endpoint::new(
+            "i/claim-achievement",
+            "Unlock an achievement (Misskey's clients claim them as they are earned).",
+            claim_achievement,
+        )
+        .credential()
+        .kind("write:account"),
+        Endpoint::new(
             "users/show",
             "A user by id, ids, or username and host.",
             users_show,
@@ -165,6 +172,17 @@ impl From<MuteWordParam> for MuteWord {
             MuteWordParam::Pattern(p) => MuteWord::Pattern(p),
         }
     }
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct ClaimParams {
+    /// One of Misskey's achievement names.
+    name: String,
+}
+
+async fn claim_achievement(ctx: Ctx, p: ClaimParams) -> ApiResult<Reply> {
+    tsudoi_core::achievements::claim(&ctx.core, ctx.me()?, &p.name).await?;
+    Ok(Reply::NoContent)
 }
 
 async fn i_update(ctx: Ctx, p: UpdateParams) -> ApiResult<Reply> {

@@ -8,6 +8,7 @@ use tsudoi_core::drive::{self, FileFilter, NewFile, ShownFile};
 use tsudoi_model::DriveFilePatch;
 use tsudoi_store::drive::FileOrder;
 
+use super::notes::respond;
 use super::{Paging, check_id, double_option};
 use crate::api::entities::{DriveFile, DriveFolder};
 use crate::api::{ApiError, ApiResult, Ctx, Endpoint, Reply, json};
@@ -68,6 +69,20 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new("drive/files/delete", "Delete a file.", delete)
             .credential()
             .kind("write:drive"),
+        Endpoint::new(
+            "drive/files/attached-notes",
+            "The notes that show one of your files.",
+            attached_notes,
+        )
+        .credential()
+        .kind("read:drive"),
+        Endpoint::new(
+            "drive/files/move-bulk",
+            "Move up to 100 of your files into a folder (or the root).",
+            move_bulk,
+        )
+        .credential()
+        .kind("write:drive"),
         Endpoint::new("drive/files/find", "Your files with this name.", find)
             .credential()
             .kind("read:drive"),
@@ -412,6 +427,63 @@ async fn delete(ctx: Ctx, p: FileIdParams) -> ApiResult<Reply> {
     drive::delete(&ctx.core, ctx.me()?, id)
         .await
         .map_err(|e| file_error(e, &DELETE))?;
+    Ok(Reply::NoContent)
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct AttachedParams {
+    file_id: String,
+    #[serde(flatten)]
+    paging: Paging,
+}
+
+async fn attached_notes(ctx: Ctx, p: AttachedParams) -> ApiResult<Reply> {
+    let id = check_id("fileId", &p.file_id)?;
+    let page = p.paging.page(10)?;
+    let notes = drive::attached_notes(&ctx.core, ctx.me()?, id, &page)
+        .await
+        .map_err(|e| match e {
+            // Misskey looks among the caller's own files only: someone else's is not found.
+            tsudoi_core::Error::NoSuchFile | tsudoi_core::Error::AccessDenied => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "NO_SUCH_FILE",
+                "No such file.",
+                "c118ece3-2e4b-4296-99d1-51756e32d232",
+            ),
+            e => e.into(),
+        })?;
+    respond(&ctx, notes).await
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct MoveBulkParams {
+    /// 1 to 100, each once.
+    file_ids: Vec<String>,
+    /// `null` or absent: the root.
+    folder_id: Option<String>,
+}
+
+async fn move_bulk(ctx: Ctx, p: MoveBulkParams) -> ApiResult<Reply> {
+    if p.file_ids.is_empty() || p.file_ids.len() > 100 {
+        return Err(ApiError::invalid_param("fileIds", "must hold 1 to 100 ids"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for id in &p.file_ids {
+        check_id("fileIds", id)?;
+        if !seen.insert(id) {
+            return Err(ApiError::invalid_param("fileIds", "must not repeat an id"));
+        }
+    }
+    let folder = p
+        .folder_id
+        .as_deref()
+        .map(|f| check_id("folderId", f))
+        .transpose()?;
+    drive::move_files(&ctx.core, ctx.me()?, &p.file_ids, folder)
+        .await
+        .map_err(|e| folder_error(e, NO_SUCH_TARGET_FOLDER))?;
     Ok(Reply::NoContent)
 }
 

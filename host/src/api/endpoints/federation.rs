@@ -161,6 +161,8 @@ struct AdminMeta<'a> {
     blocked_hosts: &'a [String],
     silenced_hosts: &'a [String],
     media_silenced_hosts: &'a [String],
+    /// Servers whose users' files are kept here (Tsudoi's own; Misskey has one switch).
+    media_cached_hosts: &'a [String],
 }
 
 async fn admin_meta(ctx: Ctx, _: NoParams) -> ApiResult<Reply> {
@@ -172,6 +174,7 @@ async fn admin_meta(ctx: Ctx, _: NoParams) -> ApiResult<Reply> {
         blocked_hosts: &policy.blocked,
         silenced_hosts: &policy.silenced,
         media_silenced_hosts: &policy.media_silenced,
+        media_cached_hosts: &policy.media_cached,
     })
 }
 
@@ -183,6 +186,9 @@ struct UpdateMetaParams {
     blocked_hosts: Option<Vec<String>>,
     silenced_hosts: Option<Vec<String>>,
     media_silenced_hosts: Option<Vec<String>>,
+    /// Servers whose users' files are fetched and kept here rather than shown through the
+    /// media proxy.
+    media_cached_hosts: Option<Vec<String>>,
 }
 
 async fn update_meta(ctx: Ctx, p: UpdateMetaParams) -> ApiResult<Reply> {
@@ -190,6 +196,7 @@ async fn update_meta(ctx: Ctx, p: UpdateMetaParams) -> ApiResult<Reply> {
         (HostPolicyKind::Blocked, &p.blocked_hosts),
         (HostPolicyKind::Silenced, &p.silenced_hosts),
         (HostPolicyKind::MediaSilenced, &p.media_silenced_hosts),
+        (HostPolicyKind::MediaCached, &p.media_cached_hosts),
     ] {
         if let Some(hosts) = hosts {
             host_policy::set_host_policy(&ctx.core, kind, hosts).await?;

@@ -34,6 +34,9 @@ pub struct Notification<'a> {
     header: Option<Option<&'a str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     icon: Option<Option<&'a str>>,
+    /// Which (`achievementEarned`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    achievement: Option<&'a str>,
 }
 
 impl<'a> Notification<'a> {
@@ -63,6 +66,7 @@ impl<'a> Notification<'a> {
             body: app.then(|| n.body.as_deref().unwrap_or_default()),
             header: app.then_some(n.header.as_deref()),
             icon: app.then_some(n.icon.as_deref()),
+            achievement: n.achievement.as_deref(),
         }
     }
 }
@@ -85,7 +89,7 @@ fn note<'a>(page: &'a NotificationPage, id: Option<&str>, settings: &Settings) -
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum GroupedNotification<'a> {
-    One(Notification<'a>),
+    One(Box<Notification<'a>>),
     Reactions(ReactionGroup<'a>),
     Renotes(RenoteGroup<'a>),
 }
@@ -121,7 +125,7 @@ pub struct RenoteGroup<'a> {
 impl<'a> GroupedNotification<'a> {
     pub fn pack(g: &'a Grouped, page: &'a NotificationPage, settings: &Settings) -> Self {
         match g {
-            Grouped::One(n) => Self::One(Notification::pack(n, page, settings)),
+            Grouped::One(n) => Self::One(Box::new(Notification::pack(n, page, settings))),
             Grouped::Reactions {
                 id,
                 created_at,

@@ -380,7 +380,7 @@ pub struct MeDetailed<'a> {
     muting_notification_types: EmptyList,
     notification_recieve_config: EmptyObject,
     email_notification_types: EmptyList,
-    achievements: EmptyList,
+    achievements: Vec<AchievementEntity<'a>>,
     logged_in_days: u32,
     policies: Policies,
 }
@@ -422,11 +422,26 @@ impl<'a> MeDetailed<'a> {
             muting_notification_types: EmptyList,
             notification_recieve_config: EmptyObject,
             email_notification_types: EmptyList,
-            achievements: EmptyList,
+            achievements: state
+                .achievements
+                .iter()
+                .map(|a| AchievementEntity {
+                    name: &a.name,
+                    unlocked_at: a.unlocked_at,
+                })
+                .collect(),
             logged_in_days: 0,
             policies: Policies::current(settings),
         }
     }
+}
+
+/// `{name, unlockedAt}` (ms), as `MeDetailed.achievements` lists them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AchievementEntity<'a> {
+    name: &'a str,
+    unlocked_at: i64,
 }
 
 /// A user as the caller sees them: their own account in full, anyone else's profile.

@@ -13,10 +13,12 @@ use tokio::sync::broadcast::error::RecvError;
 use tsudoi_core::notes::create::normalize_hashtag;
 use tsudoi_core::stream::Viewer;
 use tsudoi_core::{Core, accounts, drive, notifications, user_lists, users};
-use tsudoi_model::{Event, ListChange, NoteFilter, NoteSource, User};
+use tsudoi_model::{DriveChange, Event, ListChange, NoteFilter, NoteSource, User};
 
 use super::hub::{Hub, Prepared, PreparedNote, pack_note};
-use crate::api::entities::{DriveFile, MeDetailed, Notification, UserDetailed, UserLite};
+use crate::api::entities::{
+    DriveFile, DriveFolder, MeDetailed, Notification, UserDetailed, UserLite,
+};
 
 /// How often the server pings. Clients that answer nothing for [`IDLE_LIMIT`] are dropped
 /// (Misskey drops them after two minutes without a pong).
@@ -96,6 +98,8 @@ enum Channel {
     Timeline(Timeline, NoteFilter),
     /// Notes with all the tags of any one group (`q: [["a", "b"], ["c"]]`).
     Hashtag(Vec<Vec<String>>),
+    /// What changes in the viewer's drive.
+    Drive,
     /// The notes of one of the viewer's lists: its source holds the members, read again
     /// when they change.
     List {
@@ -272,6 +276,7 @@ impl Connection {
             "hybridTimeline" if signed_in => timeline(Timeline::Hybrid),
             "localTimeline" => timeline(Timeline::Local),
             "globalTimeline" => timeline(Timeline::Global),
+            "drive" if signed_in => Channel::Drive,
             "userList" => {
                 // Only the owner's own lists, as in Misskey; anything else connects nothing.
                 let (Some(me), Ok(p)) = (&self.me, serde_json::from_value::<ListParams>(params))
@@ -331,6 +336,7 @@ impl Connection {
                         && note.visible_to(viewer)
                 }
                 Channel::List { source, filter, .. } => note.listed(source, filter, viewer),
+                Channel::Drive => false,
             };
             if shown {
                 sends.push((id, "note"));
@@ -408,6 +414,13 @@ impl Connection {
             self.on_list_changed(list_id, user_id.as_deref(), *change)
                 .await;
             return;
+        }
+        if let Some((kind, body)) = self.drive_message(event).await {
+            for (id, channel) in &self.channels {
+                if matches!(channel, Channel::Drive) {
+                    self.out.push(channel_message(id, kind, &body));
+                }
+            }
         }
         let Some(main) = self.main.clone() else {
             return;
@@ -533,6 +546,40 @@ impl Connection {
             _ => return,
         };
         self.out.push(channel_message(&main, kind, &body));
+    }
+
+    /// What the `drive` channel says of `event` (about the viewer's drive), if anything:
+    /// files and folders packed as their owner sees them, ids of those deleted.
+    async fn drive_message(&self, event: &Event) -> Option<(&'static str, String)> {
+        if !self.channels.values().any(|c| matches!(c, Channel::Drive)) {
+            return None;
+        }
+        let folder = |id| async move {
+            let me = self.me.as_ref()?;
+            let f = drive::folder(&self.core, me, id).await.ok()?;
+            Some(to_json(&DriveFolder::pack(&f)))
+        };
+        Some(match event {
+            Event::DriveFileCreated { file_id, .. } => (
+                "fileCreated",
+                to_json(&DriveFile::pack(&self.drive_file(file_id).await?)),
+            ),
+            Event::DriveChanged { change, .. } => match change {
+                DriveChange::FileUpdated { file_id } => (
+                    "fileUpdated",
+                    to_json(&DriveFile::pack(&self.drive_file(file_id).await?)),
+                ),
+                DriveChange::FileDeleted { file_id } => ("fileDeleted", to_json(file_id)),
+                DriveChange::FolderCreated { folder_id } => {
+                    ("folderCreated", folder(folder_id).await?)
+                }
+                DriveChange::FolderUpdated { folder_id } => {
+                    ("folderUpdated", folder(folder_id).await?)
+                }
+                DriveChange::FolderDeleted { folder_id } => ("folderDeleted", to_json(folder_id)),
+            },
+            _ => return None,
+        })
     }
 
     /// Reads the members of the viewer's connected lists again (only `list_id`'s, if given).
