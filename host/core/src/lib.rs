@@ -12,6 +12,7 @@ pub mod admin;
 pub mod apps;
 mod authors;
 pub mod blocks;
+pub mod charts;
 pub mod drive;
 pub mod emojis;
 pub mod favorites;

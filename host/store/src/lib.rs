@@ -10,6 +10,7 @@ mod achievements;
 mod actor_keys;
 mod auth;
 mod blocks;
+pub mod charts;
 pub mod drive;
 mod emojis;
 pub mod favorites;

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod blocking;
 pub mod catalog;
+pub mod charts;
 pub mod drive;
 pub mod emojis;
 pub mod favorites;
@@ -35,6 +36,7 @@ pub fn all() -> Vec<Endpoint> {
     v.extend(auth::endpoints());
     v.extend(blocking::endpoints());
     v.extend(catalog::endpoints());
+    v.extend(charts::endpoints());
     v.extend(drive::endpoints());
     v.extend(emojis::endpoints());
     v.extend(favorites::endpoints());
