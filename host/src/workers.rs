@@ -55,3 +55,23 @@ pub fn clear_ended_mutes(core: &Core) {
         }
     });
 }
+
+/// Every six hours (the first ten minutes after start), removes stored files no record
+/// names and older than an hour (`tsudoi_core::drive::sweep_orphans`). On several nodes each
+/// sweeps; removing a file twice is no harm.
+pub fn sweep_orphan_blobs(core: &Core) {
+    let core = core.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        let mut tick = tokio::time::interval(Duration::from_secs(6 * 3600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match tsudoi_core::drive::sweep_orphans(&core, Duration::from_secs(3600)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "removed stored files no record names"),
+                Err(e) => tracing::warn!(error = %e, "sweeping orphan files failed"),
+            }
+        }
+    });
+}

@@ -6,11 +6,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { startServer, signup, freePort } from './lib/server.mjs';
+import { startServer, signup, freePort, tsudoiBinary } from './lib/server.mjs';
 
 const s3sFs = process.env.TSUDOI_S3S_FS
   ?? path.join(process.env.TSUDOI_TOOLS_DIR ?? path.join(os.homedir(), '.cache', 'tsudoi', 'tools'), 'bin', 's3s-fs');
@@ -76,4 +77,21 @@ test('uploads land in the bucket without their EXIF, are served from it and remo
   await ann.api.request('drive/files/delete', { fileId: file.id });
   assert.deepEqual(await readdir(path.join(root, 'tsudoi-bucket', 'media')), [], 'both objects removed');
   assert.equal((await fetch(file.url)).status, 404);
+});
+
+test('the sweep lists the bucket too: an object no record names goes, the rest stays', async () => {
+  const photo = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#004080' } }).png().toBuffer();
+  const file = await ann.api.request('drive/files/create', { file: new File([photo], 'kept.png') });
+  const dir = path.join(root, 'tsudoi-bucket', 'media');
+  await writeFile(path.join(dir, 'orphan.png'), 'an object whose record never came');
+  const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+  for (const name of await readdir(dir)) await utimes(path.join(dir, name), twoDaysAgo, twoDaysAgo);
+  const out = await new Promise((resolve, reject) => {
+    execFile(tsudoiBinary(), ['drive', 'sweep'], { env: { ...process.env, ...server.env } },
+      (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout)));
+  });
+  assert.match(out, /removed 1 stored file/);
+  assert.ok(!(await readdir(dir)).includes('orphan.png'));
+  assert.equal((await fetch(file.url)).status, 200);
+  assert.equal((await fetch(file.thumbnailUrl)).status, 200);
 });

@@ -7,8 +7,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import { execFile } from 'node:child_process';
+import { readdir, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import sharp from 'sharp';
-import { startServer, signup, apiError, rawPost } from './lib/server.mjs';
+import { startServer, signup, apiError, rawPost, tsudoiBinary } from './lib/server.mjs';
 import { openStream, record, waitFor, synced } from './lib/stream.mjs';
 
 let server;
@@ -417,4 +420,30 @@ test('attached-notes: the notes that show a file, only the owner may ask', async
   assert.deepEqual(paged.map((n) => n.id), [first.id]);
   const notOwner = await apiError(() => bob.api.request('drive/files/attached-notes', { fileId: file.id }));
   assert.deepEqual([notOwner.code, notOwner.id], ['NO_SUCH_FILE', 'c118ece3-2e4b-4296-99d1-51756e32d232']);
+});
+
+test('`tsudoi drive sweep` removes stored bytes no record names, old enough not to be an upload in flight', async () => {
+  const file = await upload(bob, await photo('jpeg', { orientation: 1 }), 'kept.jpg');
+  const dir = path.join(server.dataDir, 'files');
+  const orphan = path.join(dir, 'left-by-a-crash.jpg');
+  const inFlight = path.join(dir, 'being-uploaded.jpg');
+  await writeFile(orphan, 'bytes whose record never came');
+  await writeFile(inFlight, 'bytes whose record is about to come');
+  const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+  await utimes(orphan, twoDaysAgo, twoDaysAgo);
+  // Every stored file old: only the orphan goes, not the files records name.
+  for (const name of await readdir(dir)) {
+    if (name !== 'being-uploaded.jpg') await utimes(path.join(dir, name), twoDaysAgo, twoDaysAgo);
+  }
+  const out = await new Promise((resolve, reject) => {
+    execFile(tsudoiBinary(), ['drive', 'sweep'], { env: { ...process.env, ...server.env } },
+      (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout)));
+  });
+  assert.match(out, /removed 1 stored file/);
+  const left = await readdir(dir);
+  assert.ok(!left.includes('left-by-a-crash.jpg'));
+  assert.ok(left.includes('being-uploaded.jpg'), 'younger than an hour: kept');
+  const shown = await bob.api.request('drive/files/show', { fileId: file.id });
+  assert.equal((await fetch(shown.url)).status, 200);
+  assert.equal((await fetch(shown.thumbnailUrl)).status, 200);
 });

@@ -428,6 +428,31 @@ pub fn upload_from_url_later(
     Ok(())
 }
 
+/// Removes stored bytes no file record names, written at least `min_age` ago: what a crash
+/// between writing a file's bytes and its record (bytes go first, so no record ever lacks
+/// them) or a failed removal left behind. `min_age` keeps uploads in flight safe: their
+/// record follows their bytes within seconds. Returns how many were removed.
+pub async fn sweep_orphans(core: &Core, min_age: Duration) -> Result<usize> {
+    use futures_util::StreamExt;
+    let cutoff = ids::now_ms() - min_age.as_millis() as i64;
+    let mut listed = core.blobs().written_before(cutoff).chunks(500);
+    let mut removed = 0;
+    while let Some(page) = listed.next().await {
+        let keys = page
+            .into_iter()
+            .collect::<std::result::Result<Vec<String>, _>>()
+            .map_err(blob_error)?;
+        let known = core.store().known_blob_keys(&keys).await?;
+        for key in keys.iter().filter(|k| !known.contains(*k)) {
+            match core.blobs().delete(key).await {
+                Ok(()) => removed += 1,
+                Err(e) => tracing::warn!(key, error = %e, "cannot remove an orphan file"),
+            }
+        }
+    }
+    Ok(removed)
+}
+
 /// Sniffs, cleans and previews `data` on the blocking pool, one file per core at a time.
 async fn process(core: &Core, data: Vec<u8>) -> Result<tsudoi_media::Processed> {
     let _slot = core.media_slot().await;

@@ -154,6 +154,23 @@ impl Blobs {
         }
     }
 
+    /// The keys of every stored file last written before `cutoff_ms` (Unix ms), as the
+    /// store lists them (in pages, for a bucket of millions).
+    pub fn written_before(&self, cutoff_ms: i64) -> BoxStream<'static, Result<String, BlobError>> {
+        self.store
+            .list(None)
+            .filter_map(move |meta| {
+                std::future::ready(match meta {
+                    Ok(m) if m.last_modified.timestamp_millis() < cutoff_ms => {
+                        Some(Ok(m.location.to_string()))
+                    }
+                    Ok(_) => None,
+                    Err(e) => Some(Err(BlobError::from(e))),
+                })
+            })
+            .boxed()
+    }
+
     /// Whether this is an S3-compatible service rather than local disk.
     pub fn is_object_storage(&self) -> bool {
         self.object_storage

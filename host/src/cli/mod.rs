@@ -2,6 +2,7 @@
 //! plugins, and MFM tools.
 
 mod accounts;
+mod drive;
 mod mfm;
 mod plugin;
 mod scaffold;
@@ -49,6 +50,9 @@ enum Command {
     /// second, without a restart.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Look after the drive's stored files.
+    #[command(subcommand)]
+    Drive(drive::DriveCommand),
     /// MFM tools for plugin authors and debugging; they read MFM on standard input.
     #[command(subcommand)]
     Mfm(mfm::MfmCommand),
@@ -70,6 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => accounts::user(config, cmd).await,
         Command::Invite(cmd) => accounts::invite(config, cmd).await,
         Command::Plugin(cmd) => plugin::run(config, cmd).await,
+        Command::Drive(cmd) => drive::run(config, cmd).await,
         Command::Mfm(cmd) => mfm::run(config, cmd),
     }
 }

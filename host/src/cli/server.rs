@@ -14,6 +14,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tsudoi::workers::watch_plugins(&core);
     tsudoi::workers::clear_ended_mutes(&core);
     tsudoi::workers::announce_ended_polls(&core);
+    tsudoi::workers::sweep_orphan_blobs(&core);
     fed.run_workers();
     let listener = tokio::net::TcpListener::bind(listen)
         .await

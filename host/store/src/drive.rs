@@ -412,6 +412,30 @@ impl Store {
         Ok(changed > 0)
     }
 
+    /// Which of `keys` a file record names (as its bytes or its thumbnail).
+    pub async fn known_blob_keys(
+        &self,
+        keys: &[String],
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut known = std::collections::HashSet::new();
+        for chunk in keys.chunks(500) {
+            let list = placeholders(1, chunk.len());
+            let sql = format!(
+                "SELECT storage_key FROM drive_files WHERE storage_key IN ({list}) \
+                 UNION ALL SELECT thumbnail_key FROM drive_files WHERE thumbnail_key IN ({list})"
+            );
+            let found: Vec<String> = with_pool!(&self.read, |p| {
+                let mut q = sqlx::query_scalar::<_, String>(&sql);
+                for key in chunk {
+                    q = q.bind(key);
+                }
+                q.fetch_all(p).await
+            })?;
+            known.extend(found);
+        }
+        Ok(known)
+    }
+
     /// Puts those of `ids` that are `owner`'s files into `folder` (the root if `None`) and
     /// returns the ids of the files moved.
     pub async fn move_drive_files(
