@@ -135,6 +135,7 @@ struct Inner {
     remote: OnceLock<Arc<dyn RemoteDirectory>>,
     host_policy: fresh::Fresh<tsudoi_model::HostPolicy>,
     local_emojis: fresh::Fresh<emojis::LocalEmojis>,
+    trends: fresh::Fresh<Vec<search::Trend>>,
     http: tsudoi_net::GuardedClient,
     bus: tsudoi_bus::Bus,
     blobs: tsudoi_media::blobs::Blobs,
@@ -166,6 +167,7 @@ impl Core {
             remote: OnceLock::new(),
             host_policy: fresh::Fresh::default(),
             local_emojis: fresh::Fresh::default(),
+            trends: fresh::Fresh::with_age(search::TREND_MAX_AGE),
             http,
             bus,
             blobs,
@@ -215,6 +217,10 @@ impl Core {
 
     pub(crate) fn policy_cache(&self) -> &fresh::Fresh<tsudoi_model::HostPolicy> {
         &self.0.host_policy
+    }
+
+    pub(crate) fn trend_cache(&self) -> &fresh::Fresh<Vec<search::Trend>> {
+        &self.0.trends
     }
 
     pub(crate) fn local_emoji_cache(&self) -> &fresh::Fresh<emojis::LocalEmojis> {

@@ -2,6 +2,7 @@
 //! search finds is what the viewer may see, with blocks and mutes applied, like a timeline.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use tsudoi_model::{HostScope, Listing, NoteFilter, NoteSearch, NoteSource, Page, User, ids};
 use tsudoi_store::search::{HostPrefix, Origin, TagUsers};
@@ -213,10 +214,24 @@ pub const TREND_WINDOW_MS: i64 = 3_600_000;
 pub const TREND_SLICE_MS: i64 = 600_000;
 const TREND_POINTS: usize = 20;
 const TRENDS: usize = 10;
+/// How long a computed trend is shown before it is computed again. Every client asks for
+/// it as it starts (a default widget, refreshed each minute), and computing it reads every
+/// hashtag used in the last 200 minutes; a trend of the last hour may lag by half a minute.
+pub const TREND_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The hashtags most users put in public notes in the last hour (at least two users each,
-/// so one account cannot make a trend alone), with a chart of the last 200 minutes.
-pub async fn trends(core: &Core) -> Result<Vec<Trend>> {
+/// so one account cannot make a trend alone), with a chart of the last 200 minutes; computed
+/// at most every [`TREND_MAX_AGE`].
+pub async fn trends(core: &Core) -> Result<Arc<Vec<Trend>>> {
+    if let Some(cached) = core.trend_cache().get() {
+        return Ok(cached);
+    }
+    let computed = Arc::new(compute_trends(core).await?);
+    core.trend_cache().keep(computed.clone());
+    Ok(computed)
+}
+
+async fn compute_trends(core: &Core) -> Result<Vec<Trend>> {
     let now = ids::now_ms();
     let chart_from = now - TREND_SLICE_MS * TREND_POINTS as i64;
     let uses = core

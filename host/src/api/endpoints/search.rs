@@ -256,9 +256,9 @@ async fn hashtag_show(ctx: Ctx, p: TagParams) -> ApiResult<Reply> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct TrendEntry {
-    tag: String,
-    chart: Vec<i64>,
+struct TrendEntry<'a> {
+    tag: &'a str,
+    chart: &'a [i64],
     users_count: i64,
 }
 
@@ -266,10 +266,10 @@ async fn trend(ctx: Ctx, _: super::NoParams) -> ApiResult<Reply> {
     let trends = search::trends(&ctx.core).await?;
     json(
         trends
-            .into_iter()
+            .iter()
             .map(|t| TrendEntry {
-                tag: t.tag,
-                chart: t.chart,
+                tag: &t.tag,
+                chart: &t.chart,
                 users_count: t.users,
             })
             .collect::<Vec<_>>(),
