@@ -20,6 +20,12 @@ pub(crate) fn engine() -> &'static Engine {
         config.cranelift_opt_level(wasmtime::OptLevel::Speed);
         // Plugins run on blocking threads with 2 MiB stacks; leave room for the host.
         config.max_wasm_stack(512 << 10);
+        // No copy-on-write memory images: wasmtime builds them in a sealed memfd, and on
+        // this project's machines (Linux 6.18) sealing failed now and then under load
+        // (`cannot add seals to the memfd`, EBUSY), so a plugin failed to start. A plugin is
+        // instantiated a few times and its instances are kept warm, so copying its data
+        // segments at instantiation costs little.
+        config.memory_init_cow(false);
         let engine = match Engine::new(&config) {
             Ok(e) => e,
             // A configuration error here is a build problem, not a runtime condition.
