@@ -25,9 +25,9 @@ use clap::Parser;
 use futures_util::StreamExt;
 use rand::Rng;
 use tokio_tungstenite::tungstenite::Message;
-use tsudoi_bench::{Measured, ms, number_after, open_stream, percentile, start_server};
+use tsudoi_bench::{Measured, make_user, ms, number_after, open_stream, percentile, start_server};
 use tsudoi_model::ids;
-use tsudoi_store::{NewLocalUser, Store};
+use tsudoi_store::Store;
 
 #[derive(Parser, Debug)]
 #[command(name = "cluster-bench", about = "Tsudoi on one node and on three")]
@@ -307,22 +307,8 @@ async fn main() -> anyhow::Result<()> {
         let made = chunk.iter().map(|u| {
             let store = store.clone();
             async move {
-                let id = ids::aidx();
                 let token = format!("cluster-bench-token-{u}");
-                store
-                    .create_local_user(
-                        &NewLocalUser {
-                            id: &id,
-                            username: &format!("c{u}"),
-                            password_hash: "x",
-                            token: &token,
-                            is_admin: false,
-                            created_at: ids::now_ms(),
-                        },
-                        None,
-                    )
-                    .await?;
-                anyhow::Ok((id, token))
+                anyhow::Ok((make_user(&store, &format!("c{u}"), &token).await?, token))
             }
         });
         for user in futures_util::future::join_all(made).await {

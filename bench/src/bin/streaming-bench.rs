@@ -18,9 +18,9 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::Message;
-use tsudoi_bench::{ms, number_after, open_stream, percentile, start_server};
+use tsudoi_bench::{make_user, ms, number_after, open_stream, percentile, start_server};
 use tsudoi_model::ids;
-use tsudoi_store::{NewLocalUser, Store};
+use tsudoi_store::Store;
 
 #[derive(Parser, Debug)]
 #[command(name = "streaming-bench", about = "Tsudoi's streaming API under load")]
@@ -148,22 +148,8 @@ async fn main() -> anyhow::Result<()> {
     let make = |name: String| {
         let store = store.clone();
         async move {
-            let id = ids::aidx();
             let token = format!("bench-token-{name}");
-            store
-                .create_local_user(
-                    &NewLocalUser {
-                        id: &id,
-                        username: &name,
-                        password_hash: "x",
-                        token: &token,
-                        is_admin: false,
-                        created_at: ids::now_ms(),
-                    },
-                    None,
-                )
-                .await?;
-            anyhow::Ok((id, token))
+            anyhow::Ok((make_user(&store, &name, &token).await?, token))
         }
     };
     let (poster_id, poster) = make("poster".into()).await?;

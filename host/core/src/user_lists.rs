@@ -260,12 +260,15 @@ pub async fn memberships(
     users::with_users(core, members, |m| &m.user_id).await
 }
 
-/// Where `me`'s list's notes come from, for its timeline and its stream.
+/// Where `me`'s list's notes come from, for its timeline and its stream: read on every
+/// page and every reload of a stream, so the list itself is only checked to be `me`'s.
 pub async fn source(core: &Core, me: &User, list_id: &str) -> Result<NoteSource> {
-    let list = owned(core, me, list_id).await?;
+    if core.store().user_list_owner(list_id).await?.as_deref() != Some(me.id.as_str()) {
+        return Err(Error::NoSuchList);
+    }
     Ok(NoteSource::List {
         owner_id: me.id.clone(),
-        members: core.store().user_list_members(&list.id).await?,
+        members: core.store().user_list_members(list_id).await?,
     })
 }
 

@@ -1,7 +1,7 @@
 //! Notes, their mentions and audiences, polls and votes.
 
 use tokio::sync::oneshot;
-use tsudoi_model::{ChoiceTally, Job, Note, Notification, NotificationKind, Poll, ids};
+use tsudoi_model::{ChoiceTally, Job, Note, Notification, NotificationKind, Poll};
 
 use super::jobs::insert_jobs;
 use super::notifications::insert_notifications;
@@ -156,21 +156,10 @@ impl Store {
                     people.push(author_id);
                 }
                 for notifiee_id in people {
-                    told.push(Notification {
-                        id: ids::aidx_at(now),
-                        notifiee_id,
-                        kind: NotificationKind::PollEnded,
-                        notifier_id: None,
-                        note_id: Some(note_id.clone()),
-                        target_note_id: None,
-                        reaction: None,
-                        header: None,
-                        body: None,
-                        icon: None,
-                        app_token_id: None,
-                        achievement: None,
-                        created_at: now,
-                    });
+                    let mut ended =
+                        Notification::new(NotificationKind::PollEnded, &notifiee_id, None, now);
+                    ended.note_id = Some(note_id.clone());
+                    told.push(ended);
                 }
             }
             insert_notifications!(tx, &told);

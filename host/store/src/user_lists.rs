@@ -91,6 +91,16 @@ impl Store {
         Ok(self.with_members(vec![row]).await?.pop())
     }
 
+    /// Whose list `id` is, if it exists (without reading its members).
+    pub async fn user_list_owner(&self, id: &str) -> Result<Option<String>> {
+        Ok(with_pool!(&self.read, |p| {
+            sqlx::query_scalar::<_, String>("SELECT user_id FROM user_lists WHERE id = $1")
+                .bind(id)
+                .fetch_optional(p)
+                .await
+        })?)
+    }
+
     /// `user_id`'s lists (only the public ones if `only_public`), oldest first, as Misskey
     /// lists them.
     pub async fn user_lists_of(&self, user_id: &str, only_public: bool) -> Result<Vec<UserList>> {
